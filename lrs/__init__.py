@@ -1,0 +1,1 @@
+"""The lrs service: app, config, credentials, HTTP resources and the CLI."""

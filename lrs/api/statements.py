@@ -1,0 +1,135 @@
+"""The Statements resource (Communication §2.1, LRS book 4.1.6.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lrs.auth import require
+from lrs.credentials import Credential, Scope
+from lrs.http import credential_of, http_date, json_bytes, read_body, version_of
+from lrs.ingest import ingest
+from statements.datatypes import from_ms, is_uuid, parse_timestamp
+from statements.errors import InvalidRequest, NotFound, Problem
+from statements.formats import parse_accept_language, render
+from statements.indexing import agent_key
+from statements.query import (
+    Format,
+    SingleLookup,
+    StatementQuery,
+    decode_more,
+    encode_more,
+    parse_query,
+)
+
+_READ = (Scope.STATEMENTS_READ, Scope.ALL_READ)
+
+
+async def get_statements(request: Request) -> Response:
+    """GET/HEAD: one statement by id, or a StatementResult page."""
+    credential = await credential_of(request)
+    require(credential, *_READ, Scope.STATEMENTS_READ_MINE)
+    params = list(request.query_params.multi_items())
+    if params and params[0][0] == "more":
+        if len(params) != 1:
+            raise InvalidRequest("more may not be combined with other parameters",
+                                 (Problem(f"?{params[1][0]}", "not allowed with more"),))
+        query: SingleLookup | StatementQuery = decode_more(params[0][1])
+    else:
+        query = parse_query(params, max_limit=request.app.state.settings.max_page_size)
+    languages = parse_accept_language(request.headers.get("accept-language"))
+    store = request.app.state.storage.statements
+    if isinstance(query, SingleLookup):
+        body = await store.get(query.statement_id, voided=query.voided)
+        if body is None or not _visible(body, credential):
+            raise NotFound(f"no {'voided ' if query.voided else ''}statement with id "
+                           f"{query.statement_id}")
+        statement = orjson.loads(body)
+        if query.format is not Format.EXACT:
+            body = orjson.dumps(render(statement, query.format, languages))
+        last = parse_timestamp(statement["stored"])
+        return json_bytes(body, headers={"Last-Modified": http_date(last)})
+    if not credential.allows(*_READ):  # statements/read/mine: only its own statements
+        query = StatementQuery(**{**query.__dict__, "authority": agent_key(credential.authority)})
+    page = await store.query(query)
+    statements = page.statements
+    if query.format is not Format.EXACT:
+        statements = [orjson.dumps(render(orjson.loads(s), query.format, languages))
+                      for s in statements]
+    more = ""
+    if page.after is not None:
+        more = f"{request.app.state.settings.base_path}/statements?more=" \
+               f"{encode_more(query, page.after)}"
+    body = b'{"statements":[' + b",".join(statements) + b'],"more":' + orjson.dumps(more) + b"}"
+    headers = {}
+    if page.last_stored_ms is not None:  # LRS book 4.1.6.1: the latest `stored` returned
+        headers["Last-Modified"] = http_date(from_ms(page.last_stored_ms))
+    return json_bytes(body, headers=headers)
+
+
+async def put_statement(request: Request) -> Response:
+    """PUT ?statementId=…: store one statement under that id; 204."""
+    credential = await _writer(request)
+    names = [name for name, _ in request.query_params.multi_items()]
+    unknown = [name for name in names if name != "statementId"]
+    if unknown:
+        raise InvalidRequest(f"unknown query parameter '{unknown[0]}'",
+                             (Problem(f"?{unknown[0]}", "not a parameter of PUT"),))
+    statement_id = request.query_params.get("statementId")
+    if statement_id is None or names.count("statementId") != 1:
+        raise InvalidRequest("PUT needs exactly one statementId parameter",
+                             (Problem("?statementId", "required"),))
+    if not is_uuid(statement_id):
+        raise InvalidRequest("statementId must be a UUID", (Problem("?statementId", "not a UUID"),))
+    await _ingest(request, credential, statement_id.lower())
+    return Response(status_code=204)
+
+
+async def post_statements(request: Request) -> Response:
+    """POST one statement or an array; 200 with the ids in the order sent."""
+    credential = await _writer(request)
+    if request.query_params:
+        name = next(iter(request.query_params))
+        raise InvalidRequest(f"unknown query parameter '{name}'",
+                             (Problem(f"?{name}", "not a parameter of POST"),))
+    ids = await _ingest(request, credential, None)
+    return json_bytes(orjson.dumps(ids))
+
+
+async def _writer(request: Request) -> Credential:
+    credential = await credential_of(request)
+    require(credential, Scope.STATEMENTS_WRITE)
+    return credential
+
+
+async def _ingest(request: Request, credential: Credential, statement_id: str | None) -> list[str]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        # Communication §1.5: application/json, or multipart/mixed for raw attachments.
+        message = ("multipart/mixed statement requests (raw attachments) are not supported yet"
+                   if media_type == "multipart/mixed"
+                   else f"statements must be sent as application/json, not {media_type or '?'}")
+        raise InvalidRequest(message, (Problem("header", "Content-Type"),))
+    state: Any = request.app.state
+    body = await read_body(request, state.settings.max_body_bytes)
+    return await ingest(body, version=version_of(request), credential=credential,
+                        store=state.storage.statements, clock=state.clock,
+                        statement_id=statement_id)
+
+
+def _visible(body: bytes, credential: Credential) -> bool:
+    if credential.allows(*_READ):
+        return True
+    authority = orjson.loads(body).get("authority", {})
+    return agent_key(authority) == agent_key(credential.authority)
+
+
+routes = [
+    Route("/statements", get_statements, methods=["GET", "HEAD"]),
+    Route("/statements", put_statement, methods=["PUT"]),
+    Route("/statements", post_statements, methods=["POST"]),
+]

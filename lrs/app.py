@@ -1,0 +1,71 @@
+"""The composition root: `create_app(settings)` builds the whole service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount
+
+from lrs.api import about, statements
+from lrs.auth import Authenticator
+from lrs.config import Settings
+from lrs.consistency import StoredClock
+from lrs.errors import handle_store_unavailable, handle_xapi_error
+from lrs.middleware import XapiMiddleware
+from lrs.storage import Storage, open_storage
+from statements.errors import StoreUnavailable, XapiError
+
+# Recommended CORS set for browser content (checklist §6.7): preflights need no credentials.
+_CORS = {
+    "allow_origins": ["*"],
+    "allow_methods": ["HEAD", "GET", "POST", "PUT", "DELETE"],
+    "allow_headers": ["Content-Type", "Content-Length", "Authorization", "If-Match",
+                      "If-None-Match", "X-Experience-API-Version", "Accept-Language"],
+    "expose_headers": ["ETag", "Last-Modified", "Content-Type", "Content-Length",
+                       "X-Experience-API-Version", "X-Experience-API-Consistent-Through",
+                       "WWW-Authenticate"],
+}
+
+
+def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
+    """Build the LRS. The lifespan opens the configured store, unless the caller hands one
+    in (tests do), and closes what it opened."""
+    clock = StoredClock()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = storage or await open_storage(settings)
+        app.state.storage = opened
+        app.state.authenticator = Authenticator(
+            opened.credentials, cache_seconds=settings.credential_cache_seconds)
+        try:
+            yield
+        finally:
+            if storage is None:
+                await opened.close()
+
+    app = Starlette(
+        routes=[Mount(settings.base_path, routes=[*statements.routes, *about.routes])],
+        middleware=[
+            Middleware(CORSMiddleware, **_CORS),
+            Middleware(XapiMiddleware, base_path=settings.base_path,
+                       default_version=settings.default_xapi_version,
+                       consistent_through=clock.consistent_through,
+                       max_body_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={XapiError: handle_xapi_error,
+                            StoreUnavailable: handle_store_unavailable},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    return app
+
+
+def create_app_from_environment() -> Starlette:
+    """Factory for `uvicorn --factory` worker processes: settings from `LRS_*` variables."""
+    return create_app(Settings())

@@ -1,0 +1,60 @@
+"""The one Settings class: every option, read from `LRS_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from statements.versions import XapiVersion
+
+
+class Settings(BaseSettings):
+    """Configuration of one LRS process. Built once (by the CLI) and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="LRS_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address `lrs serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port `lrs serve` listens on.")
+    workers: int = Field(1, ge=1, description="Number of uvicorn worker processes.")
+    data_dir: Path = Field(Path("data"), description="Directory for the embedded store.")
+    store: str | None = Field(
+        None,
+        description="Store URL: sqlite:///path/to/file.db or mongodb://…; "
+        "default sqlite:///<data_dir>/lrs.db.",
+    )
+    mongodb_database: str = Field(
+        "lrs", description="MongoDB database name, when the store URL does not name one."
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL",
+        description="SQLite durability: NORMAL survives process crashes, FULL also power loss.",
+    )
+    base_path: str = Field("/xapi", description="Path prefix of the xAPI resources.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The LRS's public base URL; homePage of the credentials' authority accounts.",
+    )
+    default_xapi_version: XapiVersion = Field(
+        XapiVersion.V2,
+        description="Version answered to requests without a usable X-Experience-API-Version.",
+    )
+    max_body_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest request body accepted (else 413)."
+    )
+    max_page_size: int = Field(
+        500, ge=1, description="Most statements in one GET page (`limit=0` means this)."
+    )
+    credential_cache_seconds: float = Field(
+        10.0, ge=0, description="How long a verified secret is remembered (and a revoked "
+        "credential may still work in a running process)."
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="Log level of the server."
+    )
+
+    def store_url(self) -> str:
+        """The store URL, defaulting to an SQLite file inside the data directory."""
+        return self.store or f"sqlite:///{(self.data_dir / 'lrs.db').as_posix()}"

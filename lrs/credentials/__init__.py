@@ -1,0 +1,117 @@
+"""Credentials: one per platform, with scopes, an authority Agent and a retention default."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol
+
+
+class Scope(str, Enum):
+    """What a credential may do (Communication §4.2 scopes, used for HTTP Basic keys too)."""
+
+    STATEMENTS_WRITE = "statements/write"
+    STATEMENTS_READ = "statements/read"
+    STATEMENTS_READ_MINE = "statements/read/mine"
+    ALL_READ = "all/read"
+    ALL = "all"
+    STATE = "state"
+    PROFILE = "profile"
+    DEFINE = "define"
+
+
+class Retention(str, Enum):
+    """What the retention chain does by default with what a credential sends (DESIGN §3)."""
+
+    FULL = "full"
+    TALLY = "tally"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A platform's credential. The secret itself is never kept: only `secret_hash`."""
+
+    key: str
+    name: str
+    secret_hash: str
+    scopes: frozenset[Scope]
+    retention: Retention
+    authority: dict[str, Any]
+    created: datetime
+    revoked: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def allows(self, *wanted: Scope) -> bool:
+        """Whether any of `wanted`, or `all`, is among the scopes."""
+        return Scope.ALL in self.scopes or any(scope in self.scopes for scope in wanted)
+
+
+class CredentialStore(Protocol):
+    """Keeps credentials."""
+
+    async def add(self, credential: Credential) -> None:
+        """Store a new credential; its key is unique."""
+        ...
+
+    async def get(self, key: str) -> Credential | None:
+        """The credential with this key, revoked or not."""
+        ...
+
+    async def find_by_name(self, name: str) -> Credential | None:
+        """The newest unrevoked credential with this name."""
+        ...
+
+    async def list(self) -> list[Credential]:
+        """Every credential, oldest first."""
+        ...
+
+    async def revoke(self, key: str, when: datetime) -> bool:
+        """Mark a credential revoked; False when there is no such unrevoked credential."""
+        ...
+
+    async def replace_secret(self, key: str, secret_hash: str) -> None:
+        """Give a credential a new secret."""
+        ...
+
+
+# scrypt: a slow, salted, memory-hard hash from the standard library (RFC 7914).
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def new_key() -> str:
+    """A public credential key (the Basic user name)."""
+    return secrets.token_hex(10)
+
+
+def new_secret() -> str:
+    """A credential secret (the Basic password); shown once, never stored."""
+    return secrets.token_urlsafe(24)
+
+
+def hash_secret(secret: str) -> str:
+    """`scrypt$n$r$p$salt$digest`, hex-encoded."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    """Check a secret against `hash_secret` output in constant time."""
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        candidate = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), dklen=32,
+                                   n=int(n), r=int(r), p=int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def authority_for(key: str, name: str, public_url: str) -> dict[str, Any]:
+    """The authority Agent of a credential: the same for the same credential, always
+    (LRS book 4.2.4.2 asks for a deterministic mapping)."""
+    return {"objectType": "Agent", "name": name,
+            "account": {"homePage": public_url.rstrip("/"), "name": key}}

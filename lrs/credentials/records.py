@@ -1,0 +1,38 @@
+"""Credentials to and from the flat records both engines keep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from lrs.credentials import Credential, Retention, Scope
+
+
+def to_record(credential: Credential) -> dict[str, Any]:
+    """A flat record: strings and numbers only, the same in SQLite and MongoDB."""
+    return {
+        "key": credential.key,
+        "name": credential.name,
+        "secret_hash": credential.secret_hash,
+        "scopes": ",".join(sorted(scope.value for scope in credential.scopes)),
+        "retention": credential.retention.value,
+        "authority": orjson.dumps(credential.authority).decode(),
+        "created": credential.created.isoformat(),
+        "revoked": credential.revoked.isoformat() if credential.revoked else None,
+    }
+
+
+def from_record(record: dict[str, Any]) -> Credential:
+    """The inverse of `to_record`."""
+    return Credential(
+        key=record["key"],
+        name=record["name"],
+        secret_hash=record["secret_hash"],
+        scopes=frozenset(Scope(s) for s in record["scopes"].split(",") if s),
+        retention=Retention(record["retention"]),
+        authority=orjson.loads(record["authority"]),
+        created=datetime.fromisoformat(record["created"]),
+        revoked=datetime.fromisoformat(record["revoked"]) if record["revoked"] else None,
+    )

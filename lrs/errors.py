@@ -1,0 +1,58 @@
+"""One table from error type to HTTP status, and one error body shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from statements.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    StoreUnavailable,
+    TooLarge,
+    Unauthorized,
+    XapiError,
+)
+
+STATUS: dict[type[Exception], int] = {
+    InvalidRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+}
+
+
+def error_body(status: int, message: str, problems: Any = ()) -> bytes:
+    """`{"error": {"status", "message", "problems": [{"path", "message"}]}}`."""
+    return orjson.dumps({"error": {
+        "status": status,
+        "message": message,
+        "problems": [{"path": p.path, "message": p.message} for p in problems],
+    }})
+
+
+def error_response(status: int, message: str, problems: Any = (),
+                   headers: dict[str, str] | None = None) -> Response:
+    """A JSON error response (Communication §3.2.s3.b2: every error carries a message)."""
+    return Response(error_body(status, message, problems), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+async def handle_xapi_error(request: Request, exc: Exception) -> Response:
+    """Starlette exception handler for every client error raised by the domain packages."""
+    assert isinstance(exc, XapiError)
+    status = next(code for kind, code in STATUS.items() if isinstance(exc, kind))
+    headers = {"WWW-Authenticate": 'Basic realm="xAPI"'} if status == 401 else None
+    return error_response(status, exc.message, exc.problems, headers)
+
+
+async def handle_store_unavailable(request: Request, exc: Exception) -> Response:
+    """The engine failed: 503, so clients retry; never a client's fault."""
+    return error_response(503, "the store is unavailable, try again")

@@ -1,0 +1,49 @@
+"""Request and response helpers shared by the resource modules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lrs.auth import Authenticator
+from lrs.credentials import Credential
+from statements.errors import TooLarge
+from statements.versions import XapiVersion
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, or TooLarge (413) as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the request body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"the request body is larger than {limit} bytes")
+    return bytes(body)
+
+
+def json_bytes(body: bytes, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A response whose body is already JSON bytes."""
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def http_date(moment: datetime) -> str:
+    """An RFC 7231 date for Last-Modified."""
+    return format_datetime(moment, usegmt=True)
+
+
+def version_of(request: Request) -> XapiVersion:
+    """The xAPI version the request is answered in (set by lrs.middleware)."""
+    version: XapiVersion = request.state.xapi_version
+    return version
+
+
+async def credential_of(request: Request) -> Credential:
+    """Authenticate the request (401 when it cannot be)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator.authenticate(request.headers.get("authorization"))

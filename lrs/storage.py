@@ -1,0 +1,66 @@
+"""Opening the configured engine: every domain store over one SQLite file or MongoDB database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lrs.config import Settings
+from lrs.credentials import CredentialStore
+from statements.store import StatementStore
+
+
+@dataclass
+class Storage:
+    """The stores of one engine, opened together and closed together."""
+
+    engine: str
+    statements: StatementStore
+    credentials: CredentialStore
+    _resource: Any
+
+    async def close(self) -> None:
+        """Close the engine's connections."""
+        await self._resource.close()
+
+
+async def open_storage(settings: Settings) -> Storage:
+    """Open (and create or migrate) the store named by `settings.store_url()`."""
+    url = settings.store_url()
+    if url.startswith("sqlite:///"):
+        return await _open_sqlite(Path(url.removeprefix("sqlite:///")), settings)
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        return await _open_mongo(url, settings)
+    raise ValueError(f"unsupported store URL {url!r}: use sqlite:///… or mongodb://…")
+
+
+async def _open_sqlite(path: Path, settings: Settings) -> Storage:
+    from lrs.credentials.sqlite import SqliteCredentialStore
+    from statements.stores.sqlite import SqliteStatementStore
+    from statements.stores.sqlite_db import SqliteDatabase
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = SqliteDatabase(path, synchronous=settings.sqlite_synchronous)
+    statements = SqliteStatementStore(db)
+    credentials = SqliteCredentialStore(db)
+    await statements.open()
+    await credentials.open()
+    return Storage("sqlite", statements, credentials, db)
+
+
+async def _open_mongo(url: str, settings: Settings) -> Storage:
+    from pymongo import AsyncMongoClient
+
+    from lrs.credentials.mongo import MongoCredentialStore
+    from statements.stores.mongo import MongoStatementStore
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        url, tz_aware=True, w="majority", appname="tally-lrs"
+    )
+    db = client.get_default_database(default=settings.mongodb_database)
+    statements = MongoStatementStore(client, db)
+    credentials = MongoCredentialStore(db)
+    await statements.open()
+    await credentials.open()
+    return Storage("mongodb", statements, credentials, client)

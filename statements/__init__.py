@@ -1,0 +1,1 @@
+"""xAPI data: validation, enrichment, equivalence, queries, formats and statement stores."""

@@ -1,0 +1,79 @@
+"""LRS-set properties (Data §2.4.1, §2.4.7-2.4.10): a pure function of the sent statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from statements.datatypes import format_timestamp, normalise_timestamp, timestamp_ms
+from statements.equivalence import content_hash
+from statements.indexing import StatementIndex, index_statement
+from statements.versions import XapiVersion
+
+
+@dataclass(frozen=True)
+class StoredStatement:
+    """A statement as the LRS keeps it: enriched, hashed and with its lookup keys."""
+
+    id: str
+    stored_ms: int
+    statement: dict[str, Any]
+    content_hash: str
+    index: StatementIndex
+
+
+def enrich(
+    sent: dict[str, Any],
+    *,
+    statement_id: str,
+    stored: datetime,
+    authority: dict[str, Any],
+    version: XapiVersion,
+) -> StoredStatement:
+    """Return the statement to store, with `id`, `stored`, `timestamp`, `authority`, `version`.
+
+    The caller supplies the clock (`stored`) and the id for statements sent without one, so
+    this function is deterministic.
+    """
+    stored_text = format_timestamp(stored)
+    statement = dict(sent)
+    statement["id"] = statement_id
+    statement["stored"] = stored_text  # always overwritten (Data §2.4.8.s3.b2)
+    # 2.0 L4.2.7: timestamps become UTC; a missing one is `stored` (D2.4.7.s3.b2, L4.2.4.2).
+    statement["timestamp"] = (
+        normalise_timestamp(sent["timestamp"]) if "timestamp" in sent else stored_text
+    )
+    statement["authority"] = authority  # from the credential (Data §2.4.9.s3.b2)
+    statement.setdefault("version", version.statement_default)  # D2.4.10.s3.b3
+    if "context" in statement:
+        statement["context"] = _arrays_of_context_activities(statement["context"])
+    obj = statement["object"]
+    if obj.get("objectType") == "SubStatement":
+        obj = dict(obj)
+        if "timestamp" in obj:
+            obj["timestamp"] = normalise_timestamp(obj["timestamp"])
+        if "context" in obj:
+            obj["context"] = _arrays_of_context_activities(obj["context"])
+        statement["object"] = obj
+    return StoredStatement(
+        id=statement_id,
+        stored_ms=timestamp_ms(stored),
+        statement=statement,
+        content_hash=content_hash(sent),
+        index=index_statement(statement),
+    )
+
+
+def _arrays_of_context_activities(context: dict[str, Any]) -> dict[str, Any]:
+    # Data §2.4.6.2.s4.b3-b4: every contextActivities value is returned as an array.
+    activities = context.get("contextActivities")
+    if not activities:
+        return context
+    return {
+        **context,
+        "contextActivities": {
+            kind: value if isinstance(value, list) else [value]
+            for kind, value in activities.items()
+        },
+    }

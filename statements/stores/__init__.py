@@ -1,0 +1,1 @@
+"""Statement stores, one module per engine."""

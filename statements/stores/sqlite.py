@@ -1,0 +1,227 @@
+"""The statement store on SQLite: JSON bodies, indexed columns and side tables per filter."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from statements.enrich import StoredStatement
+from statements.errors import Conflict, Problem
+from statements.query import StatementQuery
+from statements.store import SaveOutcome, StatementPage
+from statements.stores.sqlite_db import SqliteDatabase, run_script, transaction
+
+
+def _schema_v1(conn: sqlite3.Connection) -> None:
+    # statement_agents: one row per (statement, agent key); direct=1 for the actor and
+    # object, 0 for the places only related_agents reaches.
+    run_script(conn, """
+        CREATE TABLE statements (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            stored INTEGER NOT NULL,
+            verb TEXT NOT NULL,
+            activity TEXT,
+            registration TEXT,
+            ref_target TEXT,
+            voiding INTEGER NOT NULL,
+            voided INTEGER NOT NULL DEFAULT 0,
+            authority TEXT,
+            hash TEXT NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE INDEX statements_stored ON statements(stored);
+        CREATE INDEX statements_verb ON statements(verb, stored);
+        CREATE INDEX statements_activity ON statements(activity, stored)
+            WHERE activity IS NOT NULL;
+        CREATE INDEX statements_registration ON statements(registration, stored)
+            WHERE registration IS NOT NULL;
+        CREATE INDEX statements_ref_target ON statements(ref_target)
+            WHERE ref_target IS NOT NULL;
+        CREATE INDEX statements_authority ON statements(authority, stored);
+        CREATE TABLE statement_agents (
+            agent TEXT NOT NULL,
+            stored INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            direct INTEGER NOT NULL,
+            PRIMARY KEY (agent, stored, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE statement_activities (
+            activity TEXT NOT NULL,
+            stored INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (activity, stored, seq)
+        ) WITHOUT ROWID;
+    """)
+
+
+MIGRATIONS = [_schema_v1]
+_COLUMNS = "s.seq, s.stored, s.body"
+
+
+def build_query(query: StatementQuery, *, fetch: int) -> tuple[str, list[Any]]:
+    """Translate a StatementQuery into SQL and parameters (pure; tested without a database).
+
+    Rows come back as (seq, stored, body), `fetch` of them at most, ordered by
+    (stored, seq) descending unless `ascending`.
+    """
+    filters: list[str] = []
+    params: list[Any] = []
+    if query.agent is not None:
+        direct = "" if query.related_agents else " AND direct=1"
+        filters.append(f"s.seq IN (SELECT seq FROM statement_agents WHERE agent=?{direct})")
+        params.append(query.agent)
+    if query.verb is not None:
+        filters.append("s.verb=?")
+        params.append(query.verb)
+    if query.activity is not None:
+        if query.related_activities:
+            filters.append("s.seq IN (SELECT seq FROM statement_activities WHERE activity=?)")
+        else:
+            filters.append("s.activity=?")
+        params.append(query.activity)
+    if query.registration is not None:
+        filters.append("s.registration=?")
+        params.append(query.registration)
+
+    window = ["s.voided=0"]  # Communication §2.1.4.s1.b1: voided statements never listed
+    window_params: list[Any] = []
+    if query.since_ms is not None:
+        window.append("s.stored>?")
+        window_params.append(query.since_ms)
+    if query.until_ms is not None:
+        window.append("s.stored<=?")
+        window_params.append(query.until_ms)
+    if query.authority is not None:
+        window.append("s.authority=?")
+        window_params.append(query.authority)
+    if query.after is not None:
+        window.append("(s.stored, s.seq) > (?, ?)" if query.ascending
+                      else "(s.stored, s.seq) < (?, ?)")
+        window_params.extend(query.after)
+    order = "ASC" if query.ascending else "DESC"
+    tail = f"ORDER BY s.stored {order}, s.seq {order} LIMIT {int(fetch)}"
+    where_f = " AND ".join(filters)
+    where_w = " AND ".join(window)
+    if not filters:
+        return f"SELECT {_COLUMNS} FROM statements s WHERE {where_w} {tail}", window_params
+    # Communication §2.1.3.s3: a statement whose object is a StatementRef also matches when
+    # its target does, recursively. Only referenced statements seed the recursion, so its
+    # cost is bounded by how many statements are referenced, not by how many match.
+    sql = f"""
+        WITH RECURSIVE referring(id) AS (
+            SELECT s.id FROM statements s
+            WHERE {where_f}
+              AND s.id IN (SELECT ref_target FROM statements WHERE ref_target IS NOT NULL)
+            UNION
+            SELECT r.id FROM statements r JOIN referring m ON r.ref_target = m.id
+        )
+        SELECT * FROM (SELECT {_COLUMNS} FROM statements s WHERE {where_f} AND {where_w}
+                       {tail})
+        UNION
+        SELECT * FROM (SELECT {_COLUMNS} FROM statements s
+                       WHERE s.id IN (SELECT id FROM referring) AND {where_w} {tail})
+        ORDER BY 2 {order}, 1 {order} LIMIT {int(fetch)}
+    """
+    return sql, params + params + window_params + window_params
+
+
+class SqliteStatementStore:
+    """StatementStore on a SqliteDatabase."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def open(self) -> None:
+        """Create or upgrade the schema."""
+        await self._db.migrate(MIGRATIONS, name="statements")
+
+    async def save(self, statements: Sequence[StoredStatement]) -> SaveOutcome:
+        rows = [(s, orjson.dumps(s.statement)) for s in statements]
+        return await self._db.write(lambda conn: transaction(conn, lambda c: _save(c, rows)))
+
+    async def get(self, statement_id: str, *, voided: bool) -> bytes | None:
+        def run(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute(
+                "SELECT body FROM statements WHERE id=? AND voided=?",
+                (statement_id, int(voided)),
+            ).fetchone()
+            return row[0] if row else None
+
+        return await self._db.read(run)
+
+    async def query(self, query: StatementQuery) -> StatementPage:
+        sql, params = build_query(query, fetch=query.limit + 1)
+
+        def run(conn: sqlite3.Connection) -> list[tuple[int, int, bytes]]:
+            return conn.execute(sql, params).fetchall()
+
+        rows = await self._db.read(run)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        return StatementPage(
+            statements=[row[2] for row in rows],
+            after=(rows[-1][1], rows[-1][0]) if more else None,
+            last_stored_ms=max((row[1] for row in rows), default=None),
+        )
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+def _save(conn: sqlite3.Connection, rows: list[tuple[StoredStatement, bytes]]) -> SaveOutcome:
+    ids = [s.id for s, _ in rows]
+    held: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        held.update(conn.execute(
+            f"SELECT id, hash FROM statements WHERE id IN ({marks})", chunk).fetchall())
+    fresh: list[tuple[StoredStatement, bytes]] = []
+    for statement, body in rows:
+        known = held.get(statement.id)
+        if known is None:
+            fresh.append((statement, body))
+        elif known != statement.content_hash:
+            # Communication §2.1.2.s2.b5: same id, different content → 409, nothing written.
+            raise Conflict(
+                f"statement {statement.id} already exists with different content",
+                (Problem(f"$[{ids.index(statement.id)}].id", "id already used"),),
+            )
+    for statement, body in fresh:
+        index = statement.index
+        seq = conn.execute(
+            "INSERT INTO statements(id, stored, verb, activity, registration, ref_target,"
+            " voiding, authority, hash, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (statement.id, statement.stored_ms, index.verb, index.activity,
+             index.registration, index.ref_target, int(index.voiding), index.authority,
+             statement.content_hash, body),
+        ).lastrowid
+        conn.executemany(
+            "INSERT INTO statement_agents(agent, stored, seq, direct) VALUES (?,?,?,?)",
+            [(key, statement.stored_ms, seq, int(key in index.agents))
+             for key in index.related_agents],
+        )
+        conn.executemany(
+            "INSERT INTO statement_activities(activity, stored, seq) VALUES (?,?,?)",
+            [(key, statement.stored_ms, seq) for key in index.related_activities],
+        )
+    _apply_voiding(conn, [s for s, _ in fresh])
+    return SaveOutcome([s.id for s, _ in fresh])
+
+
+def _apply_voiding(conn: sqlite3.Connection, fresh: list[StoredStatement]) -> None:
+    # Data §2.3.2.s2.b3: a statement is voided when a voiding statement targets it and it is
+    # not itself a voiding statement; either may arrive first, or in the same batch.
+    targets = [s.index.ref_target for s in fresh if s.index.voiding and s.index.ref_target]
+    plain = [s.id for s in fresh if not s.index.voiding]
+    conn.executemany("UPDATE statements SET voided=1 WHERE id=? AND voiding=0",
+                     [(t,) for t in targets])
+    conn.executemany(
+        "UPDATE statements SET voided=1 WHERE id=? AND EXISTS (SELECT 1 FROM statements v"
+        " WHERE v.ref_target=? AND v.voiding=1)",
+        [(i, i) for i in plain],
+    )

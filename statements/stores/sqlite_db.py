@@ -1,0 +1,124 @@
+"""A SQLite database for async code: one writer thread, a few reader threads, WAL mode."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from statements.errors import StoreUnavailable
+
+T = TypeVar("T")
+Migration = Callable[[sqlite3.Connection], None]
+
+
+class SqliteDatabase:
+    """Runs blocking sqlite3 calls off the event loop.
+
+    Writes go through a single thread (SQLite has one writer at a time anyway), so a
+    request's writes are one transaction and never wait on a lock held by this process.
+    Reads run on a small pool, each thread with its own connection, concurrently with
+    writes thanks to WAL.
+    """
+
+    def __init__(self, path: Path, *, readers: int = 4, synchronous: str = "NORMAL") -> None:
+        self.path = path
+        self._synchronous = synchronous
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-write")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-read")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a process crash; only an OS crash or power loss
+            # can lose the last commits. LRS_SQLITE_SYNCHRONOUS=FULL closes that gap.
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-65536")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    async def migrate(self, migrations: list[Migration], *, name: str) -> None:
+        """Apply the migrations of one domain not yet applied, each in its own transaction.
+
+        Versions are counted per domain in the `schema_versions` table, so each store owns
+        its schema and the stores of several domains share one file.
+        """
+
+        def run() -> None:
+            conn = self._connection()
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_versions"
+                         "(domain TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_versions WHERE domain=?",
+                               (name,)).fetchone()
+            current = row[0] if row else 0
+            for number, migration in enumerate(migrations[current:], start=current + 1):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    migration(conn)
+                    conn.execute("INSERT INTO schema_versions(domain, version) VALUES (?, ?) "
+                                 "ON CONFLICT(domain) DO UPDATE SET version=excluded.version",
+                                 (name, number))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+
+        await self.write(lambda _conn: run())
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the writer connection, inside no transaction: `work` opens its own."""
+        return await self._run(self._writer, work)
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on a reader connection."""
+        return await self._run(self._readers, work)
+
+    async def _run(self, pool: ThreadPoolExecutor, work: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            try:
+                return work(self._connection())
+            except sqlite3.Error as exc:  # translated here: sqlite3 never reaches lrs/
+                raise StoreUnavailable(f"SQLite error: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(pool, call)
+
+    async def close(self) -> None:
+        """Finish queued work, then close every connection."""
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+
+def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` in one BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run `;`-separated DDL inside the current transaction (executescript would commit)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)

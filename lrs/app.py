@@ -20,15 +20,16 @@ from lrs.storage import Storage, open_storage
 from statements.errors import StoreUnavailable, XapiError
 
 # Recommended CORS set for browser content (checklist §6.7): preflights need no credentials.
-_CORS = {
-    "allow_origins": ["*"],
-    "allow_methods": ["HEAD", "GET", "POST", "PUT", "DELETE"],
-    "allow_headers": ["Content-Type", "Content-Length", "Authorization", "If-Match",
-                      "If-None-Match", "X-Experience-API-Version", "Accept-Language"],
-    "expose_headers": ["ETag", "Last-Modified", "Content-Type", "Content-Length",
-                       "X-Experience-API-Version", "X-Experience-API-Consistent-Through",
-                       "WWW-Authenticate"],
-}
+_CORS = Middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_methods=["HEAD", "GET", "POST", "PUT", "DELETE"],
+    allow_headers=["Content-Type", "Content-Length", "Authorization", "If-Match",
+                   "If-None-Match", "X-Experience-API-Version", "Accept-Language"],
+    expose_headers=["ETag", "Last-Modified", "Content-Type", "Content-Length",
+                    "X-Experience-API-Version", "X-Experience-API-Consistent-Through",
+                    "WWW-Authenticate"],
+)
 
 
 def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
@@ -51,7 +52,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
     app = Starlette(
         routes=[Mount(settings.base_path, routes=[*statements.routes, *about.routes])],
         middleware=[
-            Middleware(CORSMiddleware, **_CORS),
+            _CORS,
             Middleware(XapiMiddleware, base_path=settings.base_path,
                        default_version=settings.default_xapi_version,
                        consistent_through=clock.consistent_through,

@@ -13,7 +13,6 @@ from statements.errors import (
     Forbidden,
     InvalidRequest,
     NotFound,
-    StoreUnavailable,
     TooLarge,
     Unauthorized,
     XapiError,

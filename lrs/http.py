@@ -27,7 +27,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def json_bytes(body: bytes, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_bytes(
+    body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A response whose body is already JSON bytes."""
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 

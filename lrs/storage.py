@@ -51,9 +51,9 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
 
 async def _open_mongo(url: str, settings: Settings) -> Storage:
     from pymongo import AsyncMongoClient
+    from statements.stores.mongo import MongoStatementStore
 
     from lrs.credentials.mongo import MongoCredentialStore
-    from statements.stores.mongo import MongoStatementStore
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         url, tz_aware=True, w="majority", appname="tally-lrs"

@@ -139,7 +139,9 @@ def _timestamp(value: str) -> str:
 
 
 IRI = Annotated[str, _check(is_iri, "must be an absolute IRI with a scheme (Data §4.1)")]
-UUID = Annotated[str, _check(_UUID.match, "must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6")]
+UUID = Annotated[
+    str, _check(_UUID.match, "must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6")
+]
 Mailto = Annotated[str, _check(_MAILTO.match, "must be a mailto: IRI of an e-mail address")]
 Sha1Hex = Annotated[str, _check(_SHA1_HEX.match, "must be 40 hexadecimal digits (SHA-1)")]
 Sha2Hex = Annotated[str, _check(_SHA2_HEX.match, "must be the hex digest of SHA-256/384/512")]

@@ -8,11 +8,10 @@ and nulls (a `NotRequired[str]` rejects `null`, D2.2.s4.b1.b1); strict mode refu
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from typing_extensions import NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, with_config
+from typing_extensions import TypedDict
 
 from statements.datatypes import (
     IRI,
@@ -271,14 +270,13 @@ class Attachment(TypedDict):  # Data §2.4.11
 def _context_rules(statement: dict[str, Any]) -> dict[str, Any]:
     context = statement.get("context")
     obj = statement["object"]
-    if context is not None:
-        # Data §2.4.6.s4.b1-b2: revision and platform only when the object is an Activity.
-        if obj.get("objectType", "Activity") != "Activity":
-            misplaced = [key for key in ("revision", "platform") if key in context]
-            if misplaced:
-                raise ValueError(
-                    f"context.{misplaced[0]} is only allowed when the object is an Activity"
-                )
+    # Data §2.4.6.s4.b1-b2: revision and platform only when the object is an Activity.
+    if context is not None and obj.get("objectType", "Activity") != "Activity":
+        misplaced = [key for key in ("revision", "platform") if key in context]
+        if misplaced:
+            raise ValueError(
+                f"context.{misplaced[0]} is only allowed when the object is an Activity"
+            )
     # Data §2.3.2.s2.b1-b2: a voiding statement's object is a StatementRef.
     if statement["verb"]["id"] == VOIDED and obj.get("objectType") != "StatementRef":
         raise ValueError("a statement with the verb 'voided' must have a StatementRef object")

@@ -12,8 +12,9 @@ from statements.errors import InvalidRequest, Problem
 from statements.models import Statement
 from statements.versions import XapiVersion
 
-_ONE = TypeAdapter(Statement)
-_MANY = TypeAdapter(list[Statement])
+# Typed as Any: validation yields plain dicts (the TypedDicts describe, they do not wrap).
+_ONE: TypeAdapter[Any] = TypeAdapter(Statement)
+_MANY: TypeAdapter[Any] = TypeAdapter(list[Statement])
 # Discriminator tags pydantic puts into error locations; they are not JSON keys.
 _TAGS = frozenset({"Agent", "Group", "Activity", "StatementRef", "SubStatement", "one", "many"})
 _WHITESPACE = b" \t\r\n"

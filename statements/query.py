@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from statements.models import Actor
 from statements.parsing import json_path
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """How Agents, Verbs and Activities are rendered (Communication §2.1.3 `format`)."""
 
     EXACT = "exact"
@@ -71,7 +71,7 @@ PARAMETERS = frozenset({
     "attachments", "ascending",
 })
 _SINGLE_COMPANIONS = frozenset({"format", "attachments"})
-_ACTOR = TypeAdapter(Actor)
+_ACTOR: TypeAdapter[Any] = TypeAdapter(Actor)
 
 
 def parse_query(
@@ -131,7 +131,8 @@ def encode_more(query: StatementQuery, after: tuple[int, int | str]) -> str:
 def decode_more(token: str) -> StatementQuery:
     """The query a `more` token stands for; InvalidRequest when it is not one of ours."""
     try:
-        state: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        padded = token + "=" * (-len(token) % 4)
+        state: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(padded))
         state["format"] = Format(state["format"])
         state["after"] = tuple(state["after"])
         return StatementQuery(**state)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class XapiVersion(str, Enum):
+class XapiVersion(StrEnum):
     """The version a request is answered in; its value is what response headers carry."""
 
     V1 = "1.0.3"

@@ -89,10 +89,11 @@ async def client(settings: Settings, storage: Storage) -> AsyncIterator[Client]:
     """The app in this test's event loop, authenticated with scope `all`, xAPI 2.0.0."""
     app = create_app(settings, storage=storage)
     auth = await add_credential(storage, Scope.ALL)
-    async with app.router.lifespan_context(app):
-        async with Client(transport=httpx.ASGITransport(app=app), base_url="http://lrs.test",
-                          headers={**auth, "X-Experience-API-Version": "2.0.0"}) as c:
-            yield c
+    transport = httpx.ASGITransport(app=app)
+    headers = {**auth, "X-Experience-API-Version": "2.0.0"}
+    async with (app.router.lifespan_context(app),
+                Client(transport=transport, base_url="http://lrs.test", headers=headers) as c):
+        yield c
 
 
 def statements_of(response: httpx.Response) -> list[dict[str, Any]]:

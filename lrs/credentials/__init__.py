@@ -7,11 +7,11 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     """What a credential may do (Communication §4.2 scopes, used for HTTP Basic keys too)."""
 
     STATEMENTS_WRITE = "statements/write"
@@ -24,7 +24,7 @@ class Scope(str, Enum):
     DEFINE = "define"
 
 
-class Retention(str, Enum):
+class Retention(StrEnum):
     """What the retention chain does by default with what a credential sends (DESIGN §3)."""
 
     FULL = "full"

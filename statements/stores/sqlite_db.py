@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -50,7 +50,7 @@ class SqliteDatabase:
                 self._connections.append(conn)
         return conn
 
-    async def migrate(self, migrations: list[Migration], *, name: str) -> None:
+    async def migrate(self, migrations: Sequence[Migration], *, name: str) -> None:
         """Apply the migrations of one domain not yet applied, each in its own transaction.
 
         Versions are counted per domain in the `schema_versions` table, so each store owns

@@ -7,9 +7,11 @@ from typing import Any
 
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential
+from statements.attachments import RawAttachment, match_attachments, media_type, parse_multipart
 from statements.enrich import enrich
 from statements.errors import InvalidRequest, Problem
 from statements.parsing import parse_statements
+from statements.signatures import check_signatures
 from statements.store import StatementStore
 from statements.versions import XapiVersion
 
@@ -17,6 +19,7 @@ from statements.versions import XapiVersion
 async def ingest(
     body: bytes,
     *,
+    content_type: str,
     version: XapiVersion,
     credential: Credential,
     store: StatementStore,
@@ -24,11 +27,21 @@ async def ingest(
     statement_id: str | None = None,
 ) -> list[str]:
     """Validate, enrich and store the statements in a PUT (`statement_id` given) or POST
-    body, and return their ids in the order sent.
+    body, with their attachments, and return their ids in the order sent.
 
     Every statement is kept in full for now: the retention chain (full / tally / drop)
     plugs in here with the lite-tracking issue.
     """
+    # Communication §1.5: application/json, or multipart/mixed carrying raw attachments.
+    kind = media_type(content_type)
+    parts: list[RawAttachment] = []
+    if kind == "multipart/mixed":
+        multipart = parse_multipart(body, content_type)
+        body, parts = multipart.statements, multipart.attachments
+    elif kind != "application/json":
+        raise InvalidRequest(f"statements must be sent as application/json or multipart/mixed,"
+                             f" not {kind or 'no Content-Type'}", (Problem("header",
+                                                                           "Content-Type"),))
     parsed = parse_statements(body, version)
     sent = parsed.statements
     if statement_id is not None:
@@ -41,6 +54,8 @@ async def ingest(
                                  (Problem("$.id", "must equal ?statementId"),))
     ids = [_id_of(s, statement_id) for s in sent]
     _check_batch(sent, ids, single=parsed.single)
+    attachments = match_attachments(sent, parts)
+    check_signatures(sent, {a.sha2: a for a in attachments})
     stored = clock.begin()
     try:
         prepared = [
@@ -48,7 +63,7 @@ async def ingest(
                    version=version)
             for s, i in zip(sent, ids, strict=True)
         ]
-        await store.save(prepared)
+        await store.save(prepared, attachments)
     finally:
         clock.end(stored)
     return ids
@@ -62,16 +77,10 @@ def _id_of(statement: dict[str, Any], statement_id: str | None) -> str:
 
 def _check_batch(sent: list[dict[str, Any]], ids: list[str], *, single: bool) -> None:
     seen: dict[str, int] = {}
-    for index, (statement, statement_id) in enumerate(zip(sent, ids, strict=True)):
+    for index, statement_id in enumerate(ids):
         where = "$" if single else f"$[{index}]"
         if statement_id in seen:
             # Communication §2.1.1.s2.b4, LRS book 4.1.6.1: one id twice in a batch → 400.
             raise InvalidRequest(f"the id {statement_id} appears twice in the batch",
                                  (Problem(f"{where}.id", f"also used by $[{seen[statement_id]}]"),))
         seen[statement_id] = index
-        for number, attachment in enumerate(statement.get("attachments", ())):
-            if "fileUrl" not in attachment:
-                # Communication §1.5.2.s2.b1: raw attachment data needs a multipart request.
-                raise InvalidRequest(
-                    "an attachment without fileUrl must be sent in a multipart/mixed request",
-                    (Problem(f"{where}.attachments[{number}]", "has no fileUrl"),))

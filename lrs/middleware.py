@@ -103,18 +103,24 @@ class XapiMiddleware:
             fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
             return scope, receive, "the form body is not UTF-8"
-        headers = [(k, v) for k, v in scope["headers"]
-                   if k.decode("latin-1").lower() not in _FORM_HEADERS]
         params: list[tuple[str, str]] = []
         content = b""
+        # Form fields named like headers override the request's own (Comm. §1.3.s3.b7); the
+        # form's content type and length describe the form, not the content: both go.
+        replaced: dict[bytes, bytes] = {}
         for name, value in fields:
             lowered = name.lower()
             if lowered == "content":
                 content = value.encode("utf-8")
-            elif lowered in _FORM_HEADERS and lowered != "content-length":
-                headers.append((lowered.encode("latin-1"), value.encode("latin-1", "replace")))
-            elif lowered != "content-length":
+            elif lowered in _FORM_HEADERS:
+                if lowered != "content-length":
+                    replaced[lowered.encode()] = value.encode("latin-1", "replace")
+            else:
                 params.append((name, value))
+        headers = [(k, v) for k, v in scope["headers"]
+                   if k.lower() not in replaced and k.lower() not in (b"content-type",
+                                                                        b"content-length")]
+        headers += list(replaced.items())
         if method == "PUT" and not content:
             return scope, receive, "an alternate-syntax PUT needs a content field"
         if content and not any(k == b"content-type" for k, _ in headers):

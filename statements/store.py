@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
 from statements.query import StatementQuery
 
@@ -29,8 +30,11 @@ class SaveOutcome:
 class StatementStore(Protocol):
     """Keeps statements in full and answers xAPI queries over them."""
 
-    async def save(self, statements: Sequence[StoredStatement]) -> SaveOutcome:
-        """Store a batch atomically: all of it, or nothing.
+    async def save(self, statements: Sequence[StoredStatement],
+                   attachments: Sequence[RawAttachment] = ()) -> SaveOutcome:
+        """Store a batch and its attachment data atomically: all of it, or nothing.
+
+        Attachment data is kept once per SHA-2, however many statements refer to it.
 
         An id already held with the same content hash is skipped; one held with a different
         hash raises `statements.errors.Conflict` and nothing is written. Voiding is applied
@@ -40,6 +44,10 @@ class StatementStore(Protocol):
 
     async def get(self, statement_id: str, *, voided: bool) -> bytes | None:
         """One statement by id: a voided one only when `voided`, a live one only when not."""
+        ...
+
+    async def get_attachments(self, sha2s: Collection[str]) -> list[RawAttachment]:
+        """The stored attachment data among these hashes (unknown hashes are left out)."""
         ...
 
     async def query(self, query: StatementQuery) -> StatementPage:

@@ -13,6 +13,7 @@ from lrs.auth import require
 from lrs.credentials import Credential, Scope
 from lrs.http import credential_of, http_date, json_bytes, read_body, version_of
 from lrs.ingest import ingest
+from statements.attachments import declared, render_multipart
 from statements.datatypes import from_ms, is_uuid, parse_timestamp
 from statements.errors import InvalidRequest, NotFound, Problem
 from statements.formats import parse_accept_language, render
@@ -52,14 +53,16 @@ async def get_statements(request: Request) -> Response:
         if query.format is not Format.EXACT:
             body = orjson.dumps(render(statement, query.format, languages))
         last = parse_timestamp(statement["stored"])
-        return json_bytes(body, headers={"Last-Modified": http_date(last)})
+        return await _respond(request, body, [statement] if query.attachments else [],
+                              query.attachments, {"Last-Modified": http_date(last)})
     if not credential.allows(*_READ):  # statements/read/mine: only its own statements
         query = StatementQuery(**{**query.__dict__, "authority": agent_key(credential.authority)})
     page = await store.query(query)
     statements = page.statements
+    parsed = [orjson.loads(s) for s in statements] \
+        if query.format is not Format.EXACT or query.attachments else []
     if query.format is not Format.EXACT:
-        statements = [orjson.dumps(render(orjson.loads(s), query.format, languages))
-                      for s in statements]
+        statements = [orjson.dumps(render(s, query.format, languages)) for s in parsed]
     more = ""
     if page.after is not None:
         more = f"{request.app.state.settings.base_path}/statements?more=" \
@@ -68,7 +71,18 @@ async def get_statements(request: Request) -> Response:
     headers = {}
     if page.last_stored_ms is not None:  # LRS book 4.1.6.1: the latest `stored` returned
         headers["Last-Modified"] = http_date(from_ms(page.last_stored_ms))
-    return json_bytes(body, headers=headers)
+    return await _respond(request, body, parsed, query.attachments, headers)
+
+
+async def _respond(request: Request, body: bytes, statements: list[dict[str, Any]],
+                   attachments: bool, headers: dict[str, str]) -> Response:
+    if not attachments:
+        return json_bytes(body, headers=headers)
+    # Communication §2.1.3.s2.b6-b7: multipart/mixed, even with no attachment to send.
+    wanted = {a["sha2"].lower() for _, a in declared(statements)}
+    raw = await request.app.state.storage.statements.get_attachments(wanted) if wanted else []
+    content, content_type = render_multipart(body, raw)
+    return Response(content, headers={**headers, "Content-Type": content_type})
 
 
 async def put_statement(request: Request) -> Response:
@@ -107,16 +121,10 @@ async def _writer(request: Request) -> Credential:
 
 
 async def _ingest(request: Request, credential: Credential, statement_id: str | None) -> list[str]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        # Communication §1.5: application/json, or multipart/mixed for raw attachments.
-        message = ("multipart/mixed statement requests (raw attachments) are not supported yet"
-                   if media_type == "multipart/mixed"
-                   else f"statements must be sent as application/json, not {media_type or '?'}")
-        raise InvalidRequest(message, (Problem("header", "Content-Type"),))
     state: Any = request.app.state
     body = await read_body(request, state.settings.max_body_bytes)
-    return await ingest(body, version=version_of(request), credential=credential,
+    return await ingest(body, content_type=request.headers.get("content-type", ""),
+                        version=version_of(request), credential=credential,
                         store=state.storage.statements, clock=state.clock,
                         statement_id=statement_id)
 

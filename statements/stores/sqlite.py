@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
 
+from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
 from statements.errors import Conflict, Problem
 from statements.query import StatementQuery
@@ -58,7 +59,13 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS = [_schema_v1]
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    # One copy of each attachment's bytes, whatever number of statements share it.
+    conn.execute("CREATE TABLE attachments (sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL,"
+                 " data BLOB NOT NULL) WITHOUT ROWID")
+
+
+MIGRATIONS = [_schema_v1, _schema_v2]
 _COLUMNS = "s.seq, s.stored, s.body"
 
 
@@ -139,9 +146,33 @@ class SqliteStatementStore:
         """Create or upgrade the schema."""
         await self._db.migrate(MIGRATIONS, name="statements")
 
-    async def save(self, statements: Sequence[StoredStatement]) -> SaveOutcome:
+    async def save(self, statements: Sequence[StoredStatement],
+                   attachments: Sequence[RawAttachment] = ()) -> SaveOutcome:
         rows = [(s, orjson.dumps(s.statement)) for s in statements]
-        return await self._db.write(lambda conn: transaction(conn, lambda c: _save(c, rows)))
+
+        def run(conn: sqlite3.Connection) -> SaveOutcome:
+            outcome = _save(conn, rows)
+            conn.executemany(
+                "INSERT INTO attachments(sha2, content_type, data) VALUES (?,?,?)"
+                " ON CONFLICT(sha2) DO NOTHING",
+                [(a.sha2, a.content_type, a.data) for a in attachments])
+            return outcome
+
+        return await self._db.write(lambda conn: transaction(conn, run))
+
+    async def get_attachments(self, sha2s: Collection[str]) -> list[RawAttachment]:
+        wanted = sorted(sha2s)
+
+        def run(conn: sqlite3.Connection) -> list[RawAttachment]:
+            found: list[RawAttachment] = []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found += [RawAttachment(*row) for row in conn.execute(
+                    "SELECT sha2, content_type, data FROM attachments WHERE sha2 IN "
+                    f"({','.join('?' * len(chunk))})", chunk)]
+            return found
+
+        return await self._db.read(run)
 
     async def get(self, statement_id: str, *, voided: bool) -> bytes | None:
         def run(conn: sqlite3.Connection) -> bytes | None:

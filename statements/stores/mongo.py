@@ -1,0 +1,533 @@
+"""The statement store on MongoDB: one document per statement, denormalised filter fields.
+
+Document shape, collection `statements`:
+
+    _id             the statement id (lower-case UUID string)
+    statement       the enriched statement, a real subdocument we never query inside; keys
+                    MongoDB cannot hold faithfully are escaped (see `encode_statement`)
+    escaped         true when `statement` was escaped (absent otherwise)
+    stored          `stored` in epoch milliseconds
+    verb, activity, registration, ref_target, authority
+                    lookup keys (statements.indexing); absent when the statement has none
+    voiding         whether this is a voiding statement
+    voided          whether a voiding statement targets it
+    hash            the content hash (statements.equivalence), for conflict detection
+    agents, rel_agents, rel_activities
+                    multikey arrays: StatementIndex.agents / related_agents /
+                    related_activities
+
+and one kind of placeholder, `{_id: X, stub: true}`: written when a voiding statement
+targets an id not stored yet. It has no `voided` field, so no read ever returns it; the
+statement that later arrives with that id replaces it and is stored voided. Why a document
+and not just a look-up of the voiding statements at insert time: MongoDB transactions are
+snapshot-isolated, not serialisable, so a voiding statement and its target saved at the
+same moment by two requests would each miss the other (write skew) and the target would
+stay live. Writing the target's `_id` from both sides makes them collide: one of the two
+gets a write conflict or a duplicate key and is retried, and then sees the other.
+
+Every pymongo error becomes `statements.errors.StoreUnavailable` at this boundary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from bson.decimal128 import Decimal128
+from bson.errors import BSONError
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DocumentTooLarge, DuplicateKeyError, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from statements.enrich import StoredStatement
+from statements.errors import Conflict, Problem, StoreUnavailable, TooLarge
+from statements.query import StatementQuery
+from statements.store import SaveOutcome, StatementPage
+
+T = TypeVar("T")
+Document = dict[str, Any]
+
+COLLECTION = "statements"
+# Each filter field is indexed together with the sort key (stored, _id), so a filtered page
+# is one index range read in order, in either direction, and never a blocking sort.
+_ORDER = [("stored", DESCENDING), ("_id", DESCENDING)]
+INDEXES = [
+    IndexModel(_ORDER, name="stored"),
+    *(IndexModel([(name, ASCENDING), *_ORDER], name=name)
+      for name in ("verb", "activity", "registration", "agents", "rel_agents",
+                   "rel_activities", "authority")),
+    # Sparse: only StatementRef statements have one.
+    IndexModel([("ref_target", ASCENDING)], name="ref_target", sparse=True),
+]
+_PAGE_FIELDS = {"statement": 1, "escaped": 1, "stored": 1}
+# Ids per `$in` list, so no command nears MongoDB's 16 MB limit however many match.
+IN_CHUNK = 10_000
+_SAVE_ATTEMPTS = 10
+_DUPLICATE_KEY = 11000
+
+
+# --- Statements as BSON -------------------------------------------------------------------
+
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+_UNESCAPE = re.compile("%(25|00)")
+
+
+def encode_statement(statement: Document) -> tuple[Document, bool]:
+    """The statement as MongoDB can hold it, and whether anything had to be escaped.
+
+    Nothing changes for an ordinary statement. Escaped, because JSON allows them and
+    MongoDB/BSON does not keep them faithfully:
+    - keys starting with `$` (MongoDB reserves them, and PyMongo turns a subdocument with
+      `$ref` and `$id` into a DBRef when reading) or with `~` (our escape character), and
+      keys holding a NUL character: written as `~` + the key with `%`→`%25`, NUL→`%00`;
+    - integers from 2**63 to 2**64-1 (the JSON encoder writes them, BSON has no type for
+      them): written as Decimal128, the only numbers of that type in an escaped statement.
+    An integer the JSON encoder cannot write either raises TypeError, as in SQLite.
+    Keys containing `.` need nothing: MongoDB 5.0+ stores them, and we never query them.
+    """
+    if not _needs_escape(statement):
+        return statement, False
+    escaped: Document = _escape(statement)
+    return escaped, True
+
+
+def decode_statement(statement: Document, *, escaped: bool) -> Document:
+    """The inverse of `encode_statement`."""
+    if not escaped:
+        return statement
+    decoded: Document = _unescape(statement)
+    return decoded
+
+
+def _key_needs_escape(key: str) -> bool:
+    return key.startswith(("$", "~")) or "\x00" in key
+
+
+def _needs_escape(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_key_needs_escape(k) or _needs_escape(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_needs_escape(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not _INT64_MIN <= value <= _INT64_MAX
+    return False
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_escape_key(k): _escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            _INT64_MIN <= value <= _INT64_MAX):
+        if _INT64_MAX < value <= _UINT64_MAX:
+            return Decimal128(str(value))
+        raise TypeError("Integer exceeds 64-bit range")  # what orjson raises in SQLite
+    return value
+
+
+def _escape_key(key: str) -> str:
+    if not _key_needs_escape(key):
+        return key
+    return "~" + key.replace("%", "%25").replace("\x00", "%00")
+
+
+def _unescape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_unescape_key(k): _unescape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescape(v) for v in value]
+    if isinstance(value, Decimal128):
+        return int(value.to_decimal())
+    return value
+
+
+def _unescape_key(key: str) -> str:
+    if not key.startswith("~"):
+        return key
+    return _UNESCAPE.sub(lambda m: "%" if m[1] == "25" else "\x00", key[1:])
+
+
+def statement_document(statement: StoredStatement, *, voided: bool) -> Document:
+    """The document stored for one statement."""
+    index = statement.index
+    body, escaped = encode_statement(statement.statement)
+    document: Document = {
+        "_id": statement.id,
+        "stored": statement.stored_ms,
+        "verb": index.verb,
+        "voiding": index.voiding,
+        "voided": voided,
+        "hash": statement.content_hash,
+        "agents": sorted(index.agents),
+        "rel_agents": sorted(index.related_agents),
+        "rel_activities": sorted(index.related_activities),
+    }
+    for name, value in (("activity", index.activity), ("registration", index.registration),
+                        ("ref_target", index.ref_target), ("authority", index.authority)):
+        if value is not None:
+            document[name] = value
+    document["statement"] = body
+    if escaped:
+        document["escaped"] = True
+    return document
+
+
+def statement_json(document: Document) -> bytes:
+    """The statement of a stored document as JSON bytes: the same bytes SQLite returns."""
+    return orjson.dumps(decode_statement(document["statement"],
+                                         escaped=bool(document.get("escaped"))))
+
+
+# --- Queries (pure; tested without a database) --------------------------------------------
+
+def match_filter(query: StatementQuery) -> Document | None:
+    """The agent/verb/activity/registration part of `query`, or None when it has none.
+
+    This is the part StatementRef targeting applies to (Communication §2.1.3.s3).
+    """
+    clauses: Document = {}
+    if query.agent is not None:
+        clauses["rel_agents" if query.related_agents else "agents"] = query.agent
+    if query.verb is not None:
+        clauses["verb"] = query.verb
+    if query.activity is not None:
+        clauses["rel_activities" if query.related_activities else "activity"] = query.activity
+    if query.registration is not None:
+        clauses["registration"] = query.registration
+    return clauses or None
+
+
+def window_clauses(query: StatementQuery) -> list[Document]:
+    """What every listed statement must satisfy: live, in the time window, of the
+    authority asked for, and after the page already returned."""
+    # Communication §2.1.4.s1.b1: voided statements are never listed. Stubs have no
+    # `voided` field, so `voided: false` leaves them out too.
+    clauses: list[Document] = [{"voided": False}]
+    if query.since_ms is not None:
+        clauses.append({"stored": {"$gt": query.since_ms}})
+    if query.until_ms is not None:
+        clauses.append({"stored": {"$lte": query.until_ms}})
+    if query.authority is not None:
+        clauses.append({"authority": query.authority})
+    if query.after is not None:
+        # (stored, _id) beyond `after`, written as a bound on `stored` the index can use,
+        # minus the ties not beyond it.
+        stored, tiebreak = query.after
+        if query.ascending:
+            clauses.append({"stored": {"$gte": stored},
+                            "$nor": [{"stored": stored, "_id": {"$lte": tiebreak}}]})
+        else:
+            clauses.append({"stored": {"$lte": stored},
+                            "$nor": [{"stored": stored, "_id": {"$gte": tiebreak}}]})
+    return clauses
+
+
+def build_filter(query: StatementQuery, referring: Sequence[str] = ()) -> Document:
+    """The find() filter of one page of `query`.
+
+    `referring` holds ids of statements that refer (through StatementRef objects, maybe
+    several hops) to a statement matching the filters; they match too.
+    """
+    clauses = window_clauses(query)
+    match = match_filter(query)
+    if match is not None:
+        if referring:
+            match = {"$or": [match, {"_id": {"$in": list(referring)}}]}
+        clauses.insert(0, match)
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def sort_order(query: StatementQuery) -> list[tuple[str, int]]:
+    """(stored, _id), newest first unless `ascending`."""
+    direction = ASCENDING if query.ascending else DESCENDING
+    return [("stored", direction), ("_id", direction)]
+
+
+def seed_pipeline(match: Document, collection: str = COLLECTION) -> list[Document]:
+    """Aggregation over `collection` giving the `_id`s of referenced statements (the target
+    of some statement's StatementRef) that match `match`.
+
+    Starting from the referring statements, not from the matches, bounds the work by how
+    many statements are referenced however many match; the same plan as SQLite's.
+    """
+    return [
+        {"$match": {"ref_target": {"$exists": True}}},
+        {"$group": {"_id": "$ref_target"}},
+        {"$lookup": {"from": collection, "localField": "_id", "foreignField": "_id",
+                     "pipeline": [{"$match": match}, {"$project": {"_id": 1}}],
+                     "as": "hit"}},
+        {"$match": {"hit": {"$ne": []}}},
+        {"$project": {"_id": 1}},
+    ]
+
+
+def chunks(ids: Sequence[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
+    """`ids` in lists of at most `size`."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+# --- The store ----------------------------------------------------------------------------
+
+class _Raced(Exception):
+    """A concurrent writer took an id this save meant to write: start the save again."""
+
+
+@dataclass
+class _Journal:
+    """What a save without a transaction has written so far, to undo it on failure."""
+
+    inserted: list[str] = field(default_factory=list)
+    replaced_stubs: list[str] = field(default_factory=list)
+    new_stubs: list[str] = field(default_factory=list)
+    voided: list[str] = field(default_factory=list)
+
+
+class MongoStatementStore:
+    """StatementStore on a MongoDB database (PyMongo's AsyncMongoClient).
+
+    `transactions` says whether the deployment runs multi-document transactions (a replica
+    set or a sharded cluster); None asks the server at `open`.
+    """
+
+    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document],
+                 *, transactions: bool | None = None) -> None:
+        self._client = client
+        self._statements: AsyncCollection[Document] = db.get_collection(
+            COLLECTION, write_concern=WriteConcern("majority"))
+        self._transactions = transactions
+
+    async def open(self) -> None:
+        """Create the indexes (idempotent) and find out whether transactions are available."""
+        await self._guard(self._open())
+
+    async def _open(self) -> None:
+        await self._statements.create_indexes(INDEXES)
+        if self._transactions is None:
+            self._transactions = await self._supports_transactions()
+
+    async def _supports_transactions(self) -> bool:
+        hello = await self._client.admin.command("hello")
+        sessions = hello.get("logicalSessionTimeoutMinutes") is not None
+        return sessions and (hello.get("setName") is not None or hello.get("msg") == "isdbgrid")
+
+    # -- save
+
+    async def save(self, statements: Sequence[StoredStatement]) -> SaveOutcome:
+        if not statements:
+            return SaveOutcome([])
+        ids = [s.id for s in statements]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a batch must not hold one statement id twice")
+        return SaveOutcome(await self._guard(self._save(statements)))
+
+    async def _save(self, batch: Sequence[StoredStatement]) -> list[str]:
+        if self._transactions is None:
+            self._transactions = await self._supports_transactions()
+        for _ in range(_SAVE_ATTEMPTS):
+            try:
+                if self._transactions:
+                    return await self._save_in_transaction(batch)
+                return await self._save_compensated(batch)
+            except _Raced:
+                continue  # the ids a concurrent writer took are now seen as held
+        raise StoreUnavailable(f"saving kept colliding with concurrent writers "
+                               f"({_SAVE_ATTEMPTS} attempts)")
+
+    async def _save_in_transaction(self, batch: Sequence[StoredStatement]) -> list[str]:
+        # with_transaction retries the whole callback on TransientTransactionError (a write
+        # conflict with a concurrent transaction) and the commit on an unknown result.
+        # A duplicate key is not transient: it aborts, and `_save` starts again.
+        async with self._client.start_session() as session:
+            async def write(s: AsyncClientSession) -> list[str]:
+                return await self._write(batch, s, None)
+
+            return await session.with_transaction(
+                write, read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"))
+
+    async def _save_compensated(self, batch: Sequence[StoredStatement]) -> list[str]:
+        # Without transactions (a standalone server) the batch is written step by step and
+        # undone on failure: the inserted statements deleted, replaced stubs restored, new
+        # stubs deleted, voided flags set by this save cleared. Readers can see a batch half
+        # written meanwhile, and an undo that fails itself (the server gone) leaves it so.
+        # Use a replica set (even a single node) for atomic batches.
+        journal = _Journal()
+        try:
+            return await self._write(batch, None, journal)
+        except BaseException:
+            await self._undo(journal)
+            raise
+
+    async def _write(self, batch: Sequence[StoredStatement], session: AsyncClientSession | None,
+                     journal: _Journal | None) -> list[str]:
+        coll = self._statements
+        ids = [s.id for s in batch]
+        held: dict[str, Document] = {}
+        for chunk in chunks(ids):
+            async for doc in coll.find({"_id": {"$in": chunk}}, {"hash": 1, "stub": 1},
+                                       session=session):
+                held[doc["_id"]] = doc
+        fresh: list[StoredStatement] = []
+        stubbed: set[str] = set()
+        for position, statement in enumerate(batch):
+            known = held.get(statement.id)
+            if known is None or known.get("stub"):
+                fresh.append(statement)
+                if known is not None:
+                    stubbed.add(statement.id)
+            elif known["hash"] != statement.content_hash:
+                # Communication §2.1.2.s2.b5: same id, different content → 409, nothing written.
+                raise Conflict(
+                    f"statement {statement.id} already exists with different content",
+                    (Problem(f"$[{position}].id", "id already used"),),
+                )
+        fresh_ids = {s.id for s in fresh}
+        # Data §2.3.2.s2.b3: a statement is voided when a voiding statement targets it and it
+        # is not itself a voiding statement; either may arrive first, or in the same batch.
+        targets = {s.index.ref_target for s in fresh if s.index.voiding and s.index.ref_target}
+        plain = [s.id for s in fresh if not s.index.voiding]
+        voided = {i for i in plain if i in targets or i in stubbed}
+        for chunk in chunks(plain):
+            async for doc in coll.find({"ref_target": {"$in": chunk}, "voiding": True},
+                                       {"ref_target": 1}, session=session):
+                voided.add(doc["ref_target"])
+        documents = [statement_document(s, voided=s.id in voided) for s in fresh]
+        new = [d for d in documents if d["_id"] not in stubbed]
+        if new:
+            await self._insert(new, session, journal.inserted if journal else None)
+        for document in documents:
+            if document["_id"] in stubbed:
+                replaced = await coll.replace_one({"_id": document["_id"], "stub": True},
+                                                  document, session=session)
+                if replaced.matched_count != 1:
+                    raise _Raced
+                if journal:
+                    journal.replaced_stubs.append(document["_id"])
+        await self._void(sorted(targets - fresh_ids), session, journal)
+        return [s.id for s in fresh]
+
+    async def _void(self, targets: list[str], session: AsyncClientSession | None,
+                    journal: _Journal | None) -> None:
+        """Void stored statements targeted by new voiding statements; stub absent ones."""
+        if not targets:
+            return
+        found: dict[str, Document] = {}
+        for chunk in chunks(targets):
+            async for doc in self._statements.find(
+                    {"_id": {"$in": chunk}}, {"stub": 1, "voiding": 1, "voided": 1},
+                    session=session):
+                found[doc["_id"]] = doc
+        missing = [{"_id": t, "stub": True} for t in targets if t not in found]
+        if missing:
+            await self._insert(missing, session, journal.new_stubs if journal else None)
+        live = [t for t, doc in found.items()
+                if not doc.get("stub") and not doc["voiding"] and not doc["voided"]]
+        if journal:
+            journal.voided.extend(live)
+        for chunk in chunks(live):
+            await self._statements.update_many(
+                {"_id": {"$in": chunk}, "voiding": False}, {"$set": {"voided": True}},
+                session=session)
+
+    async def _insert(self, documents: list[Document], session: AsyncClientSession | None,
+                      written: list[str] | None) -> None:
+        """Ordered insert; an id taken meanwhile raises _Raced. `written` gets the ids
+        inserted (without a transaction, for the undo)."""
+        try:
+            await self._statements.insert_many(documents, ordered=True, session=session)
+        except BulkWriteError as exc:
+            if written is not None:
+                written.extend(d["_id"] for d in documents[:exc.details.get("nInserted", 0)])
+            errors = exc.details.get("writeErrors", [])
+            if errors and all(e.get("code") == _DUPLICATE_KEY for e in errors):
+                raise _Raced from exc
+            raise
+        except DuplicateKeyError as exc:
+            raise _Raced from exc
+        if written is not None:
+            written.extend(d["_id"] for d in documents)
+
+    async def _undo(self, journal: _Journal) -> None:
+        coll = self._statements
+        for chunk in chunks(journal.voided):
+            await coll.update_many({"_id": {"$in": chunk}}, {"$set": {"voided": False}})
+        for chunk in chunks(journal.inserted + journal.new_stubs):
+            await coll.delete_many({"_id": {"$in": chunk}})
+        for statement_id in journal.replaced_stubs:
+            await coll.replace_one({"_id": statement_id}, {"_id": statement_id, "stub": True})
+
+    # -- reads
+
+    async def get(self, statement_id: str, *, voided: bool) -> bytes | None:
+        document = await self._guard(self._statements.find_one(
+            {"_id": statement_id, "voided": voided}, {"statement": 1, "escaped": 1}))
+        return statement_json(document) if document is not None else None
+
+    async def query(self, query: StatementQuery) -> StatementPage:
+        documents = await self._guard(self._page(query, fetch=query.limit + 1))
+        more = len(documents) > query.limit
+        page = documents[:query.limit]
+        return StatementPage(
+            statements=[statement_json(d) for d in page],
+            after=(page[-1]["stored"], page[-1]["_id"]) if more and page else None,
+            last_stored_ms=max((d["stored"] for d in page), default=None),
+        )
+
+    async def _page(self, query: StatementQuery, *, fetch: int) -> list[Document]:
+        match = match_filter(query)
+        referring = await self._referring(match) if match is not None else []
+        order = sort_order(query)
+        parts = list(chunks(referring)) or [[]]
+        documents: list[Document] = []
+        for part in parts:
+            cursor = self._statements.find(build_filter(query, part), _PAGE_FIELDS)
+            documents += await cursor.sort(order).limit(fetch).to_list(None)
+        if len(parts) == 1:
+            return documents
+        # Very many referring statements: one query per chunk of ids, merged here.
+        unique = {d["_id"]: d for d in documents}.values()
+        merged = sorted(unique, key=lambda d: (d["stored"], d["_id"]),
+                        reverse=not query.ascending)
+        return merged[:fetch]
+
+    async def _referring(self, match: Document) -> list[str]:
+        """Ids of statements referring, directly or through other StatementRefs, to a
+        statement matching `match`, leaving out those that match `match` themselves."""
+        coll = self._statements
+        cursor = await coll.aggregate(seed_pipeline(match, coll.name), allowDiskUse=True)
+        seen = {doc["_id"] async for doc in cursor}
+        frontier = sorted(seen)
+        found: list[str] = []
+        while frontier:  # one hop per round; `seen` stops cycles (ids are client-chosen)
+            reached: list[str] = []
+            for chunk in chunks(frontier):
+                async for doc in coll.find({"ref_target": {"$in": chunk}}, {"_id": 1}):
+                    if doc["_id"] not in seen:
+                        seen.add(doc["_id"])
+                        reached.append(doc["_id"])
+            found += reached
+            frontier = reached
+        return found
+
+    async def close(self) -> None:
+        await self._guard(self._client.close())
+
+    @staticmethod
+    async def _guard(work: Awaitable[T]) -> T:
+        """Await `work`, translating driver errors: pymongo never reaches `lrs/`."""
+        try:
+            return await work
+        except DocumentTooLarge as exc:
+            raise TooLarge("a statement is too large for the store (16 MB per document)",
+                           (Problem("$", "too large to store"),)) from exc
+        except (PyMongoError, BSONError) as exc:
+            raise StoreUnavailable(f"MongoDB error: {exc}") from exc

@@ -5,12 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
 from lrs.credentials import Scope
 from lrs.storage import Storage
+from statements.attachments import parse_multipart
 from tests.conftest import Client, add_credential, statements_of
 from tests.factories import make_agent, make_statement, voiding
+from tests.statements.test_attachments import (
+    CONTENT_TYPE,
+    DATA,
+    attachment_for,
+    multipart,
+    part,
+)
 
 pytestmark = pytest.mark.usefixtures("engine")
 
@@ -235,7 +244,6 @@ async def test_alternate_request_syntax_in_1_0_3(client: Client) -> None:
     statement_id = str(uuid.uuid4())
     auth = client.headers["Authorization"]
     del client.headers["Authorization"]
-    import orjson
     form = {"method": "PUT"}
     data = {"statementId": statement_id, "content": orjson.dumps(statement).decode(),
             "Authorization": auth, "X-Experience-API-Version": "1.0.3",
@@ -253,3 +261,27 @@ async def test_alternate_request_syntax_in_1_0_3(client: Client) -> None:
     in_2_0 = await client.post("/xapi/statements", params={"method": "GET"}, data={
         "Authorization": auth, "X-Experience-API-Version": "2.0.0"})
     assert in_2_0.status_code == 400
+
+
+async def test_multipart_post_stores_attachments_and_get_returns_them(client: Client) -> None:
+    statement = make_statement(attachments=[attachment_for(DATA)])
+    response = await client.post("/xapi/statements", content=multipart(
+        orjson.dumps(statement), part(DATA)), headers={"Content-Type": CONTENT_TYPE})
+    assert response.status_code == 200, response.text
+    got = await client.get("/xapi/statements", params={"statementId": statement["id"],
+                                                       "attachments": "true"})
+    assert got.headers["content-type"].startswith("multipart/mixed; boundary=")
+    parsed = parse_multipart(got.content, got.headers["content-type"])
+    assert [a.data for a in parsed.attachments] == [DATA]
+    listed = await client.get("/xapi/statements", params={"attachments": "true"})
+    assert [a.data for a in parse_multipart(listed.content,
+                                            listed.headers["content-type"]).attachments] == [DATA]
+    plain = await client.get("/xapi/statements", params={"attachments": "false"})
+    assert plain.headers["content-type"] == "application/json"
+
+
+async def test_json_post_with_raw_attachment_is_rejected(client: Client) -> None:
+    response = await client.post("/xapi/statements",
+                                 json=make_statement(attachments=[attachment_for(DATA)]))
+    assert response.status_code == 400
+    assert response.json()["error"]["problems"][0]["path"] == "$[0].attachments[0].sha2"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -193,3 +196,137 @@ async def test_store_keeps_extension_keys_with_dots(storage: Storage) -> None:
     await storage.statements.save([prepared(statement)])
     body = await storage.statements.get(statement["id"], voided=False)
     assert body is not None and orjson.loads(body)["result"]["extensions"] == extensions
+
+
+# Learned from the MongoDB engine: concurrent writers (transactions there are snapshot-
+# isolated, not serialised), values JSON holds and BSON does not, StatementRef cycles.
+
+async def test_store_concurrent_saves_of_one_statement_store_it_once(storage: Storage) -> None:
+    for _ in range(5):
+        statement = make_statement()
+        outcomes = await asyncio.gather(*(storage.statements.save([prepared(statement)])
+                                          for _ in range(3)))
+        assert sorted(len(o.stored_ids) for o in outcomes) == [0, 0, 1]
+        assert await ids_of(storage, registration=statement["context"]["registration"]) == [
+            statement["id"]]
+
+
+async def test_store_concurrent_saves_of_one_id_with_other_content_conflict(
+    storage: Storage,
+) -> None:
+    for _ in range(5):
+        statement = make_statement()
+        changed = {**statement, "verb": {"id": "http://example.com/verbs/failed"}}
+        results = await asyncio.gather(storage.statements.save([prepared(statement)]),
+                                       storage.statements.save([prepared(changed)]),
+                                       return_exceptions=True)
+        assert sorted(type(r).__name__ for r in results) == ["Conflict", "SaveOutcome"]
+        body = await storage.statements.get(statement["id"], voided=False)
+        assert body is not None
+        winner = next(s for s, r in zip((statement, changed), results, strict=True)
+                      if not isinstance(r, BaseException))
+        assert orjson.loads(body)["verb"] == winner["verb"]
+
+
+async def test_store_voiding_saved_concurrently_with_its_target_voids_it(
+    storage: Storage,
+) -> None:
+    # Two requests, neither seeing the other's write: the target must still end up voided.
+    targets = [make_statement() for _ in range(8)]
+    await asyncio.gather(*(job for target in targets for job in (
+        storage.statements.save([prepared(voiding(target["id"]))]),
+        storage.statements.save([prepared(target)]))))
+    for target in targets:
+        assert await storage.statements.get(target["id"], voided=False) is None
+        assert await storage.statements.get(target["id"], voided=True) is not None
+    assert not {t["id"] for t in targets} & set(await ids_of(storage))
+
+
+async def test_store_voiding_an_absent_statement_lists_nothing_for_it(storage: Storage) -> None:
+    absent = make_statement()
+    void = voiding(absent["id"])
+    await storage.statements.save([prepared(void)])
+    assert await ids_of(storage) == [void["id"]]
+    assert await ids_of(storage, agent=agent_key(absent["actor"])) == [void["id"]]
+    for voided in (False, True):
+        assert await storage.statements.get(absent["id"], voided=voided) is None
+
+
+async def test_store_a_voiding_statement_arriving_after_one_voiding_it_stays_live(
+    storage: Storage,
+) -> None:
+    target = make_statement()
+    second = voiding(target["id"])
+    await storage.statements.save([prepared(voiding(second["id"]))])
+    await storage.statements.save([prepared(second)])
+    assert await storage.statements.get(second["id"], voided=False) is not None
+    assert await storage.statements.get(second["id"], voided=True) is None
+
+
+async def test_store_conflict_leaves_voiding_unapplied(storage: Storage) -> None:
+    target, held = make_statement(), make_statement()
+    await storage.statements.save([prepared(target), prepared(held)])
+    changed = {**held, "verb": {"id": "http://example.com/verbs/failed"}}
+    with pytest.raises(Conflict):
+        await storage.statements.save([prepared(voiding(target["id"])), prepared(changed)])
+    assert await storage.statements.get(target["id"], voided=False) is not None
+
+
+async def test_store_round_trips_json_values_bson_lacks(storage: Storage) -> None:
+    extensions = {"http://example.com/ext": {
+        "$ref": "x", "$id": 1, "$db": None,  # a DBRef to PyMongo, were it kept as is
+        "~tilde": "~", "%25": "%00", "nul\u0000key": "nul\u0000value",
+        "uint64": 2**64 - 1, "int64": -(2**63), "float": 1.0, "negative_zero": -0.0,
+        "nested": [[{"$set": [1, 2.5, True, None]}], {}], "a.b": {"c.d": 1},
+    }}
+    statement = make_statement(result={"extensions": extensions})
+    await storage.statements.save([prepared(statement)])
+    body = await storage.statements.get(statement["id"], voided=False)
+    assert body is not None
+    got = orjson.loads(body)["result"]["extensions"]
+    assert got == extensions
+    assert repr(got) == repr(extensions)  # ints stay ints, floats floats, key order kept
+    page = await storage.statements.query(StatementQuery(limit=10))
+    assert page.statements == [body]
+
+
+async def test_store_query_follows_statement_ref_chains_and_cycles(storage: Storage) -> None:
+    rita = make_agent("rita")
+    target = make_statement(actor=rita)
+    first_id, second_id = str(uuid.uuid4()), str(uuid.uuid4())
+    # A cycle among statements that do not match, hanging off a match, and one that does not.
+    first = make_statement(id=first_id, actor=make_agent("sam"), context=None,
+                           object={"objectType": "StatementRef", "id": second_id})
+    second = make_statement(id=second_id, actor=make_agent("tom"), context=None,
+                            object={"objectType": "StatementRef", "id": first_id})
+    hook = make_statement(actor=make_agent("ann"), context=None,
+                          object={"objectType": "StatementRef", "id": target["id"]})
+    into_cycle = make_statement(actor=make_agent("ann"), context=None,
+                                object={"objectType": "StatementRef", "id": first_id})
+    await storage.statements.save([prepared(s) for s in (target, first, second, hook,
+                                                         into_cycle)])
+    assert set(await ids_of(storage, agent=agent_key(rita))) == {target["id"], hook["id"]}
+    assert set(await ids_of(storage, agent=agent_key(make_agent("sam")))) == {
+        first_id, second_id, into_cycle["id"]}
+
+
+async def test_store_query_pages_through_referring_statements(storage: Storage) -> None:
+    rita = make_agent("rita")
+    chain = [make_statement(actor=rita)]
+    for _ in range(6):
+        chain.append(make_statement(actor=make_agent("sam"), context=None,
+                                    object={"objectType": "StatementRef", "id": chain[-1]["id"]}))
+    await storage.statements.save([prepared(make_statement(actor=make_agent("sam")))])
+    for minute, statement in enumerate(chain):
+        await storage.statements.save([prepared(statement, T0 + timedelta(minutes=minute))])
+    for ascending in (False, True):
+        seen: list[str] = []
+        query = StatementQuery(agent=agent_key(rita), limit=2, ascending=ascending)
+        while True:
+            page = await storage.statements.query(query)
+            seen += [orjson.loads(b)["id"] for b in page.statements]
+            if page.after is None:
+                break
+            query = replace(query, after=page.after)
+        expected = [s["id"] for s in chain]
+        assert seen == (expected if ascending else expected[::-1])

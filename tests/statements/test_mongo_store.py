@@ -1,0 +1,214 @@
+"""The MongoDB engine beyond the shared contract: without transactions, writers racing at
+the worst moment, indexes, driver errors. Runs on SecantusDB (MongoDB wire protocol, not
+mongod) like the `mongodb` engine of the contract suite."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from lrs.credentials.mongo import MongoCredentialStore
+from lrs.storage import Storage
+from statements.errors import Conflict, StoreUnavailable
+from statements.query import StatementQuery
+from statements.stores import mongo
+from statements.stores.mongo import MongoStatementStore
+
+# The whole contract suite again, on a store told the deployment has no transactions (a
+# standalone mongod): ordered inserts with a compensating undo instead.
+from tests.statements.test_store_contract import *  # noqa: F403
+from tests.statements.test_store_contract import prepared
+from tests.factories import make_statement, voiding
+
+Document = dict[str, Any]
+Hook = Callable[[], Awaitable[None]]
+
+
+class Interleaved(MongoStatementStore):
+    """A store that lets another writer in just before its next insert: after it has read
+    which ids are held, before it writes (the worst moment for a race)."""
+
+    hook: Hook | None = None
+
+    async def _insert(self, documents: list[Document], session: AsyncClientSession | None,
+                      written: list[str] | None) -> None:
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            await hook()
+        await super()._insert(documents, session, written)
+
+
+@pytest.fixture
+async def client(secantus_url: str) -> AsyncIterator[AsyncMongoClient[Document]]:
+    opened: AsyncMongoClient[Document] = AsyncMongoClient(secantus_url, w="majority")
+    yield opened
+    await opened.close()
+
+
+async def open_store(client: AsyncMongoClient[Document], database: str, *,
+                     transactions: bool) -> Interleaved:
+    store = Interleaved(client, client[database], transactions=transactions)
+    await store.open()
+    return store
+
+
+@pytest.fixture
+async def storage(secantus_url: str) -> AsyncIterator[Storage]:
+    """Overrides conftest's: the contract suite imported above runs without transactions."""
+    client: AsyncMongoClient[Document] = AsyncMongoClient(secantus_url, w="majority")
+    db = client[f"t_{uuid.uuid4().hex[:12]}"]
+    statements = MongoStatementStore(client, db, transactions=False)
+    credentials = MongoCredentialStore(db)
+    await statements.open()
+    await credentials.open()
+    yield Storage("mongodb-without-transactions", statements, credentials, client)
+    await client.close()
+
+
+@pytest.fixture(params=[True, False], ids=["transactions", "no-transactions"])
+async def pair(request: pytest.FixtureRequest, client: AsyncMongoClient[Document],
+               ) -> tuple[Interleaved, Interleaved]:
+    """Two stores on one database: the one under test and the concurrent writer."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    return (await open_store(client, database, transactions=request.param),
+            await open_store(client, database, transactions=request.param))
+
+
+async def ids(store: MongoStatementStore) -> list[str]:
+    page = await store.query(StatementQuery(limit=100))
+    return sorted(orjson.loads(b)["id"] for b in page.statements)
+
+
+async def test_a_concurrent_equal_insert_is_skipped(pair: tuple[Interleaved, Interleaved]) -> None:
+    store, other = pair
+    statement, fresh = prepared(make_statement()), prepared(make_statement())
+
+    async def race() -> None:
+        await other.save([statement])
+
+    store.hook = race
+    outcome = await store.save([fresh, statement])
+    assert outcome.stored_ids == [fresh.id]
+    assert await ids(store) == sorted([fresh.id, statement.id])
+
+
+async def test_a_concurrent_different_insert_conflicts_and_nothing_is_left(
+    pair: tuple[Interleaved, Interleaved],
+) -> None:
+    store, other = pair
+    statement, fresh = make_statement(), prepared(make_statement())
+    changed = prepared({**statement, "verb": {"id": "http://example.com/verbs/failed"}})
+
+    async def race() -> None:
+        await other.save([changed])
+
+    store.hook = race
+    with pytest.raises(Conflict) as caught:
+        await store.save([fresh, prepared(statement)])
+    assert caught.value.problems[0].path == "$[1].id"
+    assert await ids(store) == [changed.id]  # `fresh`, inserted first, was undone or aborted
+
+
+async def test_a_target_arriving_while_its_voiding_statement_is_saved_is_voided(
+    pair: tuple[Interleaved, Interleaved],
+) -> None:
+    store, other = pair
+    target = prepared(make_statement())
+    void = prepared(voiding(target.id))
+
+    async def race() -> None:
+        await other.save([target])
+
+    store.hook = race
+    assert (await store.save([void])).stored_ids == [void.id]
+    assert await store.get(target.id, voided=True) is not None
+    assert await ids(store) == [void.id]
+
+
+async def test_a_voiding_statement_arriving_while_its_target_is_saved_voids_it(
+    pair: tuple[Interleaved, Interleaved],
+) -> None:
+    store, other = pair
+    target = prepared(make_statement())
+    void = prepared(voiding(target.id))
+
+    async def race() -> None:
+        await other.save([void])
+
+    store.hook = race
+    assert (await store.save([target])).stored_ids == [target.id]
+    assert await store.get(target.id, voided=True) is not None
+    assert await ids(store) == [void.id]
+
+
+async def test_a_save_that_keeps_losing_races_ends_whole_or_absent(
+    pair: tuple[Interleaved, Interleaved], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, other = pair
+    monkeypatch.setattr(mongo, "_SAVE_ATTEMPTS", 2)
+    statements = [prepared(make_statement()) for _ in range(3)]
+    remaining = list(statements)
+
+    async def race() -> None:
+        # Before each of our inserts, someone voids the last statement not yet raced for:
+        # its stub takes the id, after the ones before it were inserted.
+        if remaining:
+            await other.save([prepared(voiding(remaining.pop().id))])
+            store.hook = race
+
+    store.hook = race
+    if store._transactions:
+        # Each stub commits inside our open transaction: a write conflict, which
+        # with_transaction retries until no one races any more; then all are stored voided.
+        assert (await store.save(statements)).stored_ids == [s.id for s in statements]
+        for statement in statements:
+            assert await store.get(statement.id, voided=True) is not None
+    else:
+        # Each attempt inserts the statements before the raced one, then undoes them.
+        with pytest.raises(StoreUnavailable):
+            await store.save(statements)
+        for statement in statements:
+            for voided in (False, True):
+                assert await store.get(statement.id, voided=voided) is None
+    assert all(await store.get(s.id, voided=False) is None for s in statements)
+
+
+async def test_open_twice_keeps_one_set_of_indexes(client: AsyncMongoClient[Document]) -> None:
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    await open_store(client, database, transactions=True)
+    await open_store(client, database, transactions=True)
+    names = [i["name"] async for i in await client[database]["statements"].list_indexes()]
+    assert sorted(names) == sorted(["_id_", *(m.document["name"] for m in mongo.INDEXES)])
+
+
+async def test_open_finds_out_that_the_replica_set_runs_transactions(
+    client: AsyncMongoClient[Document],
+) -> None:
+    store = MongoStatementStore(client, client[f"t_{uuid.uuid4().hex[:12]}"])
+    await store.open()
+    assert store._transactions is True
+
+
+async def test_driver_errors_become_store_unavailable() -> None:
+    # Nothing listens on port 9 (discard) of loopback here.
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        "mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=100, connectTimeoutMS=100)
+    store = MongoStatementStore(client, client["t"], transactions=True)
+    credentials = MongoCredentialStore(client["t"])
+    with pytest.raises(StoreUnavailable):
+        await store.open()
+    with pytest.raises(StoreUnavailable):
+        await store.get(str(uuid.uuid4()), voided=False)
+    with pytest.raises(StoreUnavailable):
+        await store.query(StatementQuery(limit=1, verb="http://x.org/v"))
+    with pytest.raises(StoreUnavailable):
+        await store.save([prepared(make_statement())])
+    with pytest.raises(StoreUnavailable):
+        await credentials.get("key")
+    await store.close()

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
@@ -14,7 +15,7 @@ from lrs.api import about, statements
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
-from lrs.errors import handle_store_unavailable, handle_xapi_error
+from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
 from lrs.middleware import XapiMiddleware
 from lrs.storage import Storage, open_storage
 from statements.errors import StoreUnavailable, XapiError
@@ -58,7 +59,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
                        consistent_through=clock.consistent_through,
                        max_body_bytes=settings.max_body_bytes),
         ],
-        exception_handlers={XapiError: handle_xapi_error,
+        exception_handlers={XapiError: handle_xapi_error, HTTPException: handle_http_error,
                             StoreUnavailable: handle_store_unavailable},
         lifespan=lifespan,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -50,6 +51,12 @@ async def handle_xapi_error(request: Request, exc: Exception) -> Response:
     status = next(code for kind, code in STATUS.items() if isinstance(exc, kind))
     headers = {"WWW-Authenticate": 'Basic realm="xAPI"'} if status == 401 else None
     return error_response(status, exc.message, exc.problems, headers)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown path, wrong method) in the same JSON shape."""
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
 async def handle_store_unavailable(request: Request, exc: Exception) -> Response:

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 
 from statements.datatypes import is_iri, is_uuid, parse_timestamp, timestamp_ms
 from statements.errors import InvalidRequest, Problem
@@ -37,6 +37,7 @@ class SingleLookup:
     attachments: bool = False
 
 
+@with_config(ConfigDict(extra="forbid"))  # for decode_more: a token with other keys is not ours
 @dataclass(frozen=True)
 class StatementQuery:
     """A filtered, paged query. Filters are ANDed (Communication §2.1.3.s2)."""
@@ -72,6 +73,7 @@ PARAMETERS = frozenset({
 })
 _SINGLE_COMPANIONS = frozenset({"format", "attachments"})
 _ACTOR: TypeAdapter[Any] = TypeAdapter(Actor)
+_MORE = TypeAdapter(StatementQuery)
 
 
 def parse_query(
@@ -124,20 +126,21 @@ def parse_query(
 def encode_more(query: StatementQuery, after: tuple[int, int | str]) -> str:
     """An opaque token that continues `query` after the given position (Data §2.5.s3.b3)."""
     state = asdict(replace(query, after=after))
-    state["format"] = query.format.value
     return base64.urlsafe_b64encode(orjson.dumps(state)).decode().rstrip("=")
 
 
-def decode_more(token: str) -> StatementQuery:
-    """The query a `more` token stands for; InvalidRequest when it is not one of ours."""
+def decode_more(token: str, *, max_limit: int) -> StatementQuery:
+    """The query a `more` token stands for; InvalidRequest when it is not one of ours.
+
+    The token is the client's to keep, so it is validated like any input, and its limit is
+    capped again.
+    """
     try:
         padded = token + "=" * (-len(token) % 4)
-        state: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(padded))
-        state["format"] = Format(state["format"])
-        state["after"] = tuple(state["after"])
-        return StatementQuery(**state)
-    except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
+        query = _MORE.validate_json(base64.urlsafe_b64decode(padded))
+    except (binascii.Error, ValueError):
         raise _bad("more", "is not a continuation token issued by this LRS") from None
+    return replace(query, limit=min(max(query.limit, 1), max_limit))
 
 
 def _bad(name: str, message: str) -> InvalidRequest:

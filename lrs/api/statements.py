@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -35,13 +36,14 @@ async def get_statements(request: Request) -> Response:
     credential = await credential_of(request)
     require(credential, *_READ, Scope.STATEMENTS_READ_MINE)
     params = list(request.query_params.multi_items())
+    if params and params[0][0] == "more" and len(params) != 1:
+        raise InvalidRequest("more may not be combined with other parameters",
+                             (Problem(f"?{params[1][0]}", "not allowed with more"),))
+    max_limit = request.app.state.settings.max_page_size
     if params and params[0][0] == "more":
-        if len(params) != 1:
-            raise InvalidRequest("more may not be combined with other parameters",
-                                 (Problem(f"?{params[1][0]}", "not allowed with more"),))
-        query: SingleLookup | StatementQuery = decode_more(params[0][1])
+        query: SingleLookup | StatementQuery = decode_more(params[0][1], max_limit=max_limit)
     else:
-        query = parse_query(params, max_limit=request.app.state.settings.max_page_size)
+        query = parse_query(params, max_limit=max_limit)
     languages = parse_accept_language(request.headers.get("accept-language"))
     store = request.app.state.storage.statements
     if isinstance(query, SingleLookup):
@@ -56,7 +58,7 @@ async def get_statements(request: Request) -> Response:
         return await _respond(request, body, [statement] if query.attachments else [],
                               query.attachments, {"Last-Modified": http_date(last)})
     if not credential.allows(*_READ):  # statements/read/mine: only its own statements
-        query = StatementQuery(**{**query.__dict__, "authority": agent_key(credential.authority)})
+        query = replace(query, authority=agent_key(credential.authority))
     page = await store.query(query)
     statements = page.statements
     parsed = [orjson.loads(s) for s in statements] \

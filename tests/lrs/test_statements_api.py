@@ -285,3 +285,25 @@ async def test_json_post_with_raw_attachment_is_rejected(client: Client) -> None
                                  json=make_statement(attachments=[attachment_for(DATA)]))
     assert response.status_code == 400
     assert response.json()["error"]["problems"][0]["path"] == "$[0].attachments[0].sha2"
+
+
+async def test_more_token_is_validated_and_its_limit_capped(client: Client) -> None:
+    import base64
+
+    await post(client, [make_statement() for _ in range(60)])
+    forged = {"limit": 10_000, "after": [9_999_999_999_999, 1], "format": "exact"}
+    token = base64.urlsafe_b64encode(orjson.dumps(forged)).decode().rstrip("=")
+    response = await client.get("/xapi/statements", params={"more": token})
+    assert len(statements_of(response)) == 50  # the server maximum, not the forged limit
+    for bad in ("garbage!", base64.urlsafe_b64encode(b'{"limit": "x"}').decode(),
+                base64.urlsafe_b64encode(b'{"rogue": 1}').decode()):
+        response = await client.get("/xapi/statements", params={"more": bad})
+        assert response.status_code == 400, bad
+
+
+async def test_unknown_paths_and_methods_answer_json_with_the_version(client: Client) -> None:
+    missing = await client.get("/xapi/nowhere")
+    assert missing.status_code == 404 and missing.json()["error"]["status"] == 404
+    assert missing.headers["x-experience-api-version"] == "2.0.0"
+    wrong = await client.delete("/xapi/statements")
+    assert wrong.status_code == 405 and wrong.json()["error"]["message"]

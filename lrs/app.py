@@ -11,7 +11,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
-from lrs.api import about, statements
+from lrs.api import (
+    about,
+    activities,
+    activity_profile,
+    agent_profile,
+    agents,
+    state,
+    statements,
+)
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
@@ -51,7 +59,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
                 await opened.close()
 
     app = Starlette(
-        routes=[Mount(settings.base_path, routes=[*statements.routes, *about.routes])],
+        routes=[Mount(settings.base_path, routes=[
+            *statements.routes, *state.routes, *activity_profile.routes, *agent_profile.routes,
+            *activities.routes, *agents.routes, *about.routes])],
         middleware=[
             _CORS,
             Middleware(XapiMiddleware, base_path=settings.base_path,

@@ -32,6 +32,10 @@ class StoredClock:
         if self._in_flight[moment] <= 0:
             del self._in_flight[moment]
 
+    def now_ms(self) -> int:
+        """Now, in milliseconds since the epoch (document update times)."""
+        return (self._now() - datetime(1970, 1, 1, tzinfo=UTC)) // _MS
+
     def consistent_through(self) -> datetime:
         """Every statement stored before this instant is visible to queries."""
         if self._in_flight:

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from statements.documents import PreconditionFailed
 from statements.errors import (
     Conflict,
     Forbidden,
@@ -25,6 +26,7 @@ STATUS: dict[type[Exception], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    PreconditionFailed: 412,
     TooLarge: 413,
 }
 

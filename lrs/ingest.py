@@ -6,7 +6,8 @@ import uuid
 from typing import Any
 
 from lrs.consistency import StoredClock
-from lrs.credentials import Credential
+from lrs.credentials import Credential, Scope
+from statements.activities import ActivityStore, definitions_in
 from statements.attachments import RawAttachment, match_attachments, media_type, parse_multipart
 from statements.enrich import enrich
 from statements.errors import InvalidRequest, Problem
@@ -23,6 +24,7 @@ async def ingest(
     version: XapiVersion,
     credential: Credential,
     store: StatementStore,
+    activities: ActivityStore,
     clock: StoredClock,
     statement_id: str | None = None,
 ) -> list[str]:
@@ -66,6 +68,12 @@ async def ingest(
         await store.save(prepared, attachments)
     finally:
         clock.end(stored)
+    if credential.allows(Scope.DEFINE):
+        # Data §2.4.4.1.s4.b3-b5: credentials allowed to define activities update the
+        # canonical definitions (others' statements are kept, their definitions not merged).
+        definitions = definitions_in(sent)
+        if definitions:
+            await activities.merge(definitions)
     return ids
 
 

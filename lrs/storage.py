@@ -8,6 +8,8 @@ from typing import Any
 
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
+from statements.activities import ActivityStore
+from statements.documents import DocumentStore
 from statements.store import StatementStore
 
 
@@ -17,6 +19,8 @@ class Storage:
 
     engine: str
     statements: StatementStore
+    documents: DocumentStore
+    activities: ActivityStore
     credentials: CredentialStore
     _resource: Any
 
@@ -38,22 +42,26 @@ async def open_storage(settings: Settings) -> Storage:
 async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     from lrs.credentials.sqlite import SqliteCredentialStore
     from statements.stores.sqlite import SqliteStatementStore
+    from statements.stores.sqlite_activities import SqliteActivityStore
     from statements.stores.sqlite_db import SqliteDatabase
+    from statements.stores.sqlite_documents import SqliteDocumentStore
 
     path.parent.mkdir(parents=True, exist_ok=True)
     db = SqliteDatabase(path, synchronous=settings.sqlite_synchronous)
     statements = SqliteStatementStore(db)
+    documents = SqliteDocumentStore(db)
+    activities = SqliteActivityStore(db)
     credentials = SqliteCredentialStore(db)
-    await statements.open()
-    await credentials.open()
-    return Storage("sqlite", statements, credentials, db)
+    for store in (statements, documents, activities, credentials):
+        await store.open()
+    return Storage("sqlite", statements, documents, activities, credentials, db)
 
 
 async def _open_mongo(url: str, settings: Settings) -> Storage:
     from pymongo import AsyncMongoClient
-    from statements.stores.mongo import MongoStatementStore
 
     from lrs.credentials.mongo import MongoCredentialStore
+    from statements.stores.mongo import MongoStatementStore
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         url, tz_aware=True, w="majority", appname="tally-lrs"

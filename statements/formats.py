@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from statements.models import IFI_KEYS
 from statements.query import Format
 
+Definitions = Mapping[str, dict[str, Any]]
 
-def render(statement: dict[str, Any], fmt: Format, languages: Sequence[str] = ()) -> dict[str, Any]:
-    """Return the statement as the format asks; `languages` is the Accept-Language order."""
+
+def render(statement: dict[str, Any], fmt: Format, languages: Sequence[str] = (),
+           definitions: Definitions | None = None) -> dict[str, Any]:
+    """Return the statement as the format asks.
+
+    `languages` is the Accept-Language order; `definitions` the LRS's canonical Activity
+    definitions, which the canonical format shows instead of the ones sent.
+    """
     if fmt is Format.EXACT:
         return statement
     if fmt is Format.IDS:
         return _ids_statement(statement)
-    return _canonical_statement(statement, languages)
+    return _canonical_statement(statement, languages, definitions or {})
 
 
 def parse_accept_language(header: str | None) -> list[str]:
@@ -111,13 +118,16 @@ def _canonical_definition(definition: dict[str, Any], languages: Sequence[str]) 
     return out
 
 
-def _canonical_activity(activity: dict[str, Any], languages: Sequence[str]) -> dict[str, Any]:
-    if "definition" not in activity:
+def _canonical_activity(activity: dict[str, Any], languages: Sequence[str],
+                        definitions: Definitions) -> dict[str, Any]:
+    definition = definitions.get(activity["id"], activity.get("definition"))
+    if definition is None:
         return activity
-    return {**activity, "definition": _canonical_definition(activity["definition"], languages)}
+    return {**activity, "definition": _canonical_definition(definition, languages)}
 
 
-def _canonical_statement(statement: dict[str, Any], languages: Sequence[str]) -> dict[str, Any]:
+def _canonical_statement(statement: dict[str, Any], languages: Sequence[str],
+                         definitions: Definitions) -> dict[str, Any]:
     out = dict(statement)
     if "display" in statement["verb"]:
         out["verb"] = {**statement["verb"],
@@ -125,13 +135,13 @@ def _canonical_statement(statement: dict[str, Any], languages: Sequence[str]) ->
     obj = statement["object"]
     kind = obj.get("objectType", "Activity")
     if kind == "Activity":
-        out["object"] = _canonical_activity(obj, languages)
+        out["object"] = _canonical_activity(obj, languages, definitions)
     elif kind == "SubStatement":
-        out["object"] = _canonical_statement(obj, languages)
+        out["object"] = _canonical_statement(obj, languages, definitions)
     context = statement.get("context")
     if context and "contextActivities" in context:
         out["context"] = {**context, "contextActivities": {
-            kind: [_canonical_activity(a, languages) for a in value]
+            kind: [_canonical_activity(a, languages, definitions) for a in value]
             for kind, value in context["contextActivities"].items()
         }}
     if "attachments" in statement:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -14,6 +15,7 @@ from lrs.auth import require
 from lrs.credentials import Credential, Scope
 from lrs.http import credential_of, http_date, json_bytes, read_body, version_of
 from lrs.ingest import ingest
+from statements.activities import activities_in
 from statements.attachments import declared, render_multipart
 from statements.datatypes import from_ms, is_uuid, parse_timestamp
 from statements.errors import InvalidRequest, NotFound, Problem
@@ -44,7 +46,6 @@ async def get_statements(request: Request) -> Response:
         query: SingleLookup | StatementQuery = decode_more(params[0][1], max_limit=max_limit)
     else:
         query = parse_query(params, max_limit=max_limit)
-    languages = parse_accept_language(request.headers.get("accept-language"))
     store = request.app.state.storage.statements
     if isinstance(query, SingleLookup):
         body = await store.get(query.statement_id, voided=query.voided)
@@ -53,7 +54,7 @@ async def get_statements(request: Request) -> Response:
                            f"{query.statement_id}")
         statement = orjson.loads(body)
         if query.format is not Format.EXACT:
-            body = orjson.dumps(render(statement, query.format, languages))
+            body = orjson.dumps((await _renderer(request, query.format, [statement]))(statement))
         last = parse_timestamp(statement["stored"])
         return await _respond(request, body, [statement] if query.attachments else [],
                               query.attachments, {"Last-Modified": http_date(last)})
@@ -64,7 +65,8 @@ async def get_statements(request: Request) -> Response:
     parsed = [orjson.loads(s) for s in statements] \
         if query.format is not Format.EXACT or query.attachments else []
     if query.format is not Format.EXACT:
-        statements = [orjson.dumps(render(s, query.format, languages)) for s in parsed]
+        render_one = await _renderer(request, query.format, parsed)
+        statements = [orjson.dumps(render_one(s)) for s in parsed]
     more = ""
     if page.after is not None:
         more = f"{request.app.state.settings.base_path}/statements?more=" \
@@ -74,6 +76,17 @@ async def get_statements(request: Request) -> Response:
     if page.last_stored_ms is not None:  # LRS book 4.1.6.1: the latest `stored` returned
         headers["Last-Modified"] = http_date(from_ms(page.last_stored_ms))
     return await _respond(request, body, parsed, query.attachments, headers)
+
+
+async def _renderer(request: Request, fmt: Format, statements: list[dict[str, Any]]
+                    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Render in `fmt`; the canonical format needs the canonical definitions and languages."""
+    languages = parse_accept_language(request.headers.get("accept-language"))
+    definitions: dict[str, dict[str, Any]] = {}
+    if fmt is Format.CANONICAL:
+        ids = {a["id"] for s in statements for a in activities_in(s)}
+        definitions = await request.app.state.storage.activities.definitions(ids)
+    return lambda statement: render(statement, fmt, languages, definitions)
 
 
 async def _respond(request: Request, body: bytes, statements: list[dict[str, Any]],
@@ -127,7 +140,8 @@ async def _ingest(request: Request, credential: Credential, statement_id: str | 
     body = await read_body(request, state.settings.max_body_bytes)
     return await ingest(body, content_type=request.headers.get("content-type", ""),
                         version=version_of(request), credential=credential,
-                        store=state.storage.statements, clock=state.clock,
+                        store=state.storage.statements, activities=state.storage.activities,
+                        clock=state.clock,
                         statement_id=statement_id)
 
 

@@ -89,7 +89,7 @@ def new_key() -> str:
 
 def new_secret() -> str:
     """A credential secret (the Basic password); shown once, never stored."""
-    return secrets.token_urlsafe(24)
+    return secrets.token_hex(24)  # hex: never starts with "-", safe on any command line
 
 
 def hash_secret(secret: str) -> str:

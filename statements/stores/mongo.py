@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
+import pymongo
 from bson.decimal128 import Decimal128
 from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
@@ -295,15 +296,17 @@ class MongoStatementStore:
     """StatementStore on a MongoDB database (PyMongo's AsyncMongoClient).
 
     `transactions` says whether the deployment runs multi-document transactions (a replica
-    set or a sharded cluster); None asks the server at `open`.
+    set or a sharded cluster); None asks the server at `open`. `save_timeout` bounds, in
+    seconds, a transactional save with its retries after write conflicts.
     """
 
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document],
-                 *, transactions: bool | None = None) -> None:
+                 *, transactions: bool | None = None, save_timeout: float = 30.0) -> None:
         self._client = client
         self._statements: AsyncCollection[Document] = db.get_collection(
             COLLECTION, write_concern=WriteConcern("majority"))
         self._transactions = transactions
+        self._save_timeout = save_timeout
 
     async def open(self) -> None:
         """Create the indexes (idempotent) and find out whether transactions are available."""
@@ -344,15 +347,18 @@ class MongoStatementStore:
 
     async def _save_in_transaction(self, batch: Sequence[StoredStatement]) -> list[str]:
         # with_transaction retries the whole callback on TransientTransactionError (a write
-        # conflict with a concurrent transaction) and the commit on an unknown result.
-        # A duplicate key is not transient: it aborts, and `_save` starts again.
-        async with self._client.start_session() as session:
-            async def write(s: AsyncClientSession) -> list[str]:
-                return await self._write(batch, s, None)
+        # conflict with a concurrent transaction, but also a network error or no primary)
+        # and the commit on an unknown result, for up to 120 s unless a client-side timeout
+        # (pymongo.timeout) says less: `save_timeout` does. A duplicate key is not
+        # transient: it aborts, and `_save` starts again.
+        async def write(s: AsyncClientSession) -> list[str]:
+            return await self._write(batch, s, None)
 
-            return await session.with_transaction(
-                write, read_concern=ReadConcern("snapshot"),
-                write_concern=WriteConcern("majority"))
+        with pymongo.timeout(self._save_timeout):
+            async with self._client.start_session() as session:
+                return await session.with_transaction(
+                    write, read_concern=ReadConcern("snapshot"),
+                    write_concern=WriteConcern("majority"))
 
     async def _save_compensated(self, batch: Sequence[StoredStatement]) -> list[str]:
         # Without transactions (a standalone server) the batch is written step by step and

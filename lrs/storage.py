@@ -62,13 +62,16 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
 
     from lrs.credentials.mongo import MongoCredentialStore
     from statements.stores.mongo import MongoStatementStore
+    from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         url, tz_aware=True, w="majority", appname="tally-lrs"
     )
     db = client.get_default_database(default=settings.mongodb_database)
     statements = MongoStatementStore(client, db)
+    documents = MongoDocumentStore(db)
+    activities = MongoActivityStore(db)
     credentials = MongoCredentialStore(db)
-    await statements.open()
-    await credentials.open()
-    return Storage("mongodb", statements, credentials, client)
+    for store in (statements, documents, activities, credentials):
+        await store.open()
+    return Storage("mongodb", statements, documents, activities, credentials, client)

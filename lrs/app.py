@@ -28,17 +28,18 @@ from lrs.middleware import XapiMiddleware
 from lrs.storage import Storage, open_storage
 from statements.errors import StoreUnavailable, XapiError
 
-# Recommended CORS set for browser content (checklist §6.7): preflights need no credentials.
-_CORS = Middleware(
-    CORSMiddleware,
-    allow_origins=["*"],
-    allow_methods=["HEAD", "GET", "POST", "PUT", "DELETE"],
-    allow_headers=["Content-Type", "Content-Length", "Authorization", "If-Match",
-                   "If-None-Match", "X-Experience-API-Version", "Accept-Language"],
-    expose_headers=["ETag", "Last-Modified", "Content-Type", "Content-Length",
-                    "X-Experience-API-Version", "X-Experience-API-Consistent-Through",
-                    "WWW-Authenticate"],
-)
+# CORS for browser content (checklist §6.7): preflights need no credentials or version.
+def _cors(origins: list[str]) -> Middleware:
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["HEAD", "GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Content-Type", "Content-Length", "Authorization", "If-Match",
+                       "If-None-Match", "X-Experience-API-Version", "Accept-Language"],
+        expose_headers=["ETag", "Last-Modified", "Content-Type", "Content-Length",
+                        "X-Experience-API-Version", "X-Experience-API-Consistent-Through",
+                        "WWW-Authenticate"],
+    )
 
 
 def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
@@ -63,7 +64,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
             *statements.routes, *state.routes, *activity_profile.routes, *agent_profile.routes,
             *activities.routes, *agents.routes, *about.routes])],
         middleware=[
-            _CORS,
+            _cors(settings.cors_origins),
             Middleware(XapiMiddleware, base_path=settings.base_path,
                        default_version=settings.default_xapi_version,
                        consistent_through=clock.consistent_through,

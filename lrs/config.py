@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         XapiVersion.V2,
         description="Version answered to requests without a usable X-Experience-API-Version.",
     )
+    cors_origins: list[str] = Field(
+        ["*"], description="Origins whose browser content may call the LRS (CORS); [\"*\"] for "
+        "any. JSON list in the environment, e.g. '[\"https://intranet.example.com\"]'.",
+    )
     max_body_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest request body accepted (else 413)."
     )

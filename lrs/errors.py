@@ -58,7 +58,8 @@ async def handle_xapi_error(request: Request, exc: Exception) -> Response:
 async def handle_http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown path, wrong method) in the same JSON shape."""
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+    return error_response(exc.status_code, str(exc.detail),
+                          headers=dict(exc.headers) if exc.headers else None)
 
 
 async def handle_store_unavailable(request: Request, exc: Exception) -> Response:

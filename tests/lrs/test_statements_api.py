@@ -307,3 +307,11 @@ async def test_unknown_paths_and_methods_answer_json_with_the_version(client: Cl
     assert missing.headers["x-experience-api-version"] == "2.0.0"
     wrong = await client.delete("/xapi/statements")
     assert wrong.status_code == 405 and wrong.json()["error"]["message"]
+
+
+async def test_cors_preflight_needs_no_credentials_or_version(client: Client) -> None:
+    response = await client.options("/xapi/statements", headers={
+        "Origin": "https://intranet.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, X-Experience-API-Version"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "https://intranet.example.com")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pluggy
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -16,7 +17,11 @@ from lrs.api import (
     activities,
     activity_profile,
     agent_profile,
+    aggregates,
     agents,
+    catalogue,
+    hits,
+    openapi,
     state,
     statements,
 )
@@ -24,9 +29,13 @@ from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
+from lrs.ingest import Ingest
 from lrs.middleware import XapiMiddleware
 from lrs.storage import Storage, open_storage
+from plugins.catalogue_store import CachedCatalogue
+from plugins.manager import make_plugin_manager
 from statements.errors import StoreUnavailable, XapiError
+
 
 # CORS for browser content (checklist §6.7): preflights need no credentials or version.
 def _cors(origins: list[str]) -> Middleware:
@@ -42,9 +51,11 @@ def _cors(origins: list[str]) -> Middleware:
     )
 
 
-def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlette:
+def create_app(settings: Settings, *, storage: Storage | None = None,
+               plugin_manager: pluggy.PluginManager | None = None) -> Starlette:
     """Build the LRS. The lifespan opens the configured store, unless the caller hands one
-    in (tests do), and closes what it opened."""
+    in (tests do), and closes what it opened; plugins come from the `lrs` entry points
+    unless a plugin manager is handed in."""
     clock = StoredClock()
 
     @asynccontextmanager
@@ -53,6 +64,12 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
         app.state.storage = opened
         app.state.authenticator = Authenticator(
             opened.credentials, cache_seconds=settings.credential_cache_seconds)
+        cached = CachedCatalogue(opened.catalogue, settings.catalogue_refresh_seconds)
+        await cached.refresh()
+        app.state.catalogue = cached
+        app.state.ingest = Ingest(opened, settings, clock, plugin_manager or make_plugin_manager(),
+                                  cached.current)
+        app.state.beacon_limiter = hits.RateLimiter(settings.beacon_hits_per_minute)
         try:
             yield
         finally:
@@ -62,7 +79,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Starlet
     app = Starlette(
         routes=[Mount(settings.base_path, routes=[
             *statements.routes, *state.routes, *activity_profile.routes, *agent_profile.routes,
-            *activities.routes, *agents.routes, *about.routes])],
+            *activities.routes, *agents.routes, *about.routes]),
+            Mount("/api/v1", routes=[*aggregates.routes, *catalogue.routes, *hits.routes,
+                                     *openapi.routes])],
         middleware=[
             _cors(settings.cors_origins),
             Middleware(XapiMiddleware, base_path=settings.base_path,

@@ -23,6 +23,7 @@ from lrs.credentials import (
     new_secret,
 )
 from lrs.storage import Storage, open_storage
+from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
 
 T = TypeVar("T")
 DEMO_NAME = "demo"
@@ -78,7 +79,8 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     # Workers are separate processes: hand them the same settings through the environment.
     for name, value in settings.model_dump(mode="json").items():
         if value is not None:
-            os.environ[f"LRS_{name.upper()}"] = str(value)
+            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            os.environ[f"LRS_{name.upper()}"] = text
     # Create or migrate the store once, before any worker starts.
     _with_storage(settings, lambda storage: asyncio.sleep(0))
     click.echo(f"tally-lrs on http://{settings.host}:{settings.port}{settings.base_path}/ "
@@ -187,3 +189,34 @@ def demo(data_dir: Path | None, store: str | None) -> None:
     _show(credential, secret, False)
     click.echo(f"Try: curl -u {credential.key}:{secret} -H 'X-Experience-API-Version: 1.0.3' "
                f"{settings.public_url.rstrip('/')}{settings.base_path}/statements")
+
+
+@main.group()
+def catalogue() -> None:
+    """The compliance catalogue: activities whose statements are kept in full."""
+
+
+@catalogue.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@store_options
+def catalogue_load(file: Path, data_dir: Path | None, store: str | None) -> None:
+    """Replace the catalogue with FILE (JSON or YAML; see docs/catalogue.md).
+
+    Applies to statements arriving afterwards: what was tallied cannot be brought back.
+    """
+    try:
+        entries = load_catalogue(file.read_text(encoding="utf-8"), filename=file.name)
+    except CatalogueError as exc:
+        raise click.ClickException("\n".join(["the catalogue is not valid:", *exc.problems])) \
+            from None
+    settings = _settings(data_dir=data_dir, store=store)
+    _with_storage(settings, lambda storage: storage.catalogue.replace(entries))
+    click.echo(f"loaded {len(entries)} catalogue entries from {file}")
+
+
+@catalogue.command("export")
+@store_options
+def catalogue_export(data_dir: Path | None, store: str | None) -> None:
+    """Print the catalogue in the format `lrs catalogue load` reads."""
+    settings = _settings(data_dir=data_dir, store=store)
+    click.echo(dump_catalogue(_with_storage(settings, lambda s: s.catalogue.entries())))

@@ -32,6 +32,30 @@ class Settings(BaseSettings):
         "NORMAL",
         description="SQLite durability: NORMAL survives process crashes, FULL also power loss.",
     )
+    default_retention: Literal["full", "tally", "drop"] = Field(
+        "tally", description="The retention chain's last word, when no rule decided (DESIGN §3).",
+    )
+    fingerprint_days: int = Field(
+        30, ge=1, description="Days a tallied statement's fingerprint is kept, so a retried "
+        "POST is not counted twice.",
+    )
+    day_key_grace_minutes: int = Field(
+        60, ge=0, le=720, description="Minutes after UTC midnight before the closed day's "
+        "learner-hash key is destroyed (late statements still count as unique learners).",
+    )
+    suppression_threshold: int = Field(
+        5, ge=1, description="Aggregate figures below this are reported as 'fewer than k'.",
+    )
+    catalogue_refresh_seconds: float = Field(
+        2.0, ge=0, description="How often a process rereads the compliance catalogue.",
+    )
+    beacon_origins: list[str] = Field(
+        [], description="Origins (scheme://host[:port]) whose pages may send beacon hits "
+        "without credentials. JSON list in the environment.",
+    )
+    beacon_hits_per_minute: int = Field(
+        600, ge=1, description="Beacon hits one sender (credential or origin) may send a minute.",
+    )
     base_path: str = Field("/xapi", description="Path prefix of the xAPI resources.")
     public_url: str = Field(
         "http://127.0.0.1:8000",

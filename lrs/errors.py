@@ -16,6 +16,7 @@ from statements.errors import (
     InvalidRequest,
     NotFound,
     TooLarge,
+    TooManyRequests,
     Unauthorized,
     XapiError,
 )
@@ -28,6 +29,7 @@ STATUS: dict[type[Exception], int] = {
     Conflict: 409,
     PreconditionFailed: 412,
     TooLarge: 413,
+    TooManyRequests: 429,
 }
 
 
@@ -52,6 +54,8 @@ async def handle_xapi_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, XapiError)
     status = next(code for kind, code in STATUS.items() if isinstance(exc, kind))
     headers = {"WWW-Authenticate": 'Basic realm="xAPI"'} if status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
     return error_response(status, exc.message, exc.problems, headers)
 
 

@@ -1,39 +1,202 @@
-"""The ingest pipeline (DESIGN §2): validate once, enrich, store; all or nothing."""
+"""The ingest pipeline (DESIGN §2): validate once, enrich, decide, keep or tally; all or nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import time
 import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+import pluggy
+from aggregation.learners import learner_digest
+from aggregation.sketch import register_of
+from plugins.catalogue import Catalogue
+
+from aggregation.hits import DAY_HOURS, HOUR_MS, Hit, reduce_statement
+from aggregation.store import Tallied, Where
+from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
-from statements.activities import ActivityStore, definitions_in
-from statements.attachments import RawAttachment, match_attachments, media_type, parse_multipart
-from statements.enrich import enrich
+from lrs.storage import Storage
+from plugins.hookspecs import Decision, RetentionContext
+from plugins.manager import decide
+from statements.activities import definitions_in
+from statements.attachments import (
+    RawAttachment,
+    declared,
+    match_attachments,
+    media_type,
+    parse_multipart,
+)
+from statements.enrich import StoredStatement, enrich
 from statements.errors import InvalidRequest, Problem
-from statements.parsing import parse_statements
+from statements.indexing import agent_key
+from statements.parsing import ParsedStatements, parse_statements
 from statements.signatures import check_signatures
-from statements.store import StatementStore
 from statements.versions import XapiVersion
 
+_DAY_MS = DAY_HOURS * HOUR_MS
+_PURGE_EVERY_SECONDS = 600
+# What a tallied statement may add to an Activity's canonical definition: how the resource
+# is called and what kind it is, never extensions or other free-form data.
+_TALLY_DEFINITION_KEYS = ("name", "description", "type")
 
-async def ingest(
-    body: bytes,
-    *,
-    content_type: str,
-    version: XapiVersion,
-    credential: Credential,
-    store: StatementStore,
-    activities: ActivityStore,
-    clock: StoredClock,
-    statement_id: str | None = None,
-) -> list[str]:
-    """Validate, enrich and store the statements in a PUT (`statement_id` given) or POST
-    body, with their attachments, and return their ids in the order sent.
 
-    Every statement is kept in full for now: the retention chain (full / tally / drop)
-    plugs in here with the lite-tracking issue.
-    """
+@dataclass
+class Ingest:
+    """Everything a statement request needs, built once per app (lrs.app)."""
+
+    storage: Storage
+    settings: Settings
+    clock: StoredClock
+    plugins: pluggy.PluginManager
+    catalogue: Callable[[], Catalogue]
+    _day_keys: dict[int, bytes | None] = field(default_factory=dict)
+    _last_purge: float = 0.0
+
+    async def __call__(self, body: bytes, *, content_type: str, version: XapiVersion,
+                       credential: Credential, statement_id: str | None = None) -> list[str]:
+        """Accept the statements of a PUT (`statement_id` given) or POST body and return
+        their ids in the order sent. Each is kept in full or tallied by the retention chain;
+        the answer is the same either way."""
+        parsed, parts = _parse(body, content_type, version)
+        sent = parsed.statements
+        ids = _ids(parsed, statement_id)
+        attachments = match_attachments(sent, parts)
+        check_signatures(sent, {a.sha2: a for a in attachments})
+        stored = self.clock.begin()
+        try:
+            prepared = [enrich(s, statement_id=i, stored=stored, authority=credential.authority,
+                               version=version) for s, i in zip(sent, ids, strict=True)]
+            targets = {p.index.ref_target for p in prepared if p.index.ref_target and
+                       p.index.voiding}
+            known = await self.storage.tally.where(targets) if targets else {}
+            decisions = self._decide(prepared, credential, known)
+            kept = [p for p, d in zip(prepared, decisions, strict=True) if d is Decision.FULL]
+            tallied = await self._tally(prepared, decisions, credential, known)
+            now_ms = self.clock.now_ms()
+            await self.storage.tally.save(
+                kept, _used_by(kept, attachments), tallied,
+                decisions={d.value: n for d, n in Counter(decisions).items()},
+                day=now_ms // _DAY_MS,
+                fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS)
+        finally:
+            self.clock.end(stored)
+        await self._define(credential, sent, decisions)
+        self._notify(credential, kept, tallied)
+        await self._purge_now_and_then()
+        return ids
+
+    async def beacon(self, hit: Hit, hit_id: str | None) -> None:
+        """Record one hit sent without xAPI (the beacon), down the same tally path.
+
+        A beacon names no person, so it counts a hit but no learner. With an `id`, a retry is
+        not counted twice.
+        """
+        content_hash = hashlib.sha256(orjson.dumps(
+            [hit.activity, hit.verb, hit.activity_type, hit.platform])).hexdigest()
+        now_ms = self.clock.now_ms()
+        await self.storage.tally.save(
+            [], [], [Tallied(hit_id or str(uuid.uuid4()), content_hash, hit, None)],
+            decisions={Decision.TALLY.value: 1}, day=now_ms // _DAY_MS,
+            fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS)
+        self.plugins.hook.lrs_hits_tallied(hits=[hit], credential_name=hit.credential)
+
+    def _decide(self, prepared: Sequence[StoredStatement], credential: Credential,
+                known: dict[str, Where]) -> list[Decision]:
+        context = RetentionContext(
+            credential_key=credential.key, credential_name=credential.name,
+            credential_default=Decision(credential.retention.value),
+            server_default=Decision(self.settings.default_retention),
+            catalogue=self.catalogue(),
+            voided_targets={i: Decision(w) for i, w in known.items()})
+        decisions: dict[int, Decision] = {}
+        # Voiding statements last, so one whose target is in the same batch can follow it.
+        for number, p in sorted(enumerate(prepared), key=lambda item: item[1].index.voiding):
+            if p.index.voiding:
+                context.voided_targets.update(
+                    {prepared[n].id: d for n, d in decisions.items()})
+            decisions[number] = decide(self.plugins, p.statement, context)
+        return [decisions[n] for n in range(len(prepared))]
+
+    async def _tally(self, prepared: Sequence[StoredStatement], decisions: Sequence[Decision],
+                     credential: Credential, known: dict[str, Where]) -> list[Tallied]:
+        tallied_ids = {p.id for p, d in zip(prepared, decisions, strict=True)
+                       if d is Decision.TALLY}
+        out = []
+        for p, decision in zip(prepared, decisions, strict=True):
+            if decision is not Decision.TALLY:
+                continue
+            if p.index.voiding:  # takes back the hit of the tallied statement it voids
+                target = p.index.ref_target
+                voids = target if target in tallied_ids or known.get(target or "") == "tally" \
+                    else None
+                out.append(Tallied(p.id, p.content_hash, None, None, voids))
+                continue
+            hit = reduce_statement(p.statement, credential.key)
+            out.append(Tallied(p.id, p.content_hash, hit,
+                               await self._learner(p.statement["actor"], hit)))
+        return out
+
+    async def _learner(self, actor: dict[str, Any], hit: Hit) -> tuple[int, int] | None:
+        """The learner's place in the (activity, day) sketch: a keyed hash of the actor,
+        computed here and never stored (DESIGN §4)."""
+        key = agent_key(actor) or ",".join(sorted(
+            k for m in actor.get("member", ()) if (k := agent_key(m))))
+        day_key = await self._day_key(hit.day)
+        if not key or day_key is None:
+            return None  # a closed day's key is gone: the hit counts, the learner cannot
+        return register_of(learner_digest(day_key, key))
+
+    async def _day_key(self, day: int) -> bytes | None:
+        today = self._open_day()
+        if day not in self._day_keys or day < today:
+            self._day_keys = {d: k for d, k in self._day_keys.items() if d >= today}
+            self._day_keys[day] = await self.storage.tally.day_key(day, today=today)
+        return self._day_keys[day]
+
+    def _open_day(self) -> int:
+        """The oldest day whose key still exists: today, or yesterday during the grace."""
+        grace_ms = self.settings.day_key_grace_minutes * 60_000
+        return (self.clock.now_ms() - grace_ms) // _DAY_MS
+
+    async def _define(self, credential: Credential, sent: list[dict[str, Any]],
+                      decisions: Sequence[Decision]) -> None:
+        # Data §2.4.4.1.s4.b3-b5: credentials allowed to define activities update the
+        # canonical definitions; from tallied statements only names, descriptions and types.
+        if not credential.allows(Scope.DEFINE):
+            return
+        definitions = definitions_in(s for s, d in zip(sent, decisions, strict=True)
+                                     if d is Decision.FULL)
+        for activity, definition in definitions_in(
+                s for s, d in zip(sent, decisions, strict=True) if d is Decision.TALLY).items():
+            safe = {k: v for k, v in definition.items() if k in _TALLY_DEFINITION_KEYS}
+            if safe:
+                definitions[activity] = {**definitions.get(activity, {}), **safe}
+        if definitions:
+            await self.storage.activities.merge(definitions)
+
+    def _notify(self, credential: Credential, kept: list[StoredStatement],
+                tallied: list[Tallied]) -> None:
+        if kept:
+            self.plugins.hook.lrs_statements_stored(
+                statements=[p.statement for p in kept], credential_name=credential.name)
+        hits = [t.hit for t in tallied if t.hit is not None]
+        if hits:
+            self.plugins.hook.lrs_hits_tallied(hits=hits, credential_name=credential.name)
+
+    async def _purge_now_and_then(self) -> None:
+        if time.monotonic() - self._last_purge >= _PURGE_EVERY_SECONDS:
+            self._last_purge = time.monotonic()
+            await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=self._open_day())
+
+
+def _parse(body: bytes, content_type: str, version: XapiVersion
+           ) -> tuple[ParsedStatements, list[RawAttachment]]:
     # Communication §1.5: application/json, or multipart/mixed carrying raw attachments.
     kind = media_type(content_type)
     parts: list[RawAttachment] = []
@@ -42,9 +205,12 @@ async def ingest(
         body, parts = multipart.statements, multipart.attachments
     elif kind != "application/json":
         raise InvalidRequest(f"statements must be sent as application/json or multipart/mixed,"
-                             f" not {kind or 'no Content-Type'}", (Problem("header",
-                                                                           "Content-Type"),))
-    parsed = parse_statements(body, version)
+                             f" not {kind or 'no Content-Type'}",
+                             (Problem("header", "Content-Type"),))
+    return parse_statements(body, version), parts
+
+
+def _ids(parsed: ParsedStatements, statement_id: str | None) -> list[str]:
     sent = parsed.statements
     if statement_id is not None:
         if not parsed.single:
@@ -54,41 +220,21 @@ async def ingest(
             # Communication §2.1.1.s3.b3: the body's id must match the statementId parameter.
             raise InvalidRequest("the statement id differs from the statementId parameter",
                                  (Problem("$.id", "must equal ?statementId"),))
-    ids = [_id_of(s, statement_id) for s in sent]
-    _check_batch(sent, ids, single=parsed.single)
-    attachments = match_attachments(sent, parts)
-    check_signatures(sent, {a.sha2: a for a in attachments})
-    stored = clock.begin()
-    try:
-        prepared = [
-            enrich(s, statement_id=i, stored=stored, authority=credential.authority,
-                   version=version)
-            for s, i in zip(sent, ids, strict=True)
-        ]
-        await store.save(prepared, attachments)
-    finally:
-        clock.end(stored)
-    if credential.allows(Scope.DEFINE):
-        # Data §2.4.4.1.s4.b3-b5: credentials allowed to define activities update the
-        # canonical definitions (others' statements are kept, their definitions not merged).
-        definitions = definitions_in(sent)
-        if definitions:
-            await activities.merge(definitions)
+        return [statement_id]
+    ids = [s["id"].lower() if "id" in s else str(uuid.uuid4()) for s in sent]
+    first: dict[str, int] = {}
+    for index, one in enumerate(ids):
+        if one in first:
+            # Communication §2.1.1.s2.b4, LRS book 4.1.6.1: one id twice in a batch → 400.
+            raise InvalidRequest(f"the id {one} appears twice in the batch", (
+                Problem(f"$[{index}].id", f"also used by $[{first[one]}]"),))
+        first[one] = index
     return ids
 
 
-def _id_of(statement: dict[str, Any], statement_id: str | None) -> str:
-    if statement_id is not None:
-        return statement_id
-    return statement["id"].lower() if "id" in statement else str(uuid.uuid4())
+def _used_by(kept: Sequence[StoredStatement], attachments: list[RawAttachment]
+             ) -> list[RawAttachment]:
+    """Only kept statements keep their attachments' bytes."""
+    wanted = {a["sha2"].lower() for _, a in declared(p.statement for p in kept)}
+    return [a for a in attachments if a.sha2 in wanted]
 
-
-def _check_batch(sent: list[dict[str, Any]], ids: list[str], *, single: bool) -> None:
-    seen: dict[str, int] = {}
-    for index, statement_id in enumerate(ids):
-        where = "$" if single else f"$[{index}]"
-        if statement_id in seen:
-            # Communication §2.1.1.s2.b4, LRS book 4.1.6.1: one id twice in a batch → 400.
-            raise InvalidRequest(f"the id {statement_id} appears twice in the batch",
-                                 (Problem(f"{where}.id", f"also used by $[{seen[statement_id]}]"),))
-        seen[statement_id] = index

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aggregation.store import TallyStore
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
+from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.documents import DocumentStore
 from statements.store import StatementStore
@@ -21,6 +23,8 @@ class Storage:
     statements: StatementStore
     documents: DocumentStore
     activities: ActivityStore
+    tally: TallyStore
+    catalogue: CatalogueStore
     credentials: CredentialStore
     _resource: Any
 
@@ -40,7 +44,9 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 async def _open_sqlite(path: Path, settings: Settings) -> Storage:
+    from aggregation.stores.sqlite import SqliteTallyStore
     from lrs.credentials.sqlite import SqliteCredentialStore
+    from plugins.stores.sqlite import SqliteCatalogueStore
     from statements.stores.sqlite import SqliteStatementStore
     from statements.stores.sqlite_activities import SqliteActivityStore
     from statements.stores.sqlite_db import SqliteDatabase
@@ -51,10 +57,13 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     statements = SqliteStatementStore(db)
     documents = SqliteDocumentStore(db)
     activities = SqliteActivityStore(db)
+    tally = SqliteTallyStore(db)
+    catalogue = SqliteCatalogueStore(db)
     credentials = SqliteCredentialStore(db)
-    for store in (statements, documents, activities, credentials):
+    for store in (statements, documents, activities, tally, catalogue, credentials):
         await store.open()
-    return Storage("sqlite", statements, documents, activities, credentials, db)
+    return Storage("sqlite", statements, documents, activities, tally, catalogue, credentials,
+                   db)
 
 
 async def _open_mongo(url: str, settings: Settings) -> Storage:

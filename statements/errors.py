@@ -46,5 +46,13 @@ class Forbidden(XapiError):
     """Valid credentials whose scopes do not allow the action (Communication §3.2.s3.b10)."""
 
 
+class TooManyRequests(XapiError):
+    """A rate limit was reached (Communication §3.2.s3.b13): 429 with Retry-After."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StoreUnavailable(Exception):
     """The storage engine failed; raised by stores so driver errors never reach `lrs/`."""

@@ -18,9 +18,15 @@ async def about(request: Request) -> Response:
     return json_bytes(orjson.dumps({
         "version": [version.value for version in XapiVersion],
         "extensions": {RETENTION_EXTENSION: {
-            # Until the retention chain lands, every accepted statement is kept in full.
-            "default": "full",
+            # DESIGN §3: clients can find out that what is tallied cannot be read back.
+            "default": request.app.state.settings.default_retention,
+            "rules": ["compliance-catalogue", "voiding", "credential-default",
+                      "server-default"],
             "tallied_statements_retrievable": False,
+            "documentation": "Statements about catalogued (mandatory) activities, and those "
+                             "sent with a credential whose retention is 'full', are kept in "
+                             "full. Others are reduced to anonymous hit counters: a GET of "
+                             "their id answers 404.",
         }},
     }))
 

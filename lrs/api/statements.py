@@ -14,7 +14,7 @@ from starlette.routing import Route
 from lrs.auth import require
 from lrs.credentials import Credential, Scope
 from lrs.http import credential_of, http_date, json_bytes, read_body, version_of
-from lrs.ingest import ingest
+from lrs.ingest import Ingest
 from statements.activities import activities_in
 from statements.attachments import declared, render_multipart
 from statements.datatypes import from_ms, is_uuid, parse_timestamp
@@ -138,10 +138,10 @@ async def _writer(request: Request) -> Credential:
 async def _ingest(request: Request, credential: Credential, statement_id: str | None) -> list[str]:
     state: Any = request.app.state
     body = await read_body(request, state.settings.max_body_bytes)
+    await state.catalogue.refresh()
+    ingest: Ingest = state.ingest
     return await ingest(body, content_type=request.headers.get("content-type", ""),
                         version=version_of(request), credential=credential,
-                        store=state.storage.statements, activities=state.storage.activities,
-                        clock=state.clock,
                         statement_id=statement_id)
 
 

@@ -22,6 +22,9 @@ class Scope(StrEnum):
     STATE = "state"
     PROFILE = "profile"
     DEFINE = "define"
+    AGGREGATES_READ = "aggregates/read"  # the aggregates API and the dashboard
+    HITS_WRITE = "hits/write"  # the beacon
+    ADMIN = "admin"  # the compliance catalogue and other administration
 
 
 class Retention(StrEnum):

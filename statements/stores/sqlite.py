@@ -148,17 +148,8 @@ class SqliteStatementStore:
 
     async def save(self, statements: Sequence[StoredStatement],
                    attachments: Sequence[RawAttachment] = ()) -> SaveOutcome:
-        rows = [(s, orjson.dumps(s.statement)) for s in statements]
-
-        def run(conn: sqlite3.Connection) -> SaveOutcome:
-            outcome = _save(conn, rows)
-            conn.executemany(
-                "INSERT INTO attachments(sha2, content_type, data) VALUES (?,?,?)"
-                " ON CONFLICT(sha2) DO NOTHING",
-                [(a.sha2, a.content_type, a.data) for a in attachments])
-            return outcome
-
-        return await self._db.write(lambda conn: transaction(conn, run))
+        return await self._db.write(lambda conn: transaction(
+            conn, lambda c: save_in(c, statements, attachments)))
 
     async def get_attachments(self, sha2s: Collection[str]) -> list[RawAttachment]:
         wanted = sorted(sha2s)
@@ -203,14 +194,23 @@ class SqliteStatementStore:
         await self._db.close()
 
 
-def _save(conn: sqlite3.Connection, rows: list[tuple[StoredStatement, bytes]]) -> SaveOutcome:
-    ids = [s.id for s, _ in rows]
+def held_hashes(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> dict[str, str]:
+    """id → content hash of the ids among `ids` that `table` (with id and hash) holds."""
     held: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
         held.update(conn.execute(
-            f"SELECT id, hash FROM statements WHERE id IN ({marks})", chunk).fetchall())
+            f"SELECT id, hash FROM {table} WHERE id IN ({marks})", chunk).fetchall())
+    return held
+
+
+def save_in(conn: sqlite3.Connection, statements: Sequence[StoredStatement],
+            attachments: Sequence[RawAttachment]) -> SaveOutcome:
+    """StatementStore.save inside the caller's transaction (so other writes can join it)."""
+    rows = [(s, orjson.dumps(s.statement)) for s in statements]
+    ids = [s.id for s in statements]
+    held = held_hashes(conn, "statements", ids)
     fresh: list[tuple[StoredStatement, bytes]] = []
     for statement, body in rows:
         known = held.get(statement.id)
@@ -241,6 +241,9 @@ def _save(conn: sqlite3.Connection, rows: list[tuple[StoredStatement, bytes]]) -
             [(key, statement.stored_ms, seq) for key in index.related_activities],
         )
     _apply_voiding(conn, [s for s, _ in fresh])
+    conn.executemany(
+        "INSERT INTO attachments(sha2, content_type, data) VALUES (?,?,?)"
+        " ON CONFLICT(sha2) DO NOTHING", [(a.sha2, a.content_type, a.data) for a in attachments])
     return SaveOutcome([s.id for s, _ in fresh])
 
 

@@ -1,0 +1,1 @@
+"""Tally stores, one module per engine."""

@@ -1,0 +1,231 @@
+"""The tally on SQLite, sharing the statements' database file and its write transactions."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections import Counter
+from collections.abc import Collection, Sequence
+from typing import Any, Literal
+
+from aggregation.sketch import estimate
+
+from aggregation.hits import DAY_HOURS, Hit
+from aggregation.store import ActivityCount, Filters, Summary, Tallied, Where
+from statements.attachments import RawAttachment
+from statements.enrich import StoredStatement
+from statements.errors import Conflict, Problem
+from statements.stores.sqlite import held_hashes, save_in
+from statements.stores.sqlite_db import SqliteDatabase, run_script, transaction
+
+_DIMS = ("activity", "verb", "activity_type", "platform", "credential")
+
+
+def _schema_v1(conn: sqlite3.Connection) -> None:
+    run_script(conn, """
+        CREATE TABLE tally_hours (
+            activity TEXT NOT NULL, hour INTEGER NOT NULL, verb TEXT NOT NULL,
+            activity_type TEXT NOT NULL, platform TEXT NOT NULL, credential TEXT NOT NULL,
+            hits INTEGER NOT NULL,
+            PRIMARY KEY (activity, hour, verb, activity_type, platform, credential)
+        ) WITHOUT ROWID;
+        CREATE TABLE tally_days (
+            day INTEGER NOT NULL, activity TEXT NOT NULL, verb TEXT NOT NULL,
+            activity_type TEXT NOT NULL, platform TEXT NOT NULL, credential TEXT NOT NULL,
+            hits INTEGER NOT NULL,
+            PRIMARY KEY (day, activity, verb, activity_type, platform, credential)
+        ) WITHOUT ROWID;
+        CREATE TABLE tally_learners (
+            activity TEXT NOT NULL, day INTEGER NOT NULL, register INTEGER NOT NULL,
+            rank INTEGER NOT NULL,
+            PRIMARY KEY (activity, day, register)
+        ) WITHOUT ROWID;
+        CREATE TABLE tally_decisions (
+            day INTEGER NOT NULL, decision TEXT NOT NULL, count INTEGER NOT NULL,
+            PRIMARY KEY (day, decision)
+        ) WITHOUT ROWID;
+        CREATE TABLE day_keys (day INTEGER PRIMARY KEY, key BLOB NOT NULL);
+        -- Idempotency without identity: the id, a content hash and where the hit was counted.
+        CREATE TABLE fingerprints (
+            id TEXT PRIMARY KEY, hash TEXT NOT NULL, expires INTEGER NOT NULL,
+            voided INTEGER NOT NULL DEFAULT 0, hour INTEGER, activity TEXT, verb TEXT,
+            activity_type TEXT, platform TEXT, credential TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX fingerprints_expires ON fingerprints(expires)
+    """)
+
+
+def _bump(conn: sqlite3.Connection, hits: Counter[Hit]) -> None:
+    """Add (or, with negative counts, take back) hits in the hour and day counters."""
+    by_hour = [(h.activity, h.hour, h.verb, h.activity_type, h.platform, h.credential, n)
+               for h, n in hits.items() if n]
+    by_day: Counter[tuple[Any, ...]] = Counter()
+    for h, n in hits.items():
+        by_day[(h.day, h.activity, h.verb, h.activity_type, h.platform, h.credential)] += n
+    conn.executemany(
+        "INSERT INTO tally_hours VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE"
+        " SET hits = hits + excluded.hits", by_hour)
+    conn.executemany(
+        "INSERT INTO tally_days VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE"
+        " SET hits = hits + excluded.hits", [(*key, n) for key, n in by_day.items() if n])
+
+
+def _save(conn: sqlite3.Connection, kept: Sequence[StoredStatement],
+          attachments: Sequence[RawAttachment], tallied: Sequence[Tallied],
+          decisions: dict[str, int], day: int, expires_ms: int) -> None:
+    fingerprints = held_hashes(conn, "fingerprints",
+                               [s.id for s in kept] + [t.statement_id for t in tallied])
+    kept_before = held_hashes(conn, "statements", [t.statement_id for t in tallied])
+    for statement_id, content_hash in [(s.id, s.content_hash) for s in kept] + [
+            (t.statement_id, t.content_hash) for t in tallied]:
+        known = fingerprints.get(statement_id) or kept_before.get(statement_id)
+        if known is not None and known != content_hash:
+            # Communication §2.1.2.s2.b5: same id, other content → 409, tallied or kept.
+            raise Conflict(f"statement {statement_id} already exists with different content",
+                           (Problem("$.id", f"{statement_id} is already used"),))
+    save_in(conn, [s for s in kept if s.id not in fingerprints], attachments)
+    fresh = [t for t in tallied
+             if t.statement_id not in fingerprints and t.statement_id not in kept_before]
+    conn.executemany(
+        "INSERT INTO fingerprints(id, hash, expires, hour, activity, verb, activity_type,"
+        " platform, credential) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(t.statement_id, t.content_hash, expires_ms,
+          *((t.hit.hour, *(getattr(t.hit, d) for d in _DIMS)) if t.hit else (None,) * 6))
+         for t in fresh])
+    hits: Counter[Hit] = Counter(t.hit for t in fresh if t.hit is not None)
+    hits.update(_take_back(conn, [t.voids for t in fresh if t.voids]))
+    _bump(conn, hits)
+    conn.executemany(
+        "INSERT INTO tally_learners VALUES (?,?,?,?) ON CONFLICT DO UPDATE"
+        " SET rank = max(rank, excluded.rank)",
+        [(t.hit.activity, t.hit.day, *t.learner) for t in fresh if t.hit and t.learner])
+    conn.executemany(
+        "INSERT INTO tally_decisions VALUES (?,?,?) ON CONFLICT DO UPDATE"
+        " SET count = count + excluded.count",
+        [(day, decision, n) for decision, n in decisions.items() if n])
+
+
+def _take_back(conn: sqlite3.Connection, targets: list[str]) -> Counter[Hit]:
+    """Voiding tallied statements: mark their fingerprints voided, return -1 per hit."""
+    taken: Counter[Hit] = Counter()
+    for target in targets:
+        row = conn.execute(
+            "UPDATE fingerprints SET voided=1 WHERE id=? AND voided=0 AND hour IS NOT NULL"
+            " RETURNING activity, verb, activity_type, platform, credential, hour",
+            (target,)).fetchone()
+        if row:
+            taken[Hit(*row)] -= 1
+    return taken
+
+
+class SqliteTallyStore:
+    """TallyStore on the SqliteDatabase the statement store uses."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def open(self) -> None:
+        """Create or upgrade the schema."""
+        await self._db.migrate([_schema_v1], name="tally")
+
+    async def save(self, kept: Sequence[StoredStatement], attachments: Sequence[RawAttachment],
+                   tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
+                   fingerprint_expires_ms: int) -> None:
+        await self._db.write(lambda conn: transaction(conn, lambda c: _save(
+            c, kept, attachments, tallied, decisions, day, fingerprint_expires_ms)))
+
+    async def where(self, statement_ids: Collection[str]) -> dict[str, Where]:
+        ids = sorted(statement_ids)
+
+        def run(conn: sqlite3.Connection) -> dict[str, Where]:
+            found: dict[str, Where] = dict.fromkeys(held_hashes(conn, "fingerprints", ids),
+                                                    "tally")
+            found.update(dict.fromkeys(held_hashes(conn, "statements", ids), "full"))
+            return found
+
+        return await self._db.read(run)
+
+    async def day_key(self, day: int, *, today: int) -> bytes | None:
+        if day < today:
+            return await self._db.read(lambda conn: _key(conn, day))
+
+        def run(conn: sqlite3.Connection) -> bytes:
+            conn.execute("INSERT INTO day_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
+                         (day, secrets.token_bytes(32)))
+            key = _key(conn, day)
+            assert key is not None
+            return key
+
+        return await self._db.write(lambda conn: transaction(conn, run))
+
+    async def popular(self, first_day: int, last_day: int, filters: Filters, *,
+                      by: Literal["hits", "learners"], limit: int) -> list[ActivityCount]:
+        where, params = _filter_sql(filters)
+
+        def run(conn: sqlite3.Connection) -> list[ActivityCount]:
+            rows = conn.execute(
+                f"SELECT activity, SUM(hits) FROM tally_days WHERE day BETWEEN ? AND ?{where}"
+                " GROUP BY activity HAVING SUM(hits) > 0", (first_day, last_day, *params),
+            ).fetchall()
+            registers: dict[str, dict[int, int]] = {}
+            for activity, register, rank in conn.execute(
+                    "SELECT activity, register, MAX(rank) FROM tally_learners"
+                    " WHERE day BETWEEN ? AND ? GROUP BY activity, register",
+                    (first_day, last_day)):
+                registers.setdefault(activity, {})[register] = rank
+            counts = [ActivityCount(a, n, estimate(registers.get(a, {}))) for a, n in rows]
+            key = (lambda c: (c.hits, c.learners)) if by == "hits" else (
+                lambda c: (c.learners, c.hits))
+            return sorted(counts, key=key, reverse=True)[:limit]
+
+        return await self._db.read(run)
+
+    async def series(self, activity: str, first_hour: int, last_hour: int, *,
+                     daily: bool) -> list[tuple[int, int]]:
+        if daily:
+            sql = ("SELECT day, SUM(hits) FROM tally_days WHERE activity=? AND day BETWEEN ? AND ?"
+                   " GROUP BY day HAVING SUM(hits) > 0 ORDER BY day")
+            span = (first_hour // DAY_HOURS, last_hour // DAY_HOURS)
+        else:
+            sql = ("SELECT hour, SUM(hits) FROM tally_hours WHERE activity=? AND hour BETWEEN ?"
+                   " AND ? GROUP BY hour HAVING SUM(hits) > 0 ORDER BY hour")
+            span = (first_hour, last_hour)
+        return await self._db.read(lambda conn: [
+            (bucket, hits) for bucket, hits in conn.execute(sql, (activity, *span))])
+
+    async def summary(self, first_day: int, last_day: int) -> Summary:
+        def run(conn: sqlite3.Connection) -> Summary:
+            window = (first_day, last_day)
+            by: dict[str, dict[str, int]] = {}
+            for column in ("verb", "platform"):
+                by[column] = dict(conn.execute(
+                    f"SELECT {column}, SUM(hits) FROM tally_days WHERE day BETWEEN ? AND ?"
+                    f" GROUP BY {column} HAVING SUM(hits) > 0", window).fetchall())
+            decisions = dict(conn.execute(
+                "SELECT decision, SUM(count) FROM tally_decisions WHERE day BETWEEN ? AND ?"
+                " GROUP BY decision", window).fetchall())
+            return Summary(sum(by["verb"].values()), by["verb"], by["platform"], decisions)
+
+        return await self._db.read(run)
+
+    async def purge(self, *, now_ms: int, today: int) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM fingerprints WHERE expires < ?", (now_ms,))
+            conn.execute("DELETE FROM day_keys WHERE day < ?", (today,))
+
+        await self._db.write(lambda conn: transaction(conn, run))
+
+
+def _key(conn: sqlite3.Connection, day: int) -> bytes | None:
+    row = conn.execute("SELECT key FROM day_keys WHERE day=?", (day,)).fetchone()
+    return bytes(row[0]) if row else None
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list[str]]:
+    clauses, params = [], []
+    for column, value in (("verb", filters.verb), ("activity_type", filters.activity_type),
+                          ("platform", filters.platform), ("credential", filters.credential)):
+        if value is not None:
+            clauses.append(f" AND {column}=?")
+            params.append(value)
+    return "".join(clauses), params

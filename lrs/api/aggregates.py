@@ -1,0 +1,152 @@
+"""The aggregates API (`/api/v1/aggregates/…`): popularity without identity (DESIGN §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aggregation.report import (
+    hours_of,
+    popular_report,
+    series_report,
+    summary_report,
+    whole_days,
+)
+from aggregation.store import Filters
+from lrs.auth import require
+from lrs.credentials import Scope
+from lrs.http import credential_of, json_bytes
+from statements.datatypes import is_iri
+from statements.errors import InvalidRequest, Problem
+
+_DEFAULT_DAYS = 7
+_MAX_DAYS = 400
+_MAX_LIMIT = 1000
+
+
+class Params:
+    """Query parameters checked against what an endpoint accepts; errors name the parameter."""
+
+    def __init__(self, request: Request, allowed: Collection[str]) -> None:
+        self.values: dict[str, str] = {}
+        for name, value in request.query_params.multi_items():
+            if name not in allowed:
+                raise _bad(name, f"not a parameter here (expected one of {sorted(allowed)})")
+            if name in self.values:
+                raise _bad(name, "may appear only once")
+            self.values[name] = value
+
+    def window(self) -> tuple[date, date]:
+        """`from` and `to`, whole UTC days, inclusive; the last 7 days by default."""
+        today = datetime.now(UTC).date()
+        last = self._date("to", today)
+        first = self._date("from", last - timedelta(days=_DEFAULT_DAYS - 1))
+        if first > last:
+            raise _bad("from", "must not be after to")
+        if (last - first).days >= _MAX_DAYS:
+            raise _bad("from", f"a window is at most {_MAX_DAYS} days")
+        return first, last
+
+    def iri(self, name: str, *, required: bool = False) -> str | None:
+        """An IRI-valued parameter."""
+        value = self.values.get(name)
+        if value is None and required:
+            raise _bad(name, "this parameter is required")
+        if value is not None and not is_iri(value):
+            raise _bad(name, "must be an absolute IRI")
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...]) -> str:
+        """One of `options`; the first by default."""
+        value = self.values.get(name, options[0])
+        if value not in options:
+            raise _bad(name, f"must be one of {', '.join(options)}")
+        return value
+
+    def limit(self) -> int:
+        """`limit`, 1 to 1000, default 10."""
+        value = self.values.get("limit", "10")
+        if not value.isdigit() or not 1 <= int(value) <= _MAX_LIMIT:
+            raise _bad("limit", f"must be a whole number from 1 to {_MAX_LIMIT}")
+        return int(value)
+
+    def _date(self, name: str, default: date) -> date:
+        value = self.values.get(name)
+        if value is None:
+            return default
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _bad(name, "must be a date such as 2026-11-28") from None
+
+
+def _bad(name: str, message: str) -> InvalidRequest:
+    return InvalidRequest(f"invalid query parameter '{name}': {message}",
+                          (Problem(f"?{name}", message),))
+
+
+async def _reader(request: Request) -> Any:
+    require(await credential_of(request), Scope.AGGREGATES_READ)
+    return request.app.state
+
+
+def _window_json(first: date, last: date) -> dict[str, str]:
+    return {"from": first.isoformat(), "to": last.isoformat()}
+
+
+async def popular(request: Request) -> Response:
+    """The most hit (or most learned-from) activities over a window."""
+    state = await _reader(request)
+    params = Params(request, ("from", "to", "by", "verb", "activity_type", "platform",
+                              "credential", "limit"))
+    first, last = params.window()
+    filters = Filters(verb=params.iri("verb"), activity_type=params.iri("activity_type"),
+                      platform=params.values.get("platform"),
+                      credential=params.values.get("credential"))
+    by = params.choice("by", ("hits", "learners"))
+    counts = await state.storage.tally.popular(*whole_days(first, last), filters,
+                                               by=by, limit=params.limit())
+    definitions = await state.storage.activities.definitions(c.activity for c in counts)
+    names = {a: d.get("name") for a, d in definitions.items()}
+    k = state.settings.suppression_threshold
+    return json_bytes(orjson.dumps({"window": _window_json(first, last), "by": by,
+                                    "activities": popular_report(counts, names, k)}))
+
+
+async def series(request: Request) -> Response:
+    """Hits over time for one activity, hourly or daily."""
+    state = await _reader(request)
+    params = Params(request, ("activity", "from", "to", "granularity"))
+    activity = params.iri("activity", required=True)
+    assert activity is not None
+    first, last = params.window()
+    daily = params.choice("granularity", ("day", "hour")) == "day"
+    points = await state.storage.tally.series(activity, *hours_of(first, last), daily=daily)
+    k = state.settings.suppression_threshold
+    return json_bytes(orjson.dumps({"activity": activity, "window": _window_json(first, last),
+                                    "granularity": "day" if daily else "hour",
+                                    "points": series_report(points, daily=daily, k=k)}))
+
+
+async def summary(request: Request) -> Response:
+    """Totals by verb and platform, and how many statements were kept, tallied, dropped."""
+    state = await _reader(request)
+    params = Params(request, ("from", "to"))
+    first, last = params.window()
+    totals = await state.storage.tally.summary(*whole_days(first, last))
+    k = state.settings.suppression_threshold
+    return json_bytes(orjson.dumps({"window": _window_json(first, last),
+                                    **summary_report(totals, k)}))
+
+
+routes = [
+    Route("/aggregates/popular", popular, methods=["GET", "HEAD"]),
+    Route("/aggregates/series", series, methods=["GET", "HEAD"]),
+    Route("/aggregates/summary", summary, methods=["GET", "HEAD"]),
+]

@@ -1,0 +1,113 @@
+"""The OpenAPI description of the LRS's own APIs under /api/v1 (not the xAPI resources)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lrs.http import json_bytes
+
+_COUNT = {"oneOf": [{"type": "integer", "minimum": 0},
+                    {"type": "object", "required": ["fewer_than"],
+                     "properties": {"fewer_than": {"type": "integer"}}}],
+          "description": "A count, or {fewer_than: k} when it is below the suppression "
+                         "threshold k"}
+_WINDOW = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+           {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
+_ERROR = {"description": "What is wrong and where", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+def _get(summary: str, parameters: list[dict[str, Any]], result: dict[str, Any],
+         scope: str) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": parameters, "security": [{"basic": []}],
+                    "description": f"Needs the `{scope}` scope.",
+                    "responses": {"200": {"description": "OK", "content": {
+                        "application/json": {"schema": result}}},
+                        "400": _ERROR, "401": _ERROR, "403": _ERROR}}}
+
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "tally-lrs APIs", "version": "1",
+             "description": "Aggregates, the beacon and the compliance catalogue. The xAPI "
+                            "resources are under /xapi/ and follow the xAPI specification."},
+    "components": {
+        "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
+        "schemas": {"Error": {"type": "object", "properties": {"error": {
+            "type": "object", "properties": {
+                "status": {"type": "integer"}, "message": {"type": "string"},
+                "problems": {"type": "array", "items": {"type": "object", "properties": {
+                    "path": {"type": "string"}, "message": {"type": "string"}}}}}}}}},
+    },
+    "paths": {
+        "/api/v1/aggregates/popular": _get(
+            "Most hit or most learned-from activities over a window",
+            [*_WINDOW, _query("by", "Rank by", enum=["hits", "learners"]),
+             _query("verb", "Only this verb IRI"), _query("activity_type", "Only this type IRI"),
+             _query("platform", "Only this platform"), _query("credential", "Only this key"),
+             _query("limit", "How many (1-1000)", pattern="^[0-9]+$")],
+            {"type": "object", "properties": {"activities": {"type": "array", "items": {
+                "type": "object", "properties": {
+                    "activity": {"type": "string"}, "name": {"type": ["object", "null"]},
+                    "hits": _COUNT, "learners": _COUNT}}}}}, "aggregates/read"),
+        "/api/v1/aggregates/series": _get(
+            "Hits over time for one activity",
+            [_query("activity", "The activity IRI"), *_WINDOW,
+             _query("granularity", "Bucket size", enum=["day", "hour"])],
+            {"type": "object", "properties": {"points": {"type": "array", "items": {
+                "type": "object", "properties": {"bucket": {"type": "string"},
+                                                 "hits": _COUNT}}}}}, "aggregates/read"),
+        "/api/v1/aggregates/summary": _get(
+            "Totals by verb, platform and retention decision", _WINDOW,
+            {"type": "object"}, "aggregates/read"),
+        "/api/v1/hits": {"post": {
+            "summary": "Record a hit (the beacon)", "security": [{"basic": []}, {}],
+            "description": "Needs the `hits/write` scope, or an Origin listed in "
+                           "LRS_BEACON_ORIGINS. Rate-limited per sender (429, Retry-After).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["activity"], "additionalProperties": False,
+                "properties": {"activity": {"type": "string", "format": "iri"},
+                               "verb": {"type": "string", "format": "iri"},
+                               "type": {"type": "string", "format": "iri"},
+                               "platform": {"type": "string"},
+                               "id": {"type": "string", "format": "uuid"}}}}}},
+            "responses": {"204": {"description": "Counted"}, "400": _ERROR, "401": _ERROR,
+                          "429": _ERROR}}},
+        "/api/v1/hits/pixel.gif": {"get": {
+            "summary": "Record a hit from an <img> tag",
+            "parameters": [_query("activity", "The activity IRI"), _query("verb", "Verb IRI"),
+                           _query("type", "Activity type IRI"), _query("platform", "Platform")],
+            "responses": {"200": {"description": "A 1×1 GIF",
+                                  "content": {"image/gif": {}}}, "400": _ERROR}}},
+        "/api/v1/catalogue": {
+            "get": {"summary": "The compliance catalogue", "security": [{"basic": []}],
+                    "responses": {"200": {"description": "The catalogue document"}}},
+            "post": {"summary": "Add catalogue entries (a catalogue document)",
+                     "security": [{"basic": []}],
+                     "responses": {"200": {"description": "Added"}, "400": _ERROR}},
+            "delete": {"summary": "Remove one entry",
+                       "parameters": [_query("kind", "activity, prefix or type"),
+                                      _query("value", "The entry's IRI")],
+                       "security": [{"basic": []}],
+                       "responses": {"204": {"description": "Removed"}, "404": _ERROR}},
+        },
+    },
+}
+
+
+async def openapi(request: Request) -> Response:
+    """The OpenAPI document, open to all."""
+    return json_bytes(orjson.dumps(DOCUMENT))
+
+
+routes = [Route("/openapi.json", openapi, methods=["GET", "HEAD"])]

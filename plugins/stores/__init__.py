@@ -1,0 +1,1 @@
+"""Catalogue stores, one module per engine."""

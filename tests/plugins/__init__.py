@@ -1,0 +1,1 @@
+"""Tests of the plugins package (retention rules, compliance catalogue)."""

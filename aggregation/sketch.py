@@ -18,9 +18,6 @@ _RANK_BITS = _HASH_BITS - PRECISION  # 50 bits left after the index
 MAX_RANK = _RANK_BITS + 1
 """The rank of a hash whose 50 remaining bits are all zero (so ranks fit in 6 bits)."""
 
-# Flajolet et al. 2007, §"Practical considerations", for m >= 128.
-_ALPHA = 0.7213 / (1 + 1.079 / REGISTERS)
-
 
 def register_of(digest: bytes) -> tuple[int, int]:
     """The (register index, rank) a learner's keyed digest updates.
@@ -46,29 +43,56 @@ def estimate(registers: Mapping[int, int]) -> float:
     """The number of distinct digests fed to a sketch, estimated from its registers.
 
     `registers` is sparse: an index that is absent (or maps to 0) is an empty register.
-    With m = REGISTERS and M[j] the rank in register j, this is HyperLogLog as in
-    Flajolet, Fusy, Gandouet, Meunier, "HyperLogLog: the analysis of a near-optimal
-    cardinality estimation algorithm", AofA 2007 (Fig. 3):
+    This is Ertl's improved estimator (O. Ertl, "New cardinality estimation algorithms for
+    HyperLogLog sketches", 2017, arXiv:1702.01284, Algorithm 6), computed from the register
+    histogram C[0..q+1] with q = 64 - PRECISION:
 
-        E = alpha_m * m**2 / sum_j 2**(-M[j]),   alpha_m = 0.7213 / (1 + 1.079 / m)
+        E = m**2 / (2 ln 2) / (m·tau(1 - C[q+1]/m) + sum_k C[k]·2**-k + m·sigma(C[0]/m))
 
-    Small-range correction: if E <= 5m/2 and V registers are empty (V > 0), the estimate
-    is linear counting, m * ln(m / V), which is near exact for small groups.
-
-    There is no large-range correction: that one compensates for collisions in a 32-bit
-    hash space, and with 64-bit hashes they are negligible far beyond any realistic count
-    (Heule, Nunkesser, Hall, "HyperLogLog in Practice", EDBT 2013, §3). Heule et al.'s
-    empirical bias correction is not applied either; between about 2.5m and 5m (≈ 41k to
-    82k learners) the raw estimate is therefore biased upwards by up to about 1%.
+    It needs neither the switch to linear counting of the original HyperLogLog (Flajolet
+    et al. 2007) nor the empirical bias tables of Heule et al. (EDBT 2013), whose bias
+    around 2.5m (≈ 41k learners, +2%) it removes: it stays unbiased from 1 to far beyond
+    any realistic count, with the standard error 1.04/sqrt(m) ≈ 0.81%.
     """
-    ranks = [rank for rank in registers.values() if rank > 0]
-    empty = REGISTERS - len(ranks)
-    # Each empty register contributes 2**0 = 1 to the harmonic sum.
-    harmonic = math.fsum(math.ldexp(1.0, -rank) for rank in ranks) + empty
-    raw = _ALPHA * REGISTERS * REGISTERS / harmonic
-    if raw <= 2.5 * REGISTERS and empty > 0:
-        return REGISTERS * math.log(REGISTERS / empty)
-    return raw
+    histogram = [0] * (MAX_RANK + 1)
+    for rank in registers.values():
+        if rank > 0:
+            histogram[rank] += 1
+    histogram[0] = REGISTERS - sum(histogram)
+    q = MAX_RANK - 1
+    z = REGISTERS * _tau(1 - histogram[q + 1] / REGISTERS)
+    for k in range(q, 0, -1):
+        z = 0.5 * (z + histogram[k])
+    z += REGISTERS * _sigma(histogram[0] / REGISTERS)
+    return REGISTERS * REGISTERS / (2 * math.log(2)) / z
+
+
+def _sigma(x: float) -> float:
+    """Ertl's sigma(x) = x + sum_k x**(2**k)·2**(k-1), for the empty registers."""
+    if x == 1:
+        return math.inf
+    y, z = 1.0, x
+    while True:
+        x *= x
+        previous = z
+        z += x * y
+        y += y
+        if z == previous:
+            return z
+
+
+def _tau(x: float) -> float:
+    """Ertl's tau(x), for the registers at the maximum rank."""
+    if x in (0, 1):
+        return 0.0
+    y, z = 1.0, 1 - x
+    while True:
+        x = math.sqrt(x)
+        previous = z
+        y *= 0.5
+        z -= (1 - x) ** 2 * y
+        if z == previous:
+            return z / 3
 
 
 def merge(a: Mapping[int, int], b: Mapping[int, int]) -> dict[int, int]:

@@ -8,9 +8,8 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
-from aggregation.sketch import estimate
-
 from aggregation.hits import DAY_HOURS, Hit
+from aggregation.sketch import estimate
 from aggregation.store import ActivityCount, Filters, Summary, Tallied, Where
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement

@@ -35,9 +35,9 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## bench: the benchmark harness (see bench/README.md)
+## bench: the ingest benchmark on every engine (see bench/README.md); e.g. BENCH_ARGS=--quick
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

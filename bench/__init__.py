@@ -1,0 +1,1 @@
+"""The benchmark harness: a statement generator and the ingest benchmark (`make bench`)."""

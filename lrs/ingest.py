@@ -12,16 +12,16 @@ from typing import Any
 
 import orjson
 import pluggy
-from aggregation.learners import learner_digest
-from aggregation.sketch import register_of
-from plugins.catalogue import Catalogue
 
 from aggregation.hits import DAY_HOURS, HOUR_MS, Hit, reduce_statement
+from aggregation.learners import learner_digest
+from aggregation.sketch import register_of
 from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
 from lrs.storage import Storage
+from plugins.catalogue import Catalogue
 from plugins.hookspecs import Decision, RetentionContext
 from plugins.manager import decide
 from statements.activities import definitions_in

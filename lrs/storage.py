@@ -69,7 +69,9 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
 async def _open_mongo(url: str, settings: Settings) -> Storage:
     from pymongo import AsyncMongoClient
 
+    from aggregation.stores.mongo import MongoTallyStore
     from lrs.credentials.mongo import MongoCredentialStore
+    from plugins.stores.mongo import MongoCatalogueStore
     from statements.stores.mongo import MongoStatementStore
     from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
 
@@ -80,7 +82,10 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     statements = MongoStatementStore(client, db)
     documents = MongoDocumentStore(db)
     activities = MongoActivityStore(db)
+    tally = MongoTallyStore(statements, db)
+    catalogue = MongoCatalogueStore(db)
     credentials = MongoCredentialStore(db)
-    for store in (statements, documents, activities, credentials):
+    for store in (statements, documents, activities, tally, catalogue, credentials):
         await store.open()
-    return Storage("mongodb", statements, documents, activities, credentials, client)
+    return Storage("mongodb", statements, documents, activities, tally, catalogue,
+                   credentials, client)

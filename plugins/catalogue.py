@@ -218,8 +218,8 @@ def _validator() -> Any:
 
 def _import_yaml(filename: str) -> Any:
     try:
-        import yaml  # type: ignore[import-untyped]  # no types-PyYAML installed
-    except ImportError:  # PyYAML is optional at run time: JSON always works
+        import yaml
+    except ImportError:  # installed with the LRS; kept lazy so JSON-only use needs nothing
         raise CatalogueError([f"{filename}: reading YAML needs PyYAML (pip install PyYAML), "
                               "or give the catalogue as JSON"]) from None
     return yaml

@@ -87,7 +87,7 @@ DOCUMENT: dict[str, Any] = {
             "summary": "Record a hit from an <img> tag",
             "parameters": [_query("activity", "The activity IRI"), _query("verb", "Verb IRI"),
                            _query("type", "Activity type IRI"), _query("platform", "Platform")],
-            "responses": {"200": {"description": "A 1×1 GIF",
+            "responses": {"200": {"description": "A 1x1 GIF",
                                   "content": {"image/gif": {}}}, "400": _ERROR}}},
         "/api/v1/catalogue": {
             "get": {"summary": "The compliance catalogue", "security": [{"basic": []}],

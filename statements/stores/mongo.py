@@ -31,7 +31,7 @@ Every pymongo error becomes `statements.errors.StoreUnavailable` at this boundar
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -47,10 +47,12 @@ from pymongo.errors import BulkWriteError, DocumentTooLarge, DuplicateKeyError, 
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
 from statements.errors import Conflict, Problem, StoreUnavailable, TooLarge
 from statements.query import StatementQuery
 from statements.store import SaveOutcome, StatementPage
+from statements.stores.mongo_attachments import get_attachments, put_attachments
 
 T = TypeVar("T")
 Document = dict[str, Any]
@@ -278,7 +280,7 @@ def chunks(ids: Sequence[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
 
 # --- The store ----------------------------------------------------------------------------
 
-class _Raced(Exception):
+class Raced(Exception):
     """A concurrent writer took an id this save meant to write: start the save again."""
 
 
@@ -303,6 +305,7 @@ class MongoStatementStore:
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document],
                  *, transactions: bool | None = None, save_timeout: float = 30.0) -> None:
         self._client = client
+        self._db = db
         self._statements: AsyncCollection[Document] = db.get_collection(
             COLLECTION, write_concern=WriteConcern("majority"))
         self._transactions = transactions
@@ -322,9 +325,32 @@ class MongoStatementStore:
         sessions = hello.get("logicalSessionTimeoutMinutes") is not None
         return sessions and (hello.get("setName") is not None or hello.get("msg") == "isdbgrid")
 
+    # -- for the tally store, which writes kept statements in its own transaction
+
+    @property
+    def client(self) -> AsyncMongoClient[Document]:
+        """The client (for sessions)."""
+        return self._client
+
+    async def transactions(self) -> bool:
+        """Whether the deployment runs multi-document transactions."""
+        if self._transactions is None:
+            self._transactions = await self._supports_transactions()
+        return self._transactions
+
+    async def write_batch(self, batch: Sequence[StoredStatement],
+                          session: AsyncClientSession | None) -> list[str]:
+        """Save inside the caller's transaction (`session`), or without one with the
+        compensating undo. Raises Raced when an id was taken meanwhile: start again."""
+        if session is not None:
+            return await self._write(batch, session, None)
+        return await self._save_compensated(batch)
+
     # -- save
 
-    async def save(self, statements: Sequence[StoredStatement]) -> SaveOutcome:
+    async def save(self, statements: Sequence[StoredStatement],
+                   attachments: Sequence[RawAttachment] = ()) -> SaveOutcome:
+        await self._guard(put_attachments(self._db, attachments))
         if not statements:
             return SaveOutcome([])
         ids = [s.id for s in statements]
@@ -340,7 +366,7 @@ class MongoStatementStore:
                 if self._transactions:
                     return await self._save_in_transaction(batch)
                 return await self._save_compensated(batch)
-            except _Raced:
+            except Raced:
                 continue  # the ids a concurrent writer took are now seen as held
         raise StoreUnavailable(f"saving kept colliding with concurrent writers "
                                f"({_SAVE_ATTEMPTS} attempts)")
@@ -415,7 +441,7 @@ class MongoStatementStore:
                 replaced = await coll.replace_one({"_id": document["_id"], "stub": True},
                                                   document, session=session)
                 if replaced.matched_count != 1:
-                    raise _Raced
+                    raise Raced
                 if journal:
                     journal.replaced_stubs.append(document["_id"])
         await self._void(sorted(targets - fresh_ids), session, journal)
@@ -446,7 +472,7 @@ class MongoStatementStore:
 
     async def _insert(self, documents: list[Document], session: AsyncClientSession | None,
                       written: list[str] | None) -> None:
-        """Ordered insert; an id taken meanwhile raises _Raced. `written` gets the ids
+        """Ordered insert; an id taken meanwhile raises Raced. `written` gets the ids
         inserted (without a transaction, for the undo)."""
         try:
             await self._statements.insert_many(documents, ordered=True, session=session)
@@ -455,10 +481,10 @@ class MongoStatementStore:
                 written.extend(d["_id"] for d in documents[:exc.details.get("nInserted", 0)])
             errors = exc.details.get("writeErrors", [])
             if errors and all(e.get("code") == _DUPLICATE_KEY for e in errors):
-                raise _Raced from exc
+                raise Raced from exc
             raise
         except DuplicateKeyError as exc:
-            raise _Raced from exc
+            raise Raced from exc
         if written is not None:
             written.extend(d["_id"] for d in documents)
 
@@ -523,6 +549,9 @@ class MongoStatementStore:
             found += reached
             frontier = reached
         return found
+
+    async def get_attachments(self, sha2s: Collection[str]) -> list[RawAttachment]:
+        return await self._guard(get_attachments(self._db, sha2s))
 
     async def close(self) -> None:
         await self._guard(self._client.close())

@@ -19,7 +19,7 @@ PAGE, OTHER = "http://e.com/page", "http://e.com/other"
 VIEWED = "http://id.tincanapi.com/verb/viewed"
 HOUR = 490_000  # some hour since the epoch (in 2025)
 DAY = HOUR // 24
-FAR = 10**15  # a fingerprint expiry far in the future
+FAR = 4_000_000_000_000  # a fingerprint expiry far in the future (2096)
 
 
 def hit(activity: str = PAGE, hour: int = HOUR, platform: str = "intranet") -> Hit:

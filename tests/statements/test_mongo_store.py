@@ -4,8 +4,12 @@ mongod) like the `mongodb` engine of the contract suite."""
 
 from __future__ import annotations
 
+import gc
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -13,18 +17,19 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from lrs.config import Settings
 from lrs.credentials.mongo import MongoCredentialStore
-from lrs.storage import Storage
+from lrs.storage import Storage, open_storage
 from statements.errors import Conflict, StoreUnavailable
 from statements.query import StatementQuery
 from statements.stores import mongo
 from statements.stores.mongo import MongoStatementStore
+from tests.factories import make_statement, voiding
 
 # The whole contract suite again, on a store told the deployment has no transactions (a
 # standalone mongod): ordered inserts with a compensating undo instead.
 from tests.statements.test_store_contract import *  # noqa: F403
 from tests.statements.test_store_contract import prepared
-from tests.factories import make_statement, voiding
 
 Document = dict[str, Any]
 Hook = Callable[[], Awaitable[None]]
@@ -59,16 +64,17 @@ async def open_store(client: AsyncMongoClient[Document], database: str, *,
 
 
 @pytest.fixture
-async def storage(secantus_url: str) -> AsyncIterator[Storage]:
+async def storage(secantus_url: str, tmp_path: Path) -> AsyncIterator[Storage]:
     """Overrides conftest's: the contract suite imported above runs without transactions."""
-    client: AsyncMongoClient[Document] = AsyncMongoClient(secantus_url, w="majority")
-    db = client[f"t_{uuid.uuid4().hex[:12]}"]
-    statements = MongoStatementStore(client, db, transactions=False)
-    credentials = MongoCredentialStore(db)
+    settings = Settings(data_dir=tmp_path, store=secantus_url,
+                        mongodb_database=f"t_{uuid.uuid4().hex[:12]}")
+    opened = await open_storage(settings)
+    client = opened._resource
+    statements = MongoStatementStore(client, client[settings.mongodb_database],
+                                     transactions=False)
     await statements.open()
-    await credentials.open()
-    yield Storage("mongodb-without-transactions", statements, credentials, client)
-    await client.close()
+    yield replace(opened, engine="mongodb-without-transactions", statements=statements)
+    await opened.close()
 
 
 @pytest.fixture(params=[True, False], ids=["transactions", "no-transactions"])
@@ -176,7 +182,6 @@ async def test_a_save_that_keeps_losing_races_ends_whole_or_absent(
         for statement in statements:
             for voided in (False, True):
                 assert await store.get(statement.id, voided=voided) is None
-    assert all(await store.get(s.id, voided=False) is None for s in statements)
 
 
 async def test_open_twice_keeps_one_set_of_indexes(client: AsyncMongoClient[Document]) -> None:
@@ -195,12 +200,15 @@ async def test_open_finds_out_that_the_replica_set_runs_transactions(
     assert store._transactions is True
 
 
-async def test_driver_errors_become_store_unavailable() -> None:
-    # Nothing listens on port 9 (discard) of loopback here.
-    client: AsyncMongoClient[Document] = AsyncMongoClient(
-        "mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=100, connectTimeoutMS=100)
-    store = MongoStatementStore(client, client["t"], transactions=True)
-    credentials = MongoCredentialStore(client["t"])
+async def test_driver_errors_become_store_unavailable(secantus_url: str) -> None:
+    client: AsyncMongoClient[Document] = AsyncMongoClient(secantus_url)
+    database = client[f"t_{uuid.uuid4().hex[:12]}"]
+    store = MongoStatementStore(client, database)
+    credentials = MongoCredentialStore(database)
+    await store.open()
+    # Every call now raises pymongo's InvalidOperation; not save: start_session on a closed
+    # client reopens it and waits for a server (see the test below for saves).
+    await client.close()
     with pytest.raises(StoreUnavailable):
         await store.open()
     with pytest.raises(StoreUnavailable):
@@ -208,7 +216,24 @@ async def test_driver_errors_become_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable):
         await store.query(StatementQuery(limit=1, verb="http://x.org/v"))
     with pytest.raises(StoreUnavailable):
-        await store.save([prepared(make_statement())])
-    with pytest.raises(StoreUnavailable):
         await credentials.get("key")
+    with pytest.raises(StoreUnavailable):
+        await credentials.open()
+
+
+# PyMongo 4.20 leaks the socket of a connection attempt cancelled by close() (its
+# _async_create_connection closes it on OSError and TimeoutError, not on CancelledError);
+# collected here, so its ResourceWarning is not blamed on a later test.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_transactional_save_gives_up_within_its_timeout() -> None:
+    # Nothing listens on port 9 (discard) of loopback here; with_transaction alone would
+    # retry its TransientTransactionError (no server) for 120 s.
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        "mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=100, connectTimeoutMS=100)
+    store = MongoStatementStore(client, client["t"], transactions=True, save_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        await store.save([prepared(make_statement())])
+    assert time.monotonic() - started < 5
     await store.close()
+    gc.collect()

@@ -72,8 +72,7 @@ class Ingest:
         try:
             prepared = [enrich(s, statement_id=i, stored=stored, authority=credential.authority,
                                version=version) for s, i in zip(sent, ids, strict=True)]
-            targets = {p.index.ref_target for p in prepared if p.index.ref_target and
-                       p.index.voiding}
+            targets = {p.voids for p in prepared if p.voids}
             known = await self.storage.tally.where(targets) if targets else {}
             decisions = self._decide(prepared, credential, known)
             kept = [p for p, d in zip(prepared, decisions, strict=True) if d is Decision.FULL]
@@ -116,8 +115,8 @@ class Ingest:
             voided_targets={i: Decision(w) for i, w in known.items()})
         decisions: dict[int, Decision] = {}
         # Voiding statements last, so one whose target is in the same batch can follow it.
-        for number, p in sorted(enumerate(prepared), key=lambda item: item[1].index.voiding):
-            if p.index.voiding:
+        for number, p in sorted(enumerate(prepared), key=lambda item: item[1].voids is not None):
+            if p.voids:
                 context.voided_targets.update(
                     {prepared[n].id: d for n, d in decisions.items()})
             decisions[number] = decide(self.plugins, p.statement, context)
@@ -131,10 +130,9 @@ class Ingest:
         for p, decision in zip(prepared, decisions, strict=True):
             if decision is not Decision.TALLY:
                 continue
-            if p.index.voiding:  # takes back the hit of the tallied statement it voids
-                target = p.index.ref_target
-                voids = target if target in tallied_ids or known.get(target or "") == "tally" \
-                    else None
+            if p.voids:  # takes back the hit of the tallied statement it voids
+                target = p.voids
+                voids = target if target in tallied_ids or known.get(target) == "tally" else None
                 out.append(Tallied(p.id, p.content_hash, None, None, voids))
                 continue
             hit = reduce_statement(p.statement, credential.key)
@@ -154,8 +152,12 @@ class Ingest:
 
     async def _day_key(self, day: int) -> bytes | None:
         today = self._open_day()
-        if day not in self._day_keys or day < today:
-            self._day_keys = {d: k for d, k in self._day_keys.items() if d >= today}
+        if day < today:
+            # A closed day: its key is destroyed (by purge) and no process keeps a copy.
+            if self._day_keys and min(self._day_keys) < today:
+                self._day_keys = {d: k for d, k in self._day_keys.items() if d >= today}
+            return None
+        if day not in self._day_keys:
             self._day_keys[day] = await self.storage.tally.day_key(day, today=today)
         return self._day_keys[day]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -68,6 +69,7 @@ def is_language_tag(value: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)  # one statement's timestamp is read by several steps
 def parse_timestamp(value: str) -> datetime:
     """Parse an xAPI Timestamp into an aware UTC datetime; raise ValueError when invalid."""
     match = _TIMESTAMP.match(value)

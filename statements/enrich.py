@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from statements.datatypes import format_timestamp, normalise_timestamp, timestamp_ms
 from statements.equivalence import content_hash
 from statements.indexing import StatementIndex, index_statement
+from statements.models import VOIDED
 from statements.versions import XapiVersion
 
 
@@ -20,7 +22,19 @@ class StoredStatement:
     stored_ms: int
     statement: dict[str, Any]
     content_hash: str
-    index: StatementIndex
+
+    @functools.cached_property
+    def index(self) -> StatementIndex:
+        """The lookup keys, computed when first needed (a tallied statement never is)."""
+        return index_statement(self.statement)
+
+    @property
+    def voids(self) -> str | None:
+        """The id this statement voids, if it is a voiding statement (Data §2.3.2)."""
+        obj = self.statement["object"]
+        if self.statement["verb"]["id"] == VOIDED and obj.get("objectType") == "StatementRef":
+            return str(obj["id"]).lower()
+        return None
 
 
 def enrich(
@@ -61,7 +75,6 @@ def enrich(
         stored_ms=timestamp_ms(stored),
         statement=statement,
         content_hash=content_hash(sent),
-        index=index_statement(statement),
     )
 
 

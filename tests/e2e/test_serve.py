@@ -38,10 +38,17 @@ def run_lrs(*args: str, env: dict[str, str]) -> str:
 @pytest.fixture
 def server(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, tuple[str, str]]]:
     """A running `lrs serve` on a free port with a fresh credential: (base URL, auth)."""
+    yield from serve(settings, tmp_path, retention="full")
+
+
+def serve(settings: Settings, tmp_path: Path, *, retention: str,
+          extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, tuple[str, str]]]:
+    """Run `lrs serve` until the generator is closed; yield (base URL, (key, secret))."""
     env = {**os.environ, "LRS_STORE": settings.store_url(),
-           "LRS_MONGODB_DATABASE": settings.mongodb_database, "LRS_DATA_DIR": str(tmp_path)}
+           "LRS_MONGODB_DATABASE": settings.mongodb_database, "LRS_DATA_DIR": str(tmp_path),
+           **(extra_env or {})}
     created = json.loads(run_lrs("credentials", "create", "--name", "e2e", "--scopes",
-                                 "all", "--retention", "full", "--json", env=env))
+                                 "all", "--retention", retention, "--json", env=env))
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:

@@ -195,3 +195,26 @@ async def test_tallied_hits_carry_no_identity_to_plugins(storage: Storage, setti
         await c.post("/xapi/statements", json=viewed("zed"),
                      headers={**auth, "X-Experience-API-Version": "2.0.0"})
     assert len(seen) == 1 and "zed" not in orjson.dumps(seen[0].__dict__).decode()
+
+
+async def test_beacon_from_an_allowed_origin_is_rate_limited(storage: Storage,
+                                                             settings: Any) -> None:
+    import httpx
+
+    from lrs.app import create_app
+
+    limited = settings.model_copy(update={"beacon_origins": ["https://intranet.example.com"],
+                                          "beacon_hits_per_minute": 3})
+    app = create_app(limited, storage=storage)
+    page = {"Referer": "https://intranet.example.com/pages/holiday-policy?x=1"}
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        statuses = [(await c.get("/api/v1/hits/pixel.gif", params={"activity": PAGE},
+                                 headers=page)).status_code for _ in range(4)]
+        limited_response = await c.get("/api/v1/hits/pixel.gif", params={"activity": PAGE},
+                                       headers=page)
+        stranger = await c.post("/api/v1/hits", json={"activity": PAGE},
+                                headers={"Origin": "https://elsewhere.example.com"})
+    assert statuses == [200, 200, 200, 429]
+    assert int(limited_response.headers["retry-after"]) >= 1
+    assert stranger.status_code == 401

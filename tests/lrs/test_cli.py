@@ -56,8 +56,8 @@ def test_cli_credentials_reject_unknown_scopes(tmp_path: Path) -> None:
 
 def test_cli_demo_credential_gets_a_new_secret_each_time(tmp_path: Path) -> None:
     first, second = run(tmp_path, "credentials", "demo"), run(tmp_path, "credentials", "demo")
-    secret = [line.split()[-1] for line in second.splitlines() if line.startswith("secret:")][0]
-    key = [line.split()[-1] for line in second.splitlines() if line.startswith("key:")][0]
+    secret = next(line.split()[-1] for line in second.splitlines() if line.startswith("secret:"))
+    key = next(line.split()[-1] for line in second.splitlines() if line.startswith("key:"))
     assert key in first and secret not in first
     assert verify_secret(secret, credential(tmp_path, key).secret_hash)
 

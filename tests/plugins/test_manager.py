@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -39,21 +40,17 @@ def test_decide_builtin_rules_in_order(statement: dict[str, Any], ctx: Retention
     assert decide(make_plugin_manager(load_entry_points=False), statement, ctx) is expected
 
 
-class KeepCmi5:
-    """A third-party rule: keep everything sent under the cmi5 profile."""
-
-    @hookimpl
-    def lrs_retention_decide(self, statement: dict[str, Any], context: RetentionContext
-                             ) -> Decision | None:
-        categories = statement.get("context", {}).get("contextActivities", {}).get(
-            "category", [])
-        cmi5 = any(c["id"] == "https://w3id.org/xapi/cmi5/context/categories/cmi5"
-                   for c in categories)
-        return Decision.FULL if cmi5 else None
+SAMPLE = Path(__file__).parent.parent / "sample_plugin"
 
 
-def test_decide_third_party_rule_runs_before_the_defaults() -> None:
-    manager = make_plugin_manager(load_entry_points=False, extra=(KeepCmi5(),))
+def test_decide_entry_point_plugin_runs_before_the_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The sample plugin is "installed" (its module and dist-info on sys.path), so pluggy
+    # finds it through importlib.metadata in the `lrs` entry-point group, as in production.
+    monkeypatch.syspath_prepend(str(SAMPLE))
+    manager = make_plugin_manager()
+    assert manager.has_plugin("keep_cmi5")
     cmi5 = make_statement(context={"contextActivities": {"category": [
         {"id": "https://w3id.org/xapi/cmi5/context/categories/cmi5"}]}})
     assert decide(manager, cmi5, context()) is Decision.FULL

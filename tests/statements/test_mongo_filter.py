@@ -16,14 +16,16 @@ from statements.query import StatementQuery
 from statements.stores.mongo import (
     build_filter,
     chunks,
-    decode_statement,
-    encode_statement,
     match_filter,
     seed_pipeline,
     sort_order,
+    window_clauses,
+)
+from statements.stores.mongo_codec import (
+    decode_statement,
+    encode_statement,
     statement_document,
     statement_json,
-    window_clauses,
 )
 from statements.versions import XapiVersion
 from tests.factories import COURSE, VERB_COMPLETED, make_agent, make_statement, voiding

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from statements.datatypes import normalise_timestamp, truncate_duration
+from statements.errors import InvalidRequest, Problem
 
 # Properties the LRS sets or that do not count when comparing (D2.3.1.b1-b7, L4.2).
 _IGNORED = ("id", "stored", "authority", "version", "attachments")
@@ -22,9 +23,12 @@ def content_hash(statement: dict[str, Any]) -> str:
     0.01 s and the case of e-mail domains.
     """
     canonical = {k: v for k, v in statement.items() if k not in _IGNORED}
-    return hashlib.sha256(
-        orjson.dumps(_statement(canonical), option=orjson.OPT_SORT_KEYS)
-    ).hexdigest()
+    try:
+        serialised = orjson.dumps(_statement(canonical), option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson, like the stores, holds integers of up to 64 bits
+        raise InvalidRequest("a number in the statement is too large (over 64 bits)",
+                             (Problem("$", "integer out of range"),)) from None
+    return hashlib.sha256(serialised).hexdigest()
 
 
 def _statement(statement: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -315,3 +316,12 @@ async def test_cors_preflight_needs_no_credentials_or_version(client: Client) ->
         "Access-Control-Request-Headers": "Authorization, X-Experience-API-Version"})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://intranet.example.com")
+
+
+async def test_integers_beyond_64_bits_are_a_400_not_a_500(client: Client) -> None:
+    statement = make_statement(result={"extensions": {"http://e.com/x": 2**70}})
+    body = json.dumps(statement).encode()  # the standard library writes integers of any size
+    response = await client.post("/xapi/statements", content=body,
+                                 headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "too large" in response.json()["error"]["message"]

@@ -41,6 +41,7 @@ from statements.versions import XapiVersion
 
 _DAY_MS = DAY_HOURS * HOUR_MS
 _PURGE_EVERY_SECONDS = 600
+_MERGED_MEMORY = 50_000
 # What a tallied statement may add to an Activity's canonical definition: how the resource
 # is called and what kind it is, never extensions or other free-form data.
 _TALLY_DEFINITION_KEYS = ("name", "description", "type")
@@ -56,6 +57,7 @@ class Ingest:
     plugins: pluggy.PluginManager
     catalogue: Callable[[], Catalogue]
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
+    _merged: dict[str, bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
 
     async def __call__(self, body: bytes, *, content_type: str, version: XapiVersion,
@@ -179,8 +181,17 @@ class Ingest:
             safe = {k: v for k, v in definition.items() if k in _TALLY_DEFINITION_KEYS}
             if safe:
                 definitions[activity] = {**definitions.get(activity, {}), **safe}
-        if definitions:
-            await self.storage.activities.merge(definitions)
+        # Platforms send the same definitions over and over: merging one this process has
+        # already merged changes nothing, so it is skipped (a bounded memory of digests).
+        digests = {activity: hashlib.blake2b(orjson.dumps(
+            definition, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
+            for activity, definition in definitions.items()}
+        fresh = {a: d for a, d in definitions.items() if self._merged.get(a) != digests[a]}
+        if fresh:
+            await self.storage.activities.merge(fresh)
+            if len(self._merged) > _MERGED_MEMORY:
+                self._merged.clear()
+            self._merged.update({a: digests[a] for a in fresh})
 
     def _notify(self, credential: Credential, kept: list[StoredStatement],
                 tallied: list[Tallied]) -> None:

@@ -82,23 +82,28 @@ class MongoTallyStore:
                    tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
                    fingerprint_expires_ms: int) -> None:
         await self._statements._guard(put_attachments(self._db, attachments))
-        await self._statements._guard(self._save(kept, tallied, decisions, day,
-                                                 fingerprint_expires_ms))
+        await self._statements._guard(self._save(kept, tallied, day, fingerprint_expires_ms))
+        # After the commit, outside the transaction: every request updates these few
+        # documents, and inside transactions they would make concurrent batches conflict.
+        counts = [UpdateOne({"_id": {"day": day, "decision": d}}, {"$inc": {"count": n}},
+                            upsert=True) for d, n in decisions.items() if n]
+        if counts:
+            await self._statements._guard(self._db["tally_decisions"].bulk_write(counts))
 
     async def _save(self, kept: Sequence[StoredStatement], tallied: Sequence[Tallied],
-                    decisions: dict[str, int], day: int, expires_ms: int) -> None:
+                    day: int, expires_ms: int) -> None:
         for _ in range(_ATTEMPTS):
             try:
-                return await self._save_once(kept, tallied, decisions, day, expires_ms)
+                return await self._save_once(kept, tallied, day, expires_ms)
             except Raced:
                 continue  # an id was taken by a concurrent writer: decide again against it
         raise StoreUnavailable("saving kept colliding with concurrent writers")
 
     async def _save_once(self, kept: Sequence[StoredStatement], tallied: Sequence[Tallied],
-                         decisions: dict[str, int], day: int, expires_ms: int) -> None:
+                         day: int, expires_ms: int) -> None:
         if await self._statements.transactions():
             async def write(session: AsyncClientSession) -> None:
-                await self._write(kept, tallied, decisions, day, expires_ms, session)
+                await self._write(kept, tallied, day, expires_ms, session)
 
             with pymongo.timeout(30):
                 async with self._statements.client.start_session() as session:
@@ -106,11 +111,10 @@ class MongoTallyStore:
                         write, read_concern=ReadConcern("snapshot"),
                         write_concern=WriteConcern("majority"))
             return
-        await self._write(kept, tallied, decisions, day, expires_ms, None)
+        await self._write(kept, tallied, day, expires_ms, None)
 
     async def _write(self, kept: Sequence[StoredStatement], tallied: Sequence[Tallied],
-                     decisions: dict[str, int], day: int, expires_ms: int,
-                     session: AsyncClientSession | None) -> None:
+                     day: int, expires_ms: int, session: AsyncClientSession | None) -> None:
         ids = [s.id for s in kept] + [t.statement_id for t in tallied]
         fingerprints = await self._hashes("fingerprints", ids, session)
         kept_before = await self._hashes("statements", [t.statement_id for t in tallied],
@@ -143,10 +147,6 @@ class MongoTallyStore:
                     for t in fresh if t.hit and t.learner]
         if learners:
             await self._db["tally_learners"].bulk_write(learners, session=session)
-        counts = [UpdateOne({"_id": {"day": day, "decision": d}}, {"$inc": {"count": n}},
-                            upsert=True) for d, n in decisions.items() if n]
-        if counts:
-            await self._db["tally_decisions"].bulk_write(counts, session=session)
 
     async def _insert_fingerprints(self, documents: list[Doc],
                                    session: AsyncClientSession | None) -> None:

@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             or any(one["status"] != 200 for one in s["settle"].values())
             for s in document["scenarios"])
         if not args.no_save:
-            suffix = "-quick" if args.quick else ""
+            suffix = ("-tally" if args.retention == "tally" else "") + (
+                "-quick" if args.quick else "")
             path = args.results / f"{started:%Y-%m-%d}-{file_label}{suffix}.json"
             write_json(path, document)
             print(f"results: {path}", file=sys.stderr)

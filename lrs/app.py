@@ -10,8 +10,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
+from lrs import health, metrics
 from lrs.api import (
     about,
     activities,
@@ -30,7 +31,9 @@ from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
 from lrs.ingest import Ingest
+from lrs.metrics import Metrics
 from lrs.middleware import XapiMiddleware
+from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
 from lrs.storage import Storage, open_storage
 from plugins.catalogue_store import CachedCatalogue
 from plugins.manager import make_plugin_manager
@@ -47,7 +50,7 @@ def _cors(origins: list[str]) -> Middleware:
                        "If-None-Match", "X-Experience-API-Version", "Accept-Language"],
         expose_headers=["ETag", "Last-Modified", "Content-Type", "Content-Length",
                         "X-Experience-API-Version", "X-Experience-API-Consistent-Through",
-                        "WWW-Authenticate"],
+                        "WWW-Authenticate", REQUEST_ID_HEADER],
     )
 
 
@@ -57,6 +60,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
     in (tests do), and closes what it opened; plugins come from the `lrs` entry points
     unless a plugin manager is handed in."""
     clock = StoredClock()
+    counters = Metrics(statements_route=f"{settings.base_path}/statements") \
+        if settings.metrics_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,21 +73,30 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         await cached.refresh()
         app.state.catalogue = cached
         app.state.ingest = Ingest(opened, settings, clock, plugin_manager or make_plugin_manager(),
-                                  cached.current)
+                                  cached.current,
+                                  counters.count_decisions if counters is not None else None)
         app.state.beacon_limiter = hits.RateLimiter(settings.beacon_hits_per_minute)
         try:
             yield
         finally:
+            # Uvicorn runs the lifespan's shutdown only after the in-flight requests have
+            # been answered (or its graceful timeout has passed), so nothing writes after this.
             if storage is None:
                 await opened.close()
 
-    app = Starlette(
-        routes=[Mount(settings.base_path, routes=[
+    routes: list[BaseRoute] = [
+        Mount(settings.base_path, routes=[
             *statements.routes, *state.routes, *activity_profile.routes, *agent_profile.routes,
             *activities.routes, *agents.routes, *about.routes]),
-            Mount("/api/v1", routes=[*aggregates.routes, *catalogue.routes, *hits.routes,
-                                     *openapi.routes])],
+        Mount("/api/v1", routes=[*aggregates.routes, *catalogue.routes, *hits.routes,
+                                 *openapi.routes]),
+        *health.routes,
+        *(metrics.routes if counters is not None else []),
+    ]
+    app = Starlette(
+        routes=routes,
         middleware=[
+            Middleware(RequestLogMiddleware, routes=routes, metrics=counters),
             _cors(settings.cors_origins),
             Middleware(XapiMiddleware, base_path=settings.base_path,
                        default_version=settings.default_xapi_version,
@@ -95,6 +109,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.metrics = counters
     return app
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 import orjson
+from pydantic import SecretStr
 
 from lrs.config import Settings
 from lrs.credentials import (
@@ -74,19 +75,26 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     """Run the LRS."""
     import uvicorn
 
+    from lrs.requestlog import logging_config
+
     settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir, store=store)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers are separate processes: hand them the same settings through the environment.
     for name, value in settings.model_dump(mode="json").items():
         if value is not None:
-            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            secret = getattr(settings, name)
+            text = (secret.get_secret_value() if isinstance(secret, SecretStr)  # not "****"
+                    else value if isinstance(value, str) else orjson.dumps(value).decode())
             os.environ[f"LRS_{name.upper()}"] = text
     # Create or migrate the store once, before any worker starts.
     _with_storage(settings, lambda storage: asyncio.sleep(0))
     click.echo(f"tally-lrs on http://{settings.host}:{settings.port}{settings.base_path}/ "
                f"(store: {settings.store_url()})")
+    # One JSON line per request comes from lrs.requestlog; uvicorn's access log would repeat
+    # it with the raw path and query string, where xAPI clients put agents.
     uvicorn.run("lrs.app:create_app_from_environment", factory=True, host=settings.host,
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
+                log_config=logging_config(settings.log_level), access_log=False,
                 proxy_headers=False, server_header=False)
 
 

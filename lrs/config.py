@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from statements.versions import XapiVersion
@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info", description="Log level of the server."
+    )
+    metrics_enabled: bool = Field(
+        True, description="Serve Prometheus metrics at /metrics."
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="If set, /metrics answers only requests with "
+        "`Authorization: Bearer <token>`."
+    )
+    ready_timeout_seconds: float = Field(
+        2.0, gt=0, description="How long /health/ready waits for the store before answering 503."
     )
 
     def store_url(self) -> str:

@@ -48,4 +48,6 @@ def version_of(request: Request) -> XapiVersion:
 async def credential_of(request: Request) -> Credential:
     """Authenticate the request (401 when it cannot be)."""
     authenticator: Authenticator = request.app.state.authenticator
-    return await authenticator.authenticate(request.headers.get("authorization"))
+    credential = await authenticator.authenticate(request.headers.get("authorization"))
+    request.state.credential_name = credential.name  # for the request log (lrs.requestlog)
+    return credential

@@ -56,6 +56,8 @@ class Ingest:
     clock: StoredClock
     plugins: pluggy.PluginManager
     catalogue: Callable[[], Catalogue]
+    # Told, after each accepted request, the credential's name and each statement's decision.
+    count_decisions: Callable[[str, Sequence[Decision]], None] | None = None
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
     _merged: dict[str, bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
@@ -87,6 +89,8 @@ class Ingest:
                 fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS)
         finally:
             self.clock.end(stored)
+        if self.count_decisions is not None:
+            self.count_decisions(credential.name, decisions)
         await self._define(credential, sent, decisions)
         self._notify(credential, kept, tallied)
         await self._purge_now_and_then()

@@ -12,6 +12,7 @@ from lrs.credentials import CredentialStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.documents import DocumentStore
+from statements.errors import StoreUnavailable
 from statements.store import StatementStore
 
 
@@ -32,6 +33,13 @@ class Storage:
         """Close the engine's connections."""
         await self._resource.close()
 
+    async def ping(self) -> None:
+        """Return once the engine has answered a cheap query; StoreUnavailable otherwise."""
+        if self.engine == "sqlite":
+            await _ping_sqlite(self._resource)
+        else:
+            await _ping_mongo(self._resource)
+
 
 async def open_storage(settings: Settings) -> Storage:
     """Open (and create or migrate) the store named by `settings.store_url()`."""
@@ -41,6 +49,23 @@ async def open_storage(settings: Settings) -> Storage:
     if url.startswith(("mongodb://", "mongodb+srv://")):
         return await _open_mongo(url, settings)
     raise ValueError(f"unsupported store URL {url!r}: use sqlite:///… or mongodb://…")
+
+
+async def _ping_sqlite(db: Any) -> None:
+    # Through the read path, so a stuck reader pool shows as not ready too.
+    try:
+        await db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+    except RuntimeError as exc:  # the pools were shut down: the database is closed
+        raise StoreUnavailable("the SQLite database is closed") from exc
+
+
+async def _ping_mongo(client: Any) -> None:
+    from pymongo.errors import PyMongoError
+
+    try:
+        await client.admin.command("ping")
+    except PyMongoError as exc:  # translated here: pymongo never reaches the handlers
+        raise StoreUnavailable(f"MongoDB error: {exc}") from exc
 
 
 async def _open_sqlite(path: Path, settings: Settings) -> Storage:

@@ -31,5 +31,5 @@ VOLUME ["/data"]
 EXPOSE 8000
 # The About resource answers without credentials; follow LRS_PORT / LRS_BASE_PATH if set.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s%s/about' % (os.environ.get('LRS_PORT', '8000'), os.environ.get('LRS_BASE_PATH', '/xapi')), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready' % os.environ.get('LRS_PORT', '8000'), timeout=4)"]
 CMD ["lrs", "serve"]

@@ -187,7 +187,7 @@ def test_dockerfile_runtime_stage_runs_as_non_root_with_healthcheck() -> None:
     users = [arguments for name, arguments in final if name == "USER"]
     assert users and users[-1] not in ("root", "0")
     healthchecks = [arguments for name, arguments in final if name == "HEALTHCHECK"]
-    assert healthchecks and "/about" in healthchecks[-1]
+    assert healthchecks and "/health/ready" in healthchecks[-1]
     assert ("EXPOSE", "8000") in final
 
 

@@ -7,11 +7,13 @@ import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pluggy
 import pytest
 
 from lrs.app import create_app
@@ -84,15 +86,25 @@ class Client(httpx.AsyncClient):
     """An httpx client on the app, sending a version header and the credential's auth."""
 
 
+@asynccontextmanager
+async def app_client(settings: Settings, storage: Storage, *,
+                     headers: dict[str, str] | None = None,
+                     plugin_manager: pluggy.PluginManager | None = None
+                     ) -> AsyncIterator[Client]:
+    """The app on `storage`, lifespan run, driven in this test's event loop."""
+    app = create_app(settings, storage=storage, plugin_manager=plugin_manager)
+    async with (app.router.lifespan_context(app),
+                Client(transport=httpx.ASGITransport(app=app), base_url="http://lrs.test",
+                       headers=headers) as c):
+        yield c
+
+
 @pytest.fixture
 async def client(settings: Settings, storage: Storage) -> AsyncIterator[Client]:
     """The app in this test's event loop, authenticated with scope `all`, xAPI 2.0.0."""
-    app = create_app(settings, storage=storage)
     auth = await add_credential(storage, Scope.ALL)
-    transport = httpx.ASGITransport(app=app)
-    headers = {**auth, "X-Experience-API-Version": "2.0.0"}
-    async with (app.router.lifespan_context(app),
-                Client(transport=transport, base_url="http://lrs.test", headers=headers) as c):
+    async with app_client(settings, storage,
+                          headers={**auth, "X-Experience-API-Version": "2.0.0"}) as c:
         yield c
 
 

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-import httpx
 import pytest
 
-from lrs.app import create_app
 from lrs.config import Settings
 from lrs.storage import Storage, open_storage
+from tests.conftest import Client, app_client
 
 pytestmark = pytest.mark.usefixtures("engine")
 
 
-@asynccontextmanager
-async def probe(settings: Settings, storage: Storage) -> AsyncIterator[httpx.AsyncClient]:
+def probe(settings: Settings, storage: Storage) -> AbstractAsyncContextManager[Client]:
     """A client on the app, without credentials or version header (probes send neither)."""
-    app = create_app(settings, storage=storage)
-    async with (app.router.lifespan_context(app),
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                  base_url="http://lrs.test") as client):
-        yield client
+    return app_client(settings, storage)
 
 
 async def test_health_live_answers_ok_without_credentials(settings: Settings,

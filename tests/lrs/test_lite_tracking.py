@@ -11,7 +11,7 @@ import pytest
 
 from lrs.credentials import Retention, Scope
 from lrs.storage import Storage
-from tests.conftest import Client, add_credential
+from tests.conftest import Client, add_credential, app_client
 from tests.factories import make_agent, make_statement, voiding
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -174,9 +174,7 @@ def test_openapi_lists_every_api_route() -> None:
 async def test_tallied_hits_carry_no_identity_to_plugins(storage: Storage, settings: Any
                                                          ) -> None:
     """A plugin sees kept statements in full, and of tallied ones only anonymous hits."""
-    import httpx
 
-    from lrs.app import create_app
     from plugins.hookspecs import hookimpl
     from plugins.manager import make_plugin_manager
 
@@ -187,11 +185,9 @@ async def test_tallied_hits_carry_no_identity_to_plugins(storage: Storage, setti
         def lrs_hits_tallied(self, hits: list[Any], credential_name: str) -> None:
             seen.extend(hits)
 
-    app = create_app(settings, storage=storage,
-                     plugin_manager=make_plugin_manager(load_entry_points=False, extra=(Spy(),)))
     auth = await add_credential(storage, Scope.STATEMENTS_WRITE, retention=Retention.TALLY)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    manager = make_plugin_manager(load_entry_points=False, extra=(Spy(),))
+    async with app_client(settings, storage, plugin_manager=manager) as c:
         await c.post("/xapi/statements", json=viewed("zed"),
                      headers={**auth, "X-Experience-API-Version": "2.0.0"})
     assert len(seen) == 1 and "zed" not in orjson.dumps(seen[0].__dict__).decode()
@@ -199,16 +195,12 @@ async def test_tallied_hits_carry_no_identity_to_plugins(storage: Storage, setti
 
 async def test_beacon_from_an_allowed_origin_is_rate_limited(storage: Storage,
                                                              settings: Any) -> None:
-    import httpx
 
-    from lrs.app import create_app
 
     limited = settings.model_copy(update={"beacon_origins": ["https://intranet.example.com"],
                                           "beacon_hits_per_minute": 3})
-    app = create_app(limited, storage=storage)
     page = {"Referer": "https://intranet.example.com/pages/holiday-policy?x=1"}
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with app_client(limited, storage) as c:
         statuses = [(await c.get("/api/v1/hits/pixel.gif", params={"activity": PAGE},
                                  headers=page)).status_code for _ in range(4)]
         limited_response = await c.get("/api/v1/hits/pixel.gif", params={"activity": PAGE},

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from lrs.app import create_app
 from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.storage import Storage
-from tests.conftest import Client, add_credential
+from tests.conftest import Client, add_credential, app_client
 from tests.factories import make_agent, make_statement
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -30,13 +25,6 @@ def sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-@asynccontextmanager
-async def app_client(settings: Settings, storage: Storage) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, storage=storage)
-    async with (app.router.lifespan_context(app),
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                  base_url="http://lrs.test") as client):
-        yield client
 
 
 async def test_metrics_count_statements_by_decision_and_credential_name(

@@ -96,6 +96,7 @@ def parse_timestamp(value: str) -> datetime:
     return (parsed - offset).replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=1024)  # a batch shares one `stored`
 def format_timestamp(moment: datetime) -> str:
     """Render UTC with exactly three fractional digits and a Z (CTS #122 wants the ms)."""
     moment = moment.astimezone(UTC)
@@ -112,6 +113,7 @@ def from_ms(millis: int) -> datetime:
     return datetime.fromtimestamp(millis / 1000, UTC)
 
 
+@functools.lru_cache(maxsize=4096)  # read by enrichment and by the equivalence hash
 def normalise_timestamp(value: str) -> str:
     """The same instant in UTC to the millisecond (2.0 L4.2.7 converts to UTC, may truncate)."""
     return format_timestamp(parse_timestamp(value))

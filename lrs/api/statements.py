@@ -46,21 +46,31 @@ async def get_statements(request: Request) -> Response:
         query: SingleLookup | StatementQuery = decode_more(params[0][1], max_limit=max_limit)
     else:
         query = parse_query(params, max_limit=max_limit)
-    store = request.app.state.storage.statements
     if isinstance(query, SingleLookup):
-        body = await store.get(query.statement_id, voided=query.voided)
-        if body is None or not _visible(body, credential):
-            raise NotFound(f"no {'voided ' if query.voided else ''}statement with id "
-                           f"{query.statement_id}")
-        statement = orjson.loads(body)
-        if query.format is not Format.EXACT:
-            body = orjson.dumps((await _renderer(request, query.format, [statement]))(statement))
-        last = parse_timestamp(statement["stored"])
-        return await _respond(request, body, [statement] if query.attachments else [],
-                              query.attachments, {"Last-Modified": http_date(last)})
+        return await _one(request, query, credential)
     if not credential.allows(*_READ):  # statements/read/mine: only its own statements
         query = replace(query, authority=agent_key(credential.authority))
-    page = await store.query(query)
+    return await _page(request, query)
+
+
+async def _one(request: Request, query: SingleLookup, credential: Credential) -> Response:
+    """One statement by statementId or voidedStatementId (Communication §2.1.3)."""
+    body = await request.app.state.storage.statements.get(query.statement_id,
+                                                          voided=query.voided)
+    if body is None or not _visible(body, credential):
+        raise NotFound(f"no {'voided ' if query.voided else ''}statement with id "
+                       f"{query.statement_id}")
+    statement = orjson.loads(body)
+    if query.format is not Format.EXACT:
+        body = orjson.dumps((await _renderer(request, query.format, [statement]))(statement))
+    last = parse_timestamp(statement["stored"])
+    return await _respond(request, body, [statement] if query.attachments else [],
+                          query.attachments, {"Last-Modified": http_date(last)})
+
+
+async def _page(request: Request, query: StatementQuery) -> Response:
+    """A StatementResult: one page, and the `more` link to the next (Data §2.5)."""
+    page = await request.app.state.storage.statements.query(query)
     statements = page.statements
     parsed = [orjson.loads(s) for s in statements] \
         if query.format is not Format.EXACT or query.attachments else []

@@ -228,3 +228,16 @@ def catalogue_export(data_dir: Path | None, store: str | None) -> None:
     """Print the catalogue in the format `lrs catalogue load` reads."""
     settings = _settings(data_dir=data_dir, store=store)
     click.echo(dump_catalogue(_with_storage(settings, lambda s: s.catalogue.entries())))
+
+
+@main.command()
+@store_options
+def migrate(data_dir: Path | None, store: str | None) -> None:
+    """Create or upgrade the store's schema and indexes (idempotent; `serve` does it too)."""
+    settings = _settings(data_dir=data_dir, store=store)
+
+    async def engine_of(storage: Storage) -> str:  # opening the store migrates it
+        return storage.engine
+
+    click.echo(f"{_with_storage(settings, engine_of)} store at {settings.store_url()} "
+               "is up to date")

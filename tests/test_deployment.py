@@ -222,3 +222,10 @@ def test_env_example_entry_shows_default_and_description_of_field(name: str) -> 
     field = Settings.model_fields[name]
     assert value == render_default(field.default)
     assert comment == field.description
+
+
+def test_configuration_reference_matches_the_settings_class() -> None:
+    from lrs.config_docs import PATH, render
+
+    reference = Path(__file__).parent.parent / PATH
+    assert reference.read_text() == render(), "run: python -m lrs.config_docs"

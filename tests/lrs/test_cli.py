@@ -82,3 +82,8 @@ def test_cli_catalogue_load_names_the_problem(tmp_path: Path, text: str, expecte
     result = CliRunner().invoke(main, ["catalogue", "load", str(bad), "--data-dir",
                                        str(tmp_path)])
     assert result.exit_code != 0 and expected in result.output
+
+
+def test_cli_migrate_is_idempotent(tmp_path: Path) -> None:
+    for _ in range(2):
+        assert "up to date" in run(tmp_path, "migrate")

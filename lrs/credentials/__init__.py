@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -46,7 +46,6 @@ class Credential:
     authority: dict[str, Any]
     created: datetime
     revoked: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def allows(self, *wanted: Scope) -> bool:
         """Whether any of `wanted`, or `all`, is among the scopes."""

@@ -73,67 +73,79 @@ def build_query(query: StatementQuery, *, fetch: int) -> tuple[str, list[Any]]:
     """Translate a StatementQuery into SQL and parameters (pure; tested without a database).
 
     Rows come back as (seq, stored, body), `fetch` of them at most, ordered by
-    (stored, seq) descending unless `ascending`.
+    (stored, seq) descending unless `ascending`. An agent or related-activity filter drives
+    the query from its side table, whose key (value, stored, seq) yields the matches already
+    in order: a page reads `fetch` rows, not every match.
     """
+    source, driver = "statements s", "s"
     filters: list[str] = []
     params: list[Any] = []
     if query.agent is not None:
-        direct = "" if query.related_agents else " AND direct=1"
-        filters.append(f"s.seq IN (SELECT seq FROM statement_agents WHERE agent=?{direct})")
+        source, driver = "statement_agents a JOIN statements s ON s.seq = a.seq", "a"
+        filters.append("a.agent=?" if query.related_agents else "a.agent=? AND a.direct=1")
         params.append(query.agent)
     if query.verb is not None:
         filters.append("s.verb=?")
         params.append(query.verb)
     if query.activity is not None:
-        if query.related_activities:
-            filters.append("s.seq IN (SELECT seq FROM statement_activities WHERE activity=?)")
-        else:
+        if not query.related_activities:
             filters.append("s.activity=?")
+        elif driver == "s":
+            source, driver = "statement_activities x JOIN statements s ON s.seq = x.seq", "x"
+            filters.append("x.activity=?")
+        else:
+            filters.append("s.seq IN (SELECT seq FROM statement_activities WHERE activity=?)")
         params.append(query.activity)
     if query.registration is not None:
         filters.append("s.registration=?")
         params.append(query.registration)
-
-    window = ["s.voided=0"]  # Communication §2.1.4.s1.b1: voided statements never listed
-    window_params: list[Any] = []
-    if query.since_ms is not None:
-        window.append("s.stored>?")
-        window_params.append(query.since_ms)
-    if query.until_ms is not None:
-        window.append("s.stored<=?")
-        window_params.append(query.until_ms)
-    if query.authority is not None:
-        window.append("s.authority=?")
-        window_params.append(query.authority)
-    if query.after is not None:
-        window.append("(s.stored, s.seq) > (?, ?)" if query.ascending
-                      else "(s.stored, s.seq) < (?, ?)")
-        window_params.extend(query.after)
     order = "ASC" if query.ascending else "DESC"
-    tail = f"ORDER BY s.stored {order}, s.seq {order} LIMIT {int(fetch)}"
+    window, window_params = _window(query, driver)
+    tail = f"ORDER BY {driver}.stored {order}, {driver}.seq {order} LIMIT {int(fetch)}"
     where_f = " AND ".join(filters)
-    where_w = " AND ".join(window)
     if not filters:
-        return f"SELECT {_COLUMNS} FROM statements s WHERE {where_w} {tail}", window_params
+        return f"SELECT {_COLUMNS} FROM statements s WHERE {window} {tail}", window_params
     # Communication §2.1.3.s3: a statement whose object is a StatementRef also matches when
     # its target does, recursively. Only referenced statements seed the recursion, so its
     # cost is bounded by how many statements are referenced, not by how many match.
+    referring_window, referring_params = _window(query, "s")
     sql = f"""
         WITH RECURSIVE referring(id) AS (
-            SELECT s.id FROM statements s
+            SELECT s.id FROM {source}
             WHERE {where_f}
               AND s.id IN (SELECT ref_target FROM statements WHERE ref_target IS NOT NULL)
             UNION
             SELECT r.id FROM statements r JOIN referring m ON r.ref_target = m.id
         )
-        SELECT * FROM (SELECT {_COLUMNS} FROM statements s WHERE {where_f} AND {where_w}
-                       {tail})
+        SELECT * FROM (SELECT {_COLUMNS} FROM {source} WHERE {where_f} AND {window} {tail})
         UNION
         SELECT * FROM (SELECT {_COLUMNS} FROM statements s
-                       WHERE s.id IN (SELECT id FROM referring) AND {where_w} {tail})
+                       WHERE s.id IN (SELECT id FROM referring) AND {referring_window}
+                       ORDER BY s.stored {order}, s.seq {order} LIMIT {int(fetch)})
         ORDER BY 2 {order}, 1 {order} LIMIT {int(fetch)}
     """
-    return sql, params + params + window_params + window_params
+    return sql, params + params + window_params + referring_params
+
+
+def _window(query: StatementQuery, alias: str) -> tuple[str, list[Any]]:
+    """The time window, voiding, authority and cursor conditions; `stored` and `seq` are
+    read from `alias` (the table whose key orders the page)."""
+    window = ["s.voided=0"]  # Communication §2.1.4.s1.b1: voided statements never listed
+    params: list[Any] = []
+    if query.since_ms is not None:
+        window.append(f"{alias}.stored>?")
+        params.append(query.since_ms)
+    if query.until_ms is not None:
+        window.append(f"{alias}.stored<=?")
+        params.append(query.until_ms)
+    if query.authority is not None:
+        window.append("s.authority=?")
+        params.append(query.authority)
+    if query.after is not None:
+        op = ">" if query.ascending else "<"
+        window.append(f"({alias}.stored, {alias}.seq) {op} (?, ?)")
+        params.extend(query.after)
+    return " AND ".join(window), params
 
 
 class SqliteStatementStore:

@@ -15,7 +15,7 @@ import pytest
 from lrs.config import Settings
 from lrs.storage import open_storage
 from tests.e2e.test_serve import serve
-from tests.lrs.test_privacy_audit import found, identifying, stored_bytes
+from tests.lrs.test_privacy_audit import found, identifying, identifying_batch, stored_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +33,8 @@ async def test_privacy_audit_over_http_store_and_logs(
     async with httpx.AsyncClient(base_url=base, auth=auth,
                                  headers={"X-Experience-API-Version": "1.0.3"}) as client:
         for start in range(0, 600, 100):
-            batch = []
-            for n in range(start, start + 100):
-                statement, values = identifying(n)
-                batch.append(statement)
-                sent |= values
+            batch, values = identifying_batch(range(start, start + 100))
+            sent |= values
             assert (await client.post("/xapi/statements", json=batch)).status_code == 200
         for n in range(600, 620):  # one at a time too, by PUT
             statement, values = identifying(n)

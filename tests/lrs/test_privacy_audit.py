@@ -54,6 +54,16 @@ def identifying(n: int) -> tuple[dict[str, Any], set[bytes]]:
     return statement, values | ({sha1.encode()} if "mbox_sha1sum" in statement["actor"] else set())
 
 
+def identifying_batch(people: range) -> tuple[list[dict[str, Any]], set[bytes]]:
+    """Identifying statements for these people, and every value to look for."""
+    batch, values = [], set()
+    for n in people:
+        statement, found_in = identifying(n)
+        batch.append(statement)
+        values |= found_in
+    return batch, values
+
+
 async def stored_bytes(settings: Settings, storage: Storage) -> bytes:
     """Everything the LRS keeps: every file in the data directory (SQLite), or every
     document of every collection in its database (MongoDB)."""
@@ -84,11 +94,8 @@ async def test_privacy_audit_tallied_statements_leave_no_identity(
                                     name="intranet", retention=Retention.TALLY)
     sent: set[bytes] = set()
     for start in range(0, 2000, 250):
-        batch = []
-        for n in range(start, start + 250):
-            statement, values = identifying(n)
-            batch.append(statement)
-            sent |= values
+        batch, values = identifying_batch(range(start, start + 250))
+        sent |= values
         response = await client.post("/xapi/statements", json=batch, headers=tallying)
         assert response.status_code == 200, response.text
     assert len(sent) == 4500  # 2,000 people, registrations, and 500 SHA-1 sums
@@ -97,12 +104,7 @@ async def test_privacy_audit_tallied_statements_leave_no_identity(
     # The control: the same kind of values in statements kept in full are found.
     keeping = await add_credential(storage, Scope.STATEMENTS_WRITE, name="lms",
                                    retention=Retention.FULL)
-    kept: set[bytes] = set()
-    batch = []
-    for n in range(5000, 5008):
-        statement, values = identifying(n)
-        batch.append(statement)
-        kept |= values
+    batch, kept = identifying_batch(range(5000, 5008))
     assert (await client.post("/xapi/statements", json=batch, headers=keeping)
             ).status_code == 200
     assert found(await stored_bytes(settings, storage), kept) == kept

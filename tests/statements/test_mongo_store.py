@@ -121,34 +121,21 @@ async def test_a_concurrent_different_insert_conflicts_and_nothing_is_left(
     assert await ids(store) == [changed.id]  # `fresh`, inserted first, was undone or aborted
 
 
-async def test_a_target_arriving_while_its_voiding_statement_is_saved_is_voided(
-    pair: tuple[Interleaved, Interleaved],
+@pytest.mark.parametrize("target_first", [False, True],
+                         ids=["target-arrives-during-void", "void-arrives-during-target"])
+async def test_a_voiding_statement_and_its_target_racing_end_voided(
+    pair: tuple[Interleaved, Interleaved], target_first: bool,
 ) -> None:
     store, other = pair
     target = prepared(make_statement())
     void = prepared(voiding(target.id))
+    saved, racing = (target, void) if target_first else (void, target)
 
     async def race() -> None:
-        await other.save([target])
+        await other.save([racing])
 
     store.hook = race
-    assert (await store.save([void])).stored_ids == [void.id]
-    assert await store.get(target.id, voided=True) is not None
-    assert await ids(store) == [void.id]
-
-
-async def test_a_voiding_statement_arriving_while_its_target_is_saved_voids_it(
-    pair: tuple[Interleaved, Interleaved],
-) -> None:
-    store, other = pair
-    target = prepared(make_statement())
-    void = prepared(voiding(target.id))
-
-    async def race() -> None:
-        await other.save([void])
-
-    store.hook = race
-    assert (await store.save([target])).stored_ids == [target.id]
+    assert (await store.save([saved])).stored_ids == [saved.id]
     assert await store.get(target.id, voided=True) is not None
     assert await ids(store) == [void.id]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -52,6 +53,9 @@ def _cors(origins: list[str]) -> Middleware:
                         "X-Experience-API-Version", "X-Experience-API-Consistent-Through",
                         "WWW-Authenticate", REQUEST_ID_HEADER],
     )
+
+
+_GC_THRESHOLD = 50_000
 
 
 def create_app(settings: Settings, *, storage: Storage | None = None,
@@ -115,4 +119,20 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
 
 def create_app_from_environment() -> Starlette:
     """Factory for `uvicorn --factory` worker processes: settings from `LRS_*` variables."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    tune_garbage_collector()
+    return app
+
+
+def tune_garbage_collector() -> None:
+    """Set the served process's cyclic garbage collector for request-shaped work.
+
+    A batch of statements allocates thousands of dicts and lists that reference counting
+    frees on its own; with CPython's default threshold (700) the collector still runs several
+    times per batch, each time walking every long-lived object (modules, pydantic schemas).
+    Freezing what start-up built and collecting every 50,000 allocations instead took
+    statement validation from 64 to 39 µs per statement (bench/README.md, "Profile").
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])

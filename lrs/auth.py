@@ -22,6 +22,7 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._pepper = secrets.token_bytes(16)  # per process: the cache key reveals nothing
         self._cache: dict[bytes, tuple[float, Credential]] = {}
+        self._pending: dict[bytes, asyncio.Future[Credential]] = {}
 
     async def authenticate(self, header: str | None) -> Credential:
         """The credential named by an `Authorization: Basic …` header, or Unauthorized."""
@@ -30,15 +31,25 @@ class Authenticator:
         cached = self._cache.get(fingerprint)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        credential = await self._store.get(key)
-        if credential is None or credential.revoked is not None:
-            raise Unauthorized("unknown or revoked credentials")
-        ok = await asyncio.to_thread(verify_secret, secret, credential.secret_hash)
-        if not ok:
-            raise Unauthorized("unknown or revoked credentials")
+        # Concurrent requests from one client whose entry expired share one slow hash:
+        # eight connections must not run scrypt eight times at once.
+        pending = self._pending.get(fingerprint)
+        if pending is None:
+            pending = asyncio.ensure_future(self._verify(key, secret))
+            self._pending[fingerprint] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(fingerprint, None))
+        credential = await asyncio.shield(pending)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[fingerprint] = (time.monotonic() + self._cache_seconds, credential)
+        return credential
+
+    async def _verify(self, key: str, secret: str) -> Credential:
+        credential = await self._store.get(key)
+        if credential is None or credential.revoked is not None:
+            raise Unauthorized("unknown or revoked credentials")
+        if not await asyncio.to_thread(verify_secret, secret, credential.secret_hash):
+            raise Unauthorized("unknown or revoked credentials")
         return credential
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 _MS = timedelta(milliseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class StoredClock:
@@ -34,7 +35,7 @@ class StoredClock:
 
     def now_ms(self) -> int:
         """Now, in milliseconds since the epoch (document update times)."""
-        return (self._now() - datetime(1970, 1, 1, tzinfo=UTC)) // _MS
+        return (self._now() - _EPOCH) // _MS
 
     def consistent_through(self) -> datetime:
         """Every statement stored before this instant is visible to queries."""

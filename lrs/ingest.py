@@ -24,7 +24,7 @@ from lrs.storage import Storage
 from plugins.catalogue import Catalogue
 from plugins.hookspecs import Decision, RetentionContext
 from plugins.manager import decide
-from statements.activities import definitions_in
+from statements.activities import activities_in, merge_definition
 from statements.attachments import (
     RawAttachment,
     declared,
@@ -59,7 +59,7 @@ class Ingest:
     # Told, after each accepted request, the credential's name and each statement's decision.
     count_decisions: Callable[[str, Sequence[Decision]], None] | None = None
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
-    _merged: dict[str, bytes] = field(default_factory=dict)
+    _merged: dict[tuple[str, bool], bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
 
     async def __call__(self, body: bytes, *, content_type: str, version: XapiVersion,
@@ -133,6 +133,7 @@ class Ingest:
         tallied_ids = {p.id for p, d in zip(prepared, decisions, strict=True)
                        if d is Decision.TALLY}
         out = []
+        today = self._open_day()
         for p, decision in zip(prepared, decisions, strict=True):
             if decision is not Decision.TALLY:
                 continue
@@ -143,21 +144,21 @@ class Ingest:
                 continue
             hit = reduce_statement(p.statement, credential.key)
             out.append(Tallied(p.id, p.content_hash, hit,
-                               await self._learner(p.statement["actor"], hit)))
+                               await self._learner(p.statement["actor"], hit, today)))
         return out
 
-    async def _learner(self, actor: dict[str, Any], hit: Hit) -> tuple[int, int] | None:
+    async def _learner(self, actor: dict[str, Any], hit: Hit, today: int
+                       ) -> tuple[int, int] | None:
         """The learner's place in the (activity, day) sketch: a keyed hash of the actor,
         computed here and never stored (DESIGN §4)."""
         key = agent_key(actor) or ",".join(sorted(
             k for m in actor.get("member", ()) if (k := agent_key(m))))
-        day_key = await self._day_key(hit.day)
+        day_key = await self._day_key(hit.day, today)
         if not key or day_key is None:
             return None  # a closed day's key is gone: the hit counts, the learner cannot
         return register_of(learner_digest(day_key, key))
 
-    async def _day_key(self, day: int) -> bytes | None:
-        today = self._open_day()
+    async def _day_key(self, day: int, today: int) -> bytes | None:
         if day < today:
             # A closed day: its key is destroyed (by purge) and no process keeps a copy.
             if self._day_keys and min(self._day_keys) < today:
@@ -178,24 +179,36 @@ class Ingest:
         # canonical definitions; from tallied statements only names, descriptions and types.
         if not credential.allows(Scope.DEFINE):
             return
-        definitions = definitions_in(s for s, d in zip(sent, decisions, strict=True)
-                                     if d is Decision.FULL)
-        for activity, definition in definitions_in(
-                s for s, d in zip(sent, decisions, strict=True) if d is Decision.TALLY).items():
-            safe = {k: v for k, v in definition.items() if k in _TALLY_DEFINITION_KEYS}
-            if safe:
-                definitions[activity] = {**definitions.get(activity, {}), **safe}
-        # Platforms send the same definitions over and over: merging one this process has
-        # already merged changes nothing, so it is skipped (a bounded memory of digests).
-        digests = {activity: hashlib.blake2b(orjson.dumps(
-            definition, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
-            for activity, definition in definitions.items()}
-        fresh = {a: d for a, d in definitions.items() if self._merged.get(a) != digests[a]}
-        if fresh:
-            await self.storage.activities.merge(fresh)
-            if len(self._merged) > _MERGED_MEMORY:
-                self._merged.clear()
-            self._merged.update({a: digests[a] for a in fresh})
+        found: dict[str, dict[str, Any]] = {}
+        seen: dict[tuple[str, bool], bytes] = {}
+        for statement, decision in zip(sent, decisions, strict=True):
+            if decision is Decision.DROP:
+                continue
+            tallied = decision is Decision.TALLY
+            for activity in activities_in(statement):
+                definition = activity.get("definition")
+                if not definition:
+                    continue
+                # Platforms send the same definitions over and over: one that this process
+                # merged last for this activity, byte for byte, changes nothing and is
+                # skipped (a bounded memory of digests).
+                memo = (activity["id"], tallied)
+                digest = hashlib.blake2b(orjson.dumps(definition), digest_size=16).digest()
+                if seen.get(memo) == digest or (memo not in seen
+                                                and self._merged.get(memo) == digest):
+                    continue
+                seen[memo] = digest
+                if tallied:
+                    definition = {k: v for k, v in definition.items()
+                                  if k in _TALLY_DEFINITION_KEYS}
+                found[activity["id"]] = merge_definition(found.get(activity["id"], {}),
+                                                         definition)
+        found = {a: d for a, d in found.items() if d}
+        if found:
+            await self.storage.activities.merge(found)
+        if len(self._merged) > _MERGED_MEMORY:
+            self._merged.clear()
+        self._merged.update(seen)
 
     def _notify(self, credential: Credential, kept: list[StoredStatement],
                 tallied: list[Tallied]) -> None:

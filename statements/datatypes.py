@@ -51,11 +51,15 @@ _LANGTAG = re.compile(
 )
 
 
+# Verbs, activity ids and types, extension keys and language tags repeat from statement to
+# statement: a check already made is remembered (bounded) rather than run again.
+@functools.lru_cache(maxsize=65536)
 def is_iri(value: str) -> bool:
     """An absolute IRI: a scheme and no character an IRI may never contain."""
     return bool(_IRI.match(value))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_language_tag(value: str) -> bool:
     """An RFC 5646 tag; an extension singleton may appear only once (RFC 5646 §2.2.6)."""
     match = _LANGTAG.match(value)
@@ -99,8 +103,9 @@ def parse_timestamp(value: str) -> datetime:
 @functools.lru_cache(maxsize=1024)  # a batch shares one `stored`
 def format_timestamp(moment: datetime) -> str:
     """Render UTC with exactly three fractional digits and a Z (CTS #122 wants the ms)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(UTC)
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
+            f"{m.second:02d}.{m.microsecond // 1000:03d}Z")
 
 
 def timestamp_ms(moment: datetime) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from statements.datatypes import PATTERN_MESSAGES
 from statements.errors import InvalidRequest, Problem
 from statements.models import Statement
 from statements.versions import XapiVersion
@@ -82,6 +83,8 @@ def _problems(exc: ValidationError, single: bool) -> Iterable[Problem]:
             message = "this property is not allowed here"
         elif error["type"] == "missing":
             message = "this required property is missing"
+        elif error["type"] == "string_pattern_mismatch":
+            message = PATTERN_MESSAGES.get(error["ctx"]["pattern"], message)
         elif error["type"] == "json_invalid":
             message = f"the body is not valid JSON: {error['ctx'].get('error', '')}"
         yield Problem(json_path(error["loc"]), message)

@@ -29,6 +29,7 @@ from lrs.api import (
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
+from lrs.erasure import scheduled_purge
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
 from lrs.ingest import Ingest
 from lrs.metrics import Metrics
@@ -77,7 +78,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                   counters.count_decisions if counters is not None else None)
         app.state.beacon_limiter = hits.RateLimiter(settings.beacon_hits_per_minute)
         try:
-            yield
+            async with scheduled_purge(settings, opened, cached.current, clock.now_ms):
+                yield
         finally:
             # Uvicorn runs the lifespan's shutdown only after the in-flight requests have
             # been answered (or its graceful timeout has passed), so nothing writes after this.

@@ -241,3 +241,65 @@ def migrate(data_dir: Path | None, store: str | None) -> None:
 
     click.echo(f"{_with_storage(settings, engine_of)} store at {settings.store_url()} "
                "is up to date")
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
+@click.option("--operator", default="cli", show_default=True,
+              help="Who runs it, for the audit log.")
+@store_options
+def purge(dry_run: bool, operator: str, data_dir: Path | None, store: str | None) -> None:
+    """Delete kept statements past their retention period (docs/retention.md)."""
+    from lrs.erasure import purge as run_purge
+    from lrs.erasure import retention_policy
+    from plugins.catalogue import Catalogue
+
+    settings = _settings(data_dir=data_dir, store=store)
+
+    async def work(storage: Storage) -> Any:
+        policy = retention_policy(settings, Catalogue(await storage.catalogue.entries()))
+        return await run_purge(storage, policy, now_ms=_now_ms(), operator=operator,
+                               dry_run=dry_run)
+
+    report = _with_storage(settings, work)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {report.statements} statements past their retention period")
+    for name, count in sorted(report.by_class.items()):
+        click.echo(f"  {count:>8}  {name}")
+    if not dry_run and report.statements:
+        click.echo(f"attachments deleted: {report.done['attachments_deleted']}")
+
+
+@main.command()
+@click.option("--agent", "agent_json", required=True,
+              help='The person as an xAPI Agent, e.g. \'{"mbox": "mailto:a@example.com"}\'.')
+@click.option("--operator", default="cli", show_default=True,
+              help="Who runs it, for the audit log.")
+@store_options
+def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | None) -> None:
+    """Erase a person: their statements, documents and attachments (docs/retention.md)."""
+    from lrs.erasure import forget as run_forget
+    from statements.document_params import parse_agent_param
+    from statements.errors import InvalidRequest
+
+    try:
+        key = parse_agent_param(agent_json)
+    except InvalidRequest as exc:
+        where = "; ".join(f"{p.path.replace('?agent', '--agent', 1)}: {p.message}"
+                          for p in exc.problems)
+        raise click.BadParameter(where, param_hint="--agent") from None
+    settings = _settings(data_dir=data_dir, store=store)
+    report = _with_storage(settings, lambda storage: run_forget(
+        storage, key, now_ms=_now_ms(), operator=operator))
+    for at in report.earlier:
+        when = datetime.fromtimestamp(at / 1000, UTC).isoformat(timespec="seconds")
+        click.echo(f"this agent was already erased on {when}")
+    done = report.done
+    click.echo(f"statements deleted: {done['statements_deleted']}, rewritten: "
+               f"{done['statements_rewritten']}; documents deleted: "
+               f"{done['documents_deleted']}; attachments deleted: "
+               f"{done['attachments_deleted']}")

@@ -303,3 +303,56 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
                f"{done['statements_rewritten']}; documents deleted: "
                f"{done['documents_deleted']}; attachments deleted: "
                f"{done['attachments_deleted']}")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--credential", "credential_name", required=True,
+              help="Name of the credential the statements are attributed to; its retention "
+              "default applies.")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where rejected statements are listed (default FILE.rejects.jsonl).")
+@click.option("--restart", is_flag=True, help="Ignore the checkpoint: start from the top.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@click.option("--xapi-version", type=click.Choice(["1.0.3", "2.0.0"]),
+              help="Version the statements are validated as (default: the server's).")
+@store_options
+def import_(file: Path, credential_name: str, rejects: Path | None, restart: bool,
+            batch_size: int, xapi_version: str | None, data_dir: Path | None,
+            store: str | None) -> None:
+    """Import statements from FILE (JSON Lines, or a JSON array) through the retention chain.
+
+    Idempotent and resumable: see docs/import.md.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from lrs.importer import REJECTS_SUFFIX, Importer, ImportFailed
+    from statements.versions import XapiVersion
+
+    settings = _settings(data_dir=data_dir, store=store)
+    version = XapiVersion(xapi_version) if xapi_version else settings.default_xapi_version
+    rejects_path = rejects or Path(str(file) + REJECTS_SUFFIX)
+    console = Console(stderr=True)
+
+    async def work(storage: Storage) -> Any:
+        credential = await storage.credentials.find_by_name(credential_name)
+        if credential is None:
+            raise click.ClickException(f"no active credential named {credential_name!r}")
+        with Progress(console=console, disable=not console.is_terminal) as bar:
+            task = bar.add_task(f"importing {file.name}", total=None)
+            importer = Importer(storage, settings, credential, file, rejects_path, version,
+                                batch_size, lambda done, total: bar.update(
+                                    task, completed=done, total=total))
+            return await importer.run(restart=restart)
+
+    try:
+        summary = _with_storage(settings, work)
+    except ImportFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    if summary.already_done:
+        click.echo(f"{file} was already imported (remove {file}.import-checkpoint.json or "
+                   "pass --restart to import it again; nothing would be stored twice)")
+    click.echo(summary.line())
+    if summary.counts["rejected"]:
+        click.echo(f"rejected statements, with reasons: {rejects_path}")

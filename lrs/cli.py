@@ -249,11 +249,17 @@ def _now_ms() -> int:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="With --dry-run: what would go on this date (UTC) instead of now.")
 @click.option("--operator", default="cli", show_default=True,
               help="Who runs it, for the audit log.")
 @store_options
-def purge(dry_run: bool, operator: str, data_dir: Path | None, store: str | None) -> None:
+def purge(dry_run: bool, as_of: datetime | None, operator: str, data_dir: Path | None,
+          store: str | None) -> None:
     """Delete kept statements past their retention period (docs/retention.md)."""
+    if as_of is not None and not dry_run:
+        raise click.UsageError("--as-of only previews: give --dry-run too")
+    now_ms = int(as_of.replace(tzinfo=UTC).timestamp() * 1000) if as_of else _now_ms()
     from lrs.erasure import purge as run_purge
     from lrs.erasure import retention_policy
     from plugins.catalogue import Catalogue
@@ -262,7 +268,7 @@ def purge(dry_run: bool, operator: str, data_dir: Path | None, store: str | None
 
     async def work(storage: Storage) -> Any:
         policy = retention_policy(settings, Catalogue(await storage.catalogue.entries()))
-        return await run_purge(storage, policy, now_ms=_now_ms(), operator=operator,
+        return await run_purge(storage, policy, now_ms=now_ms, operator=operator,
                                dry_run=dry_run)
 
     report = _with_storage(settings, work)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,13 +14,14 @@ import orjson
 import pytest
 
 from aggregation.store import Filters
+from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.erasure import forget, purge, retention_policy, subject_hash
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue, CatalogueEntry
 from statements.enrich import StoredStatement
 from statements.erasure import ERASED_AGENT, AuditRecord, Change
-from statements.indexing import agent_key
+from statements.indexing import agent_key, index_statement
 from tests.conftest import Client, add_credential, statements_of
 from tests.factories import COURSE, make_agent, make_statement
 from tests.statements.test_attachments import CONTENT_TYPE, attachment_for, multipart, part
@@ -63,8 +66,27 @@ async def tally_figures(storage: Storage) -> Any:
     return popular, learners, series, await storage.tally.summary(today - 400, today + 1)
 
 
+def assert_no_orphan_index_rows(settings: Settings) -> None:
+    """SQLite's side tables hold no row of a deleted statement, and every row of a kept
+    one matches its current body (MongoDB keeps its keys in the statement's document)."""
+    url = settings.store_url()
+    if not url.startswith("sqlite:///"):
+        return
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+        rows = {(agent, seq) for agent, seq in conn.execute(
+            "SELECT agent, seq FROM statement_agents")}
+        expected = {(key, seq) for seq, body in conn.execute("SELECT seq, body FROM statements")
+                    for key in index_statement(orjson.loads(body)).related_agents}
+        activities = {row for row in conn.execute(
+            "SELECT activity, seq FROM statement_activities")}
+        expected_activities = {
+            (key, seq) for seq, body in conn.execute("SELECT seq, body FROM statements")
+            for key in index_statement(orjson.loads(body)).related_activities}
+    assert rows == expected and activities == expected_activities
+
+
 async def test_forget_deletes_their_statements_rewrites_others_and_keeps_the_tally(
-        client: Client, storage: Storage) -> None:
+        client: Client, storage: Storage, settings: Settings) -> None:
     tally = await add_credential(storage, Scope.STATEMENTS_WRITE, name="intranet",
                                  retention=Retention.TALLY)
     await post(client, [make_statement(actor=a, verb={"id": VIEWED}, timestamp=NOW,
@@ -134,6 +156,10 @@ async def test_forget_deletes_their_statements_rewrites_others_and_keeps_the_tal
     again = await forget(storage, ALICE_KEY, now_ms=now_ms(), operator="dpo")
     assert again.earlier == [log[0].at_ms]
     assert again.done["statements_deleted"] == 0
+    # A platform retrying the original is answered as before and brings nobody back.
+    assert await post(client, team) == [team["id"]]
+    assert await get_one(client, team["id"]) == rewritten_team
+    assert_no_orphan_index_rows(settings)
 
 
 async def test_forget_deletes_attachments_only_no_other_statement_uses(
@@ -172,7 +198,7 @@ async def test_a_failing_change_leaves_everything_as_it_was(
 
 
 async def test_purge_dry_run_changes_nothing_then_purge_removes_what_is_due(
-        client: Client, storage: Storage, settings: Any) -> None:
+        client: Client, storage: Storage, settings: Settings) -> None:
     course = CatalogueEntry("activity", COURSE, "Fire safety", retention_days=365)
     await storage.catalogue.replace([course])
     stamped = {"timestamp": NOW}
@@ -221,6 +247,7 @@ async def test_purge_dry_run_changes_nothing_then_purge_removes_what_is_due(
     assert everything.done["statements_deleted"] == 2
     assert everything.done["attachments_deleted"] == 1
     assert await storage.statements.get_attachments([hashlib.sha256(shared).hexdigest()]) == []
+    assert_no_orphan_index_rows(settings)
 
 
 async def test_purge_without_periods_does_nothing(client: Client, storage: Storage,

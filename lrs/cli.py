@@ -345,6 +345,9 @@ def import_(file: Path, credential_name: str, rejects: Path | None, restart: boo
         credential = await storage.credentials.find_by_name(credential_name)
         if credential is None:
             raise click.ClickException(f"no active credential named {credential_name!r}")
+        if not credential.allows(Scope.STATEMENTS_WRITE):  # as a POST would need
+            raise click.ClickException(f"the credential {credential_name!r} may not write "
+                                       "statements (scope statements/write or all)")
         with Progress(console=console, disable=not console.is_terminal) as bar:
             task = bar.add_task(f"importing {file.name}", total=None)
             importer = Importer(storage, settings, credential, file, rejects_path, version,

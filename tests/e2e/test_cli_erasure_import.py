@@ -126,6 +126,11 @@ def test_cli_import_writes_rejects_and_exits_cleanly(settings: Settings, tmp_pat
     unknown = subprocess.run([*LRS, "import", str(path), "--credential", "nobody"], env=env,
                              capture_output=True, text=True, check=False)
     assert unknown.returncode == 1 and "no active credential named 'nobody'" in unknown.stderr
+    run_lrs("credentials", "create", "--name", "reader", "--scopes", "statements/read",
+            env=env)
+    reader = subprocess.run([*LRS, "import", str(path), "--credential", "reader"], env=env,
+                            capture_output=True, text=True, check=False)
+    assert reader.returncode == 1 and "may not write statements" in reader.stderr
 
 
 def test_cli_forget_erases_and_says_when_already_done(settings: Settings,

@@ -18,6 +18,7 @@ from lrs.api import (
     about,
     activities,
     activity_profile,
+    admin_erasure,
     agent_profile,
     agents,
     aggregates,
@@ -30,6 +31,7 @@ from lrs.api import (
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
+from lrs.erasure import scheduled_purge
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
 from lrs.ingest import Ingest
 from lrs.metrics import Metrics
@@ -81,7 +83,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                   counters.count_decisions if counters is not None else None)
         app.state.beacon_limiter = hits.RateLimiter(settings.beacon_hits_per_minute)
         try:
-            yield
+            async with scheduled_purge(settings, opened, cached.current, clock.now_ms):
+                yield
         finally:
             # Uvicorn runs the lifespan's shutdown only after the in-flight requests have
             # been answered (or its graceful timeout has passed), so nothing writes after this.
@@ -93,6 +96,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
             *statements.routes, *state.routes, *activity_profile.routes, *agent_profile.routes,
             *activities.routes, *agents.routes, *about.routes]),
         Mount("/api/v1", routes=[*aggregates.routes, *catalogue.routes, *hits.routes,
+                                 *admin_erasure.routes,
                                  *openapi.routes]),
         *health.routes,
         *(metrics.routes if counters is not None else []),

@@ -241,3 +241,127 @@ def migrate(data_dir: Path | None, store: str | None) -> None:
 
     click.echo(f"{_with_storage(settings, engine_of)} store at {settings.store_url()} "
                "is up to date")
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="With --dry-run: what would go on this date (UTC) instead of now.")
+@click.option("--operator", default="cli", show_default=True,
+              help="Who runs it, for the audit log.")
+@store_options
+def purge(dry_run: bool, as_of: datetime | None, operator: str, data_dir: Path | None,
+          store: str | None) -> None:
+    """Delete kept statements past their retention period (docs/retention.md)."""
+    if as_of is not None and not dry_run:
+        raise click.UsageError("--as-of only previews: give --dry-run too")
+    now_ms = int(as_of.replace(tzinfo=UTC).timestamp() * 1000) if as_of else _now_ms()
+    from lrs.erasure import purge as run_purge
+    from lrs.erasure import retention_policy
+    from plugins.catalogue import Catalogue
+
+    settings = _settings(data_dir=data_dir, store=store)
+
+    async def work(storage: Storage) -> Any:
+        policy = retention_policy(settings, Catalogue(await storage.catalogue.entries()))
+        return await run_purge(storage, policy, now_ms=now_ms, operator=operator,
+                               dry_run=dry_run)
+
+    report = _with_storage(settings, work)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {report.statements} statements past their retention period")
+    for name, count in sorted(report.by_class.items()):
+        click.echo(f"  {count:>8}  {name}")
+    if not dry_run and report.statements:
+        click.echo(f"attachments deleted: {report.done['attachments_deleted']}")
+
+
+@main.command()
+@click.option("--agent", "agent_json", required=True,
+              help='The person as an xAPI Agent, e.g. \'{"mbox": "mailto:a@example.com"}\'.')
+@click.option("--operator", default="cli", show_default=True,
+              help="Who runs it, for the audit log.")
+@store_options
+def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | None) -> None:
+    """Erase a person: their statements, documents and attachments (docs/retention.md)."""
+    from lrs.erasure import forget as run_forget
+    from statements.document_params import parse_agent_param
+    from statements.errors import InvalidRequest
+
+    try:
+        key = parse_agent_param(agent_json)
+    except InvalidRequest as exc:
+        where = "; ".join(f"{p.path.replace('?agent', '--agent', 1)}: {p.message}"
+                          for p in exc.problems)
+        raise click.BadParameter(where, param_hint="--agent") from None
+    settings = _settings(data_dir=data_dir, store=store)
+    report = _with_storage(settings, lambda storage: run_forget(
+        storage, key, now_ms=_now_ms(), operator=operator))
+    for at in report.earlier:
+        when = datetime.fromtimestamp(at / 1000, UTC).isoformat(timespec="seconds")
+        click.echo(f"this agent was already erased on {when}")
+    done = report.done
+    click.echo(f"statements deleted: {done['statements_deleted']}, rewritten: "
+               f"{done['statements_rewritten']}; documents deleted: "
+               f"{done['documents_deleted']}; attachments deleted: "
+               f"{done['attachments_deleted']}")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--credential", "credential_name", required=True,
+              help="Name of the credential the statements are attributed to; its retention "
+              "default applies.")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where rejected statements are listed (default FILE.rejects.jsonl).")
+@click.option("--restart", is_flag=True, help="Ignore the checkpoint: start from the top.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@click.option("--xapi-version", type=click.Choice(["1.0.3", "2.0.0"]),
+              help="Version the statements are validated as (default: the server's).")
+@store_options
+def import_(file: Path, credential_name: str, rejects: Path | None, restart: bool,
+            batch_size: int, xapi_version: str | None, data_dir: Path | None,
+            store: str | None) -> None:
+    """Import statements from FILE (JSON Lines, or a JSON array) through the retention chain.
+
+    Idempotent and resumable: see docs/import.md.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from lrs.importer import REJECTS_SUFFIX, Importer, ImportFailed
+    from statements.versions import XapiVersion
+
+    settings = _settings(data_dir=data_dir, store=store)
+    version = XapiVersion(xapi_version) if xapi_version else settings.default_xapi_version
+    rejects_path = rejects or Path(str(file) + REJECTS_SUFFIX)
+    console = Console(stderr=True)
+
+    async def work(storage: Storage) -> Any:
+        credential = await storage.credentials.find_by_name(credential_name)
+        if credential is None:
+            raise click.ClickException(f"no active credential named {credential_name!r}")
+        if not credential.allows(Scope.STATEMENTS_WRITE):  # as a POST would need
+            raise click.ClickException(f"the credential {credential_name!r} may not write "
+                                       "statements (scope statements/write or all)")
+        with Progress(console=console, disable=not console.is_terminal) as bar:
+            task = bar.add_task(f"importing {file.name}", total=None)
+            importer = Importer(storage, settings, credential, file, rejects_path, version,
+                                batch_size, lambda done, total: bar.update(
+                                    task, completed=done, total=total))
+            return await importer.run(restart=restart)
+
+    try:
+        summary = _with_storage(settings, work)
+    except ImportFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    if summary.already_done:
+        click.echo(f"{file} was already imported (remove {file}.import-checkpoint.json or "
+                   "pass --restart to import it again; nothing would be stored twice)")
+    click.echo(summary.line())
+    if summary.counts["rejected"]:
+        click.echo(f"rejected statements, with reasons: {rejects_path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from statements.versions import XapiVersion
@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     )
     default_retention: Literal["full", "tally", "drop"] = Field(
         "tally", description="The retention chain's last word, when no rule decided (DESIGN §3).",
+    )
+    retention_verb_days: dict[str, PositiveInt] = Field(
+        {}, description="Retention period in days of kept statements by verb IRI, when their "
+        "catalogue entry sets none (docs/retention.md). JSON object in the environment.",
+    )
+    retention_default_days: int | None = Field(
+        None, ge=1, description="Retention period in days of the other kept statements; "
+        "unset keeps them for ever.",
+    )
+    purge_interval_minutes: float = Field(
+        0, ge=0, description="Run the retention purge every this many minutes while serving; "
+        "0 (the default) leaves it to `lrs purge`.",
     )
     fingerprint_days: int = Field(
         30, ge=1, description="Days a tallied statement's fingerprint is kept, so a retried "

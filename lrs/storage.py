@@ -12,6 +12,7 @@ from lrs.credentials import CredentialStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.documents import DocumentStore
+from statements.erasure import ErasureStore
 from statements.errors import StoreUnavailable
 from statements.store import StatementStore
 
@@ -28,6 +29,7 @@ class Storage:
     catalogue: CatalogueStore
     credentials: CredentialStore
     _resource: Any
+    erasure: ErasureStore
 
     async def close(self) -> None:
         """Close the engine's connections."""
@@ -76,6 +78,7 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     from statements.stores.sqlite_activities import SqliteActivityStore
     from statements.stores.sqlite_db import SqliteDatabase
     from statements.stores.sqlite_documents import SqliteDocumentStore
+    from statements.stores.sqlite_erasure import SqliteErasureStore
 
     path.parent.mkdir(parents=True, exist_ok=True)
     db = SqliteDatabase(path, synchronous=settings.sqlite_synchronous)
@@ -85,10 +88,11 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     tally = SqliteTallyStore(db)
     catalogue = SqliteCatalogueStore(db)
     credentials = SqliteCredentialStore(db)
-    for store in (statements, documents, activities, tally, catalogue, credentials):
+    erasure = SqliteErasureStore(db)
+    for store in (statements, documents, activities, tally, catalogue, credentials, erasure):
         await store.open()
     return Storage("sqlite", statements, documents, activities, tally, catalogue, credentials,
-                   db)
+                   db, erasure)
 
 
 async def _open_mongo(url: str, settings: Settings) -> Storage:
@@ -99,6 +103,7 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     from plugins.stores.mongo import MongoCatalogueStore
     from statements.stores.mongo import MongoStatementStore
     from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
+    from statements.stores.mongo_erasure import MongoErasureStore
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         url, tz_aware=True, w="majority", appname="tally-lrs"
@@ -110,7 +115,8 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     tally = MongoTallyStore(statements, db)
     catalogue = MongoCatalogueStore(db)
     credentials = MongoCredentialStore(db)
-    for store in (statements, documents, activities, tally, catalogue, credentials):
+    erasure = MongoErasureStore(statements, db)
+    for store in (statements, documents, activities, tally, catalogue, credentials, erasure):
         await store.open()
     return Storage("mongodb", statements, documents, activities, tally, catalogue,
-                   credentials, client)
+                   credentials, client, erasure)

@@ -101,6 +101,21 @@ DOCUMENT: dict[str, Any] = {
                        "security": [{"basic": []}],
                        "responses": {"204": {"description": "Removed"}, "404": _ERROR}},
         },
+        "/api/v1/admin/forget": {
+            "post": {"summary": "Erase a person: body {\"agent\": Agent} (docs/retention.md)",
+                     "security": [{"basic": []}],
+                     "responses": {"200": {"description": "What was deleted and rewritten"},
+                                   "400": _ERROR}}},
+        "/api/v1/admin/purge": {
+            "post": {"summary": "Purge kept statements past their retention period",
+                     "parameters": [_query("dry_run", "true: only count")],
+                     "security": [{"basic": []}],
+                     "responses": {"200": {"description": "Counts by retention class"},
+                                   "400": _ERROR}}},
+        "/api/v1/admin/audit": {
+            "get": {"summary": "The audit log of purges and erasures (no identities)",
+                    "security": [{"basic": []}],
+                    "responses": {"200": {"description": "Audit records"}}}},
     },
 }
 

@@ -1,0 +1,292 @@
+"""`lrs import`: statements from a file, down the API's own path (lrs.ingest.Ingest), in
+batches, idempotent and resumable (docs/import.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from aggregation.store import ActivityCount, Filters, Summary, Tallied, TallyStore, Where
+from lrs.config import Settings
+from lrs.consistency import StoredClock
+from lrs.credentials import Credential
+from lrs.errors import STATUS
+from lrs.ingest import Ingest
+from lrs.storage import Storage
+from plugins.catalogue_store import CachedCatalogue
+from plugins.hookspecs import Decision
+from plugins.manager import make_plugin_manager
+from statements.attachments import RawAttachment
+from statements.enrich import StoredStatement
+from statements.errors import XapiError
+from statements.versions import XapiVersion
+
+# Ids of statements imported without one: a UUID v5 of their content, so a second import of
+# the same file gives them the same ids and stores nothing twice.
+IMPORT_NAMESPACE = uuid.UUID("6f1d0a52-2f4e-5b8e-9c61-5a0f1e7d2c11")
+CHECKPOINT_SUFFIX = ".import-checkpoint.json"
+REJECTS_SUFFIX = ".rejects.jsonl"
+
+
+def derived_id(statement: dict[str, Any]) -> str:
+    """The id given to a statement imported without one (UUID v5 of its canonical JSON)."""
+    canonical = orjson.dumps(statement, option=orjson.OPT_SORT_KEYS)
+    return str(uuid.uuid5(IMPORT_NAMESPACE, hashlib.sha256(canonical).hexdigest()))
+
+
+@dataclass
+class ImportSummary:
+    """What an import did. `held` counts statements already stored (kept or tallied)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    already_done: bool = False
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        c = self.counts
+        return (f"kept {c['kept']}, tallied {c['tallied']}, dropped {c['dropped']}, "
+                f"already held {c['held']}, rejected {c['rejected']}")
+
+
+@dataclass
+class _Item:
+    """One statement of the file: where it is, and its bytes (or why it was rejected)."""
+
+    position: int  # line number (JSON Lines) or array index, from 1
+    end: int  # where the next item starts: byte offset (JSON Lines) or array index
+    body: bytes | None
+    statement_id: str | None = None
+    problem: str | None = None
+
+
+class _OnceTally:
+    """The tally store, but a statement already held (a retried batch, a second import)
+    adds nothing to the decision counters, as it adds nothing to the hits."""
+
+    def __init__(self, inner: TallyStore) -> None:
+        self.inner = inner
+        self.held_kept = 0
+        self.held_tallied = 0
+
+    async def save(self, kept: Sequence[StoredStatement], attachments: Sequence[RawAttachment],
+                   tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
+                   fingerprint_expires_ms: int) -> None:
+        held = await self.inner.where([s.id for s in kept] + [t.statement_id for t in tallied])
+        held_kept = sum(s.id in held for s in kept)
+        held_tallied = sum(t.statement_id in held for t in tallied)
+        adjusted = dict(decisions)
+        adjusted["full"] = adjusted.get("full", 0) - held_kept
+        adjusted["tally"] = adjusted.get("tally", 0) - held_tallied
+        await self.inner.save(kept, attachments, tallied, decisions=adjusted, day=day,
+                              fingerprint_expires_ms=fingerprint_expires_ms)
+        self.held_kept += held_kept
+        self.held_tallied += held_tallied
+
+    async def where(self, statement_ids: Collection[str]) -> dict[str, Where]:
+        return await self.inner.where(statement_ids)
+
+    async def day_key(self, day: int, *, today: int) -> bytes | None:
+        return await self.inner.day_key(day, today=today)
+
+    async def popular(self, first_day: int, last_day: int, filters: Filters, *,
+                      by: Literal["hits", "learners"], limit: int) -> list[ActivityCount]:
+        return await self.inner.popular(first_day, last_day, filters, by=by, limit=limit)
+
+    async def series(self, activity: str, first_hour: int, last_hour: int, *,
+                     daily: bool) -> list[tuple[int, int]]:
+        return await self.inner.series(activity, first_hour, last_hour, daily=daily)
+
+    async def summary(self, first_day: int, last_day: int) -> Summary:
+        return await self.inner.summary(first_day, last_day)
+
+    async def purge(self, *, now_ms: int, today: int) -> None:
+        await self.inner.purge(now_ms=now_ms, today=today)
+
+
+def _prepare(raw: bytes, position: int, end: int) -> _Item:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return _Item(position, end, None, problem=f"not valid JSON: {exc}")
+    if not isinstance(value, dict):
+        return _Item(position, end, None, problem="a statement must be a JSON object")
+    statement_id = value.get("id")
+    if statement_id is None:
+        value = {"id": derived_id(value), **value}
+        return _Item(position, end, orjson.dumps(value), value["id"])
+    return _Item(position, end, raw, statement_id if isinstance(statement_id, str) else None)
+
+
+def _json_lines(path: Path, offset: int, line: int) -> Iterator[_Item]:
+    with path.open("rb") as f:
+        f.seek(offset)
+        for raw in f:
+            offset += len(raw)
+            line += 1
+            if raw.strip():
+                yield _prepare(raw, line, offset)
+
+
+def _json_array(path: Path, start: int) -> Iterator[_Item]:
+    # A statement array is read whole: JSON Lines is the format for very large files.
+    items = orjson.loads(path.read_bytes())
+    if not isinstance(items, list):
+        raise ImportFailed(f"{path}: a JSON file must hold an array of statements")
+    for index in range(start, len(items)):
+        yield _prepare(orjson.dumps(items[index]), index + 1, index + 1)
+
+
+class ImportFailed(Exception):
+    """The import cannot start (bad file, wrong checkpoint)."""
+
+
+def _fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_array(path: Path) -> bool:
+    with path.open("rb") as f:
+        while chunk := f.read(4096):
+            stripped = chunk.lstrip().lstrip(b"\xef\xbb\xbf")
+            if stripped:
+                return stripped.startswith(b"[")
+    return False
+
+
+@dataclass
+class Importer:
+    """One import of one file as one credential."""
+
+    storage: Storage
+    settings: Settings
+    credential: Credential
+    path: Path
+    rejects: Path
+    version: XapiVersion
+    batch_size: int = 200
+    progress: Callable[[int, int], None] | None = None  # (done, total) in file units
+
+    async def run(self, *, restart: bool = False) -> ImportSummary:
+        """Import the file from its checkpoint (or the start), batch by batch."""
+        checkpoint = Path(str(self.path) + CHECKPOINT_SUFFIX)
+        fingerprint = _fingerprint(self.path)
+        array = _is_array(self.path)
+        state: dict[str, Any] = {"file_sha256": fingerprint, "position": 0, "line": 0,
+                                 "rejects_bytes": 0, "counts": {}, "done": False}
+        if checkpoint.exists() and not restart:
+            saved = orjson.loads(checkpoint.read_bytes())
+            if saved.get("file_sha256") != fingerprint:
+                raise ImportFailed(f"{checkpoint} belongs to another version of the file: "
+                                   "remove it or pass --restart")
+            state = saved
+        summary = ImportSummary(Counter(state["counts"]))
+        if state["done"]:
+            summary.already_done = True
+            return summary
+        with self.rejects.open("ab") as out:
+            out.truncate(state["rejects_bytes"])
+        items = (_json_array(self.path, state["position"]) if array
+                 else _json_lines(self.path, state["position"], state["line"]))
+        total = len(orjson.loads(self.path.read_bytes())) if array else self.path.stat().st_size
+        tally = _OnceTally(self.storage.tally)
+        decided: Counter[Decision] = Counter()
+
+        def count(_name: str, decisions: Sequence[Decision]) -> None:
+            decided.update(decisions)
+
+        catalogue = CachedCatalogue(self.storage.catalogue, 0)
+        await catalogue.refresh()
+        ingest = Ingest(dataclasses.replace(self.storage, tally=tally), self.settings,
+                        StoredClock(), make_plugin_manager(), catalogue.current, count)
+        batch: list[_Item] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                await self._batch(ingest, batch, summary, state, checkpoint)
+                batch = []
+                summary.counts.update(self._drain(decided, tally))
+                self._save(checkpoint, state, summary, total)
+        await self._batch(ingest, batch, summary, state, checkpoint)
+        summary.counts.update(self._drain(decided, tally))
+        state["done"] = True
+        self._save(checkpoint, state, summary, total)
+        return summary
+
+    @staticmethod
+    def _drain(decided: Counter[Decision], tally: _OnceTally) -> Counter[str]:
+        # Statements already held were decided again but changed nothing: counted apart.
+        out: Counter[str] = Counter({"kept": decided[Decision.FULL] - tally.held_kept,
+                                     "tallied": decided[Decision.TALLY] - tally.held_tallied,
+                                     "dropped": decided[Decision.DROP],
+                                     "held": tally.held_kept + tally.held_tallied})
+        decided.clear()
+        tally.held_kept = tally.held_tallied = 0
+        return out
+
+    async def _batch(self, ingest: Ingest, batch: list[_Item], summary: ImportSummary,
+                     state: dict[str, Any], checkpoint: Path) -> None:
+        if not batch:
+            return
+        good = [i for i in batch if i.body is not None]
+        rejected: list[tuple[_Item, int, str, list[dict[str, str]]]] = [
+            (i, 400, i.problem or "", []) for i in batch if i.body is None]
+        if good:
+            try:
+                await self._ingest(ingest, b"[" + b",".join(i.body or b"" for i in good) + b"]")
+            except XapiError:
+                # Something in the batch is wrong: one at a time, to find which.
+                for item in good:
+                    try:
+                        await self._ingest(ingest, item.body or b"")
+                    except XapiError as exc:
+                        rejected.append((item, _status(exc), exc.message, [
+                            {"path": _single(p.path), "message": p.message}
+                            for p in exc.problems]))
+        if rejected:
+            with self.rejects.open("ab") as out:
+                for item, status, message, problems in sorted(rejected,
+                                                              key=lambda r: r[0].position):
+                    out.write(orjson.dumps({
+                        "line": item.position, "id": item.statement_id, "status": status,
+                        "message": message, "problems": problems}) + b"\n")
+            summary.counts["rejected"] += len(rejected)
+        state["position"] = batch[-1].end
+        state["line"] = batch[-1].position
+        state["rejects_bytes"] = self.rejects.stat().st_size if self.rejects.exists() else 0
+
+    async def _ingest(self, ingest: Ingest, body: bytes) -> None:
+        await ingest(body, content_type="application/json", version=self.version,
+                     credential=self.credential)
+
+    def _save(self, checkpoint: Path, state: dict[str, Any], summary: ImportSummary,
+              total: int) -> None:
+        # Written after the batch is committed: a kill before this line re-imports the batch
+        # on resume, which stores nothing twice (ids are checked as the API checks them).
+        state["counts"] = dict(summary.counts)
+        temporary = checkpoint.with_name(checkpoint.name + ".tmp")
+        temporary.write_bytes(orjson.dumps(state))
+        os.replace(temporary, checkpoint)
+        if self.progress is not None:
+            self.progress(total if state["done"] else state["position"], total)
+
+
+def _single(path: str) -> str:
+    # The statement was sent alone: paths are relative to it, whatever the store says.
+    return "$" + path.removeprefix("$[0]") if path.startswith("$[0]") else path
+
+
+def _status(exc: XapiError) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)

@@ -1,0 +1,194 @@
+"""Erasing a person and purging old statements: what to delete, what to rewrite, the store.
+
+The rules (docs/retention.md):
+
+- a kept statement whose actor is the person (an Agent with one of their identifiers, or an
+  anonymous Group of which they are the only member) is deleted, and so is one whose object
+  is a SubStatement with them as its actor: a SubStatement's actor is required, and the
+  statement describes what the person did;
+- where they appear otherwise (a member of a Group actor or object, of context.team, as
+  context.instructor, an xAPI 2.0 context agent or group member, or as the object Agent),
+  their identifier is removed and the statement, with its id, is rewritten: other people's
+  records are not deleted. An object Agent, which a statement cannot go without, becomes
+  the placeholder ERASED_AGENT;
+- the authority is left alone: the LRS sets it from the posting credential.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from statements.enrich import StoredStatement
+from statements.indexing import agent_key
+
+# Stands for an erased object Agent: the same for everyone, so it links nobody.
+ERASED_AGENT: dict[str, Any] = {
+    "objectType": "Agent",
+    "account": {"homePage": "https://tally-lrs.org/erased", "name": "erased"},
+}
+
+DELETE: Literal["delete"] = "delete"
+Plan = Literal["delete"] | dict[str, Any] | None
+
+
+def erasure_keys(key: str) -> frozenset[str]:
+    """The agent keys that identify the person named by `key` (statements.indexing).
+
+    An mbox also matches its mbox_sha1sum (Data §2.4.2.3: the SHA1 of the mailto IRI),
+    the same person written another way.
+    """
+    keys = {key}
+    if key.startswith("mbox:"):
+        mbox = key.removeprefix("mbox:")
+        keys.add(f"mbox_sha1sum:{hashlib.sha1(mbox.encode(), usedforsecurity=False).hexdigest()}")
+    return frozenset(keys)
+
+
+def plan_erasure(statement: dict[str, Any], keys: Collection[str]) -> Plan:
+    """DELETE, the rewritten statement (a copy), or None when the person is not in it."""
+    if _without(statement["actor"], keys) is None:
+        return DELETE
+    obj = statement["object"]
+    if obj.get("objectType") == "SubStatement" and _without(obj["actor"], keys) is None:
+        return DELETE
+    out = copy.deepcopy(statement)
+    _rewrite_statement(out, keys)
+    return None if out == statement else out
+
+
+def _rewrite_statement(statement: dict[str, Any], keys: Collection[str]) -> None:
+    actor = _without(statement["actor"], keys)
+    assert actor is not None  # plan_erasure deletes such statements
+    statement["actor"] = actor
+    obj = statement["object"]
+    kind = obj.get("objectType", "Activity")
+    if kind in ("Agent", "Group"):
+        statement["object"] = _without(obj, keys) or copy.deepcopy(ERASED_AGENT)
+    elif kind == "SubStatement":
+        _rewrite_statement(obj, keys)
+    if "context" in statement:
+        _rewrite_context(statement["context"], keys)
+
+
+def _rewrite_context(context: dict[str, Any], keys: Collection[str]) -> None:
+    for name in ("instructor", "team"):
+        if name in context:
+            kept = _without(context[name], keys)
+            if kept is None:
+                del context[name]
+            else:
+                context[name] = kept
+    # xAPI 2.0 (Data §2.4.6): contextAgents and contextGroups.
+    if "contextAgents" in context:
+        entries = [e for e in context["contextAgents"] if agent_key(e["agent"]) not in keys]
+        _set_or_drop(context, "contextAgents", entries)
+    if "contextGroups" in context:
+        groups = []
+        for entry in context["contextGroups"]:
+            kept = _without(entry["group"], keys)
+            if kept is not None:
+                groups.append({**entry, "group": kept})
+        _set_or_drop(context, "contextGroups", groups)
+
+
+def _set_or_drop(context: dict[str, Any], name: str, entries: list[Any]) -> None:
+    if entries:
+        context[name] = entries
+    else:
+        del context[name]
+
+
+def _without(actor: dict[str, Any], keys: Collection[str]) -> dict[str, Any] | None:
+    """`actor` without the person: None when nothing is left of it (it is them, or an
+    anonymous Group of theirs alone), else the Agent or Group minus them as a member."""
+    own = agent_key(actor)
+    if own is not None and own in keys:
+        return None
+    members = actor.get("member")
+    if not members:
+        return actor
+    kept = [m for m in members if agent_key(m) not in keys]
+    if len(kept) == len(members):
+        return actor
+    if not kept and own is None:
+        return None  # Data §2.4.2.2: an anonymous Group must list its members
+    out = dict(actor)
+    if kept:
+        out["member"] = kept
+    else:
+        del out["member"]
+    return out
+
+
+def attachment_hashes(statement: dict[str, Any]) -> set[str]:
+    """The SHA-2s of a statement's attachments, lower case."""
+    return {str(a["sha2"]).lower() for a in statement.get("attachments", ())}
+
+
+@dataclass(frozen=True)
+class KeptStatement:
+    """A kept statement as the store holds it."""
+
+    id: str
+    stored_ms: int
+    statement: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One all-or-nothing unit of erasure: statements to delete and to rewrite, the State
+    and Agent Profile documents of some agents, and attachments that may have lost their
+    last statement (deleted only if no statement left refers to them)."""
+
+    delete: Sequence[KeptStatement] = ()
+    rewrite: Sequence[tuple[KeptStatement, StoredStatement]] = ()  # (as stored, rewritten)
+    document_agents: Collection[str] = ()
+    attachments: Collection[str] = ()
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One purge or erasure. `subject` is a keyed hash of the erased agent key (never the
+    key); `counts` are added to the record of the same `run_id` (a purge spans batches)."""
+
+    run_id: str
+    action: Literal["purge", "forget"]
+    at_ms: int
+    operator: str
+    subject: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class ErasureStore(Protocol):
+    """Deletes and rewrites kept statements, and keeps the audit log."""
+
+    async def involving(self, keys: Collection[str]) -> list[KeptStatement]:
+        """Every kept statement, voided or not, in which one of these agent keys appears
+        anywhere (StatementIndex.related_agents)."""
+        ...
+
+    async def stored_before(self, before_ms: int, after: tuple[int, str] | None,
+                            limit: int) -> list[KeptStatement]:
+        """Up to `limit` kept statements stored before `before_ms`, in (stored, id) order,
+        after the cursor `after`."""
+        ...
+
+    async def apply(self, change: Change, audit: AuditRecord) -> dict[str, int]:
+        """Carry out `change` and add its counts to the audit log, in one transaction.
+
+        Returns what was done: statements_deleted, statements_rewritten,
+        documents_deleted, attachments_deleted (also added to the audit record's counts).
+        """
+        ...
+
+    async def audit_log(self, subject: str | None = None) -> list[AuditRecord]:
+        """The audit records, oldest first; only those of `subject` when given."""
+        ...
+
+    async def secret(self) -> bytes:
+        """The key of the audit log's subject hashes, created on first use."""
+        ...

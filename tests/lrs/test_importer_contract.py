@@ -1,0 +1,126 @@
+"""`lrs import` in process on every engine: decisions, rejects, idempotency."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from lrs.config import Settings
+from lrs.credentials import Retention, Scope
+from lrs.importer import Importer, ImportFailed
+from lrs.storage import Storage
+from plugins.catalogue import CatalogueEntry
+from statements.query import StatementQuery
+from statements.versions import XapiVersion
+from tests.conftest import add_credential
+from tests.factories import COURSE, make_agent, make_statement
+from tests.lrs.test_erasure_contract import NOW, VIEWED
+
+pytestmark = pytest.mark.usefixtures("engine")
+
+
+def kept(n: int, **overrides: Any) -> dict[str, Any]:
+    return make_statement(**{"actor": make_agent(f"learner{n}"), "timestamp": NOW,
+                             **overrides})
+
+
+def viewed(n: int, **overrides: Any) -> dict[str, Any]:
+    return make_statement(**{"actor": make_agent(f"reader{n}"), "verb": {"id": VIEWED},
+                             "result": None, "object": {"id": f"http://intranet/page/{n}"},
+                             "timestamp": NOW, "context": {"platform": "intranet"},
+                             **overrides})
+
+
+def sample_file(tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
+    """Nine good statements (five kept, four tallied; three without id) and three bad."""
+    good = [kept(1), kept(2), kept(3), kept(4, id=None), kept(5, id=None),
+            viewed(1), viewed(2), viewed(3, id=None), viewed(4)]
+    bad_actor = kept(6, actor={"mbox": "alice@example.com"})
+    conflict = dict(good[0], result={"completion": False})
+    lines = [orjson.dumps(s).decode() for s in good[:3]] + [
+        "{not json", "", json.dumps(bad_actor)] + [
+        orjson.dumps(s).decode() for s in good[3:]] + [json.dumps(conflict)]
+    path = tmp_path / "statements.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path, good
+
+
+async def store_state(storage: Storage) -> Any:
+    page = await storage.statements.query(StatementQuery(limit=1000))
+    today = int(time.time() * 1000) // 86_400_000
+    return (sorted(orjson.loads(s)["id"] for s in page.statements),
+            await storage.tally.summary(today - 2, today + 1))
+
+
+async def importer(storage: Storage, settings: Settings, path: Path) -> Importer:
+    await add_credential(storage, Scope.STATEMENTS_WRITE, name="old-lms",
+                         retention=Retention.TALLY)
+    credential = await storage.credentials.find_by_name("old-lms")
+    assert credential is not None
+    return Importer(storage, settings, credential, path, path.with_suffix(".rejects"),
+                    XapiVersion.V2, batch_size=4)
+
+
+async def test_import_decides_each_statement_and_lists_rejects_with_lines_and_paths(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    await storage.catalogue.replace([CatalogueEntry("activity", COURSE)])
+    path, good = sample_file(tmp_path)
+    run = await importer(storage, settings, path)
+
+    summary = await run.run()
+
+    assert dict(summary.counts) == {"kept": 5, "tallied": 4, "dropped": 0, "held": 0,
+                                    "rejected": 3}
+    rejects = [json.loads(line) for line in run.rejects.read_text().splitlines()]
+    assert [(r["line"], r["status"]) for r in rejects] == [(4, 400), (6, 400), (13, 409)]
+    assert "not valid JSON" in rejects[0]["message"]
+    assert rejects[1]["problems"][0]["path"] == "$.actor.mbox"
+    assert rejects[2]["id"] == good[0]["id"] and rejects[2]["problems"][0]["path"] == "$.id"
+    ids, totals = await store_state(storage)
+    assert len(ids) == 5 and {g["id"] for g in good[:3]} <= set(ids)
+    assert totals.hits == 4 and totals.decisions == {"full": 5, "tally": 4}
+
+
+async def test_import_run_twice_or_restarted_stores_and_counts_each_statement_once(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    await storage.catalogue.replace([CatalogueEntry("activity", COURSE)])
+    path, _ = sample_file(tmp_path)
+    run = await importer(storage, settings, path)
+    await run.run()
+    after_first = await store_state(storage)
+    first_rejects = run.rejects.read_text()
+
+    again = await run.run()
+    assert again.already_done
+    restarted = await run.run(restart=True)
+
+    assert dict(restarted.counts) == {"kept": 0, "tallied": 0, "dropped": 0, "held": 9,
+                                      "rejected": 3}
+    assert await store_state(storage) == after_first
+    assert run.rejects.read_text() == first_rejects
+
+
+async def test_import_refuses_a_checkpoint_of_another_file(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    path, _ = sample_file(tmp_path)
+    run = await importer(storage, settings, path)
+    await run.run()
+    path.write_text(orjson.dumps(kept(9)).decode() + "\n")
+    with pytest.raises(ImportFailed, match="another version of the file"):
+        await run.run()
+
+
+async def test_import_reads_a_statement_array(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "statements.json"
+    path.write_text(json.dumps([viewed(1), viewed(2, id=None), {"actor": {}}], indent=2))
+    run = await importer(storage, settings, path)
+    summary = await run.run()
+    assert (summary.counts["tallied"], summary.counts["rejected"]) == (2, 1)
+    [reject] = [json.loads(line) for line in run.rejects.read_text().splitlines()]
+    assert reject["line"] == 3 and reject["status"] == 400

@@ -95,7 +95,8 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     uvicorn.run("lrs.app:create_app_from_environment", factory=True, host=settings.host,
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
                 log_config=logging_config(settings.log_level), access_log=False,
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=settings.graceful_timeout_seconds)
 
 
 @main.group()

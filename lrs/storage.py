@@ -28,6 +28,7 @@ class Storage:
     catalogue: CatalogueStore
     credentials: CredentialStore
     _resource: Any
+    _database: str = ""  # MongoDB: the database the stores use
 
     async def close(self) -> None:
         """Close the engine's connections."""
@@ -39,6 +40,16 @@ class Storage:
             await _ping_sqlite(self._resource)
         else:
             await _ping_mongo(self._resource)
+
+    async def table_sizes(self) -> dict[str, int]:
+        """Rows (documents) in the tables that grow with traffic, for the metrics.
+
+        SQLite counts them (a scan of the smallest index); MongoDB answers from collection
+        metadata (`estimatedDocumentCount`), so its figures may lag after a crash.
+        """
+        if self.engine == "sqlite":
+            return await _count_sqlite(self._resource)
+        return await _count_mongo(self._resource, self._database)
 
 
 async def open_storage(settings: Settings) -> Storage:
@@ -57,6 +68,33 @@ async def _ping_sqlite(db: Any) -> None:
         await db.read(lambda conn: conn.execute("SELECT 1").fetchone())
     except RuntimeError as exc:  # the pools were shut down: the database is closed
         raise StoreUnavailable("the SQLite database is closed") from exc
+
+
+# The tables (collections) that grow with traffic; both engines name them alike.
+SIZED_TABLES = ("statements", "attachments", "fingerprints", "tally_hours", "tally_days",
+                "tally_learners")
+
+
+async def _count_sqlite(db: Any) -> dict[str, int]:
+    def count(conn: Any) -> dict[str, int]:
+        return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in SIZED_TABLES}
+
+    try:
+        sizes: dict[str, int] = await db.read(count)
+    except RuntimeError as exc:
+        raise StoreUnavailable("the SQLite database is closed") from exc
+    return sizes
+
+
+async def _count_mongo(client: Any, database: str) -> dict[str, int]:
+    from pymongo.errors import PyMongoError
+
+    db = client[database]
+    try:
+        return {table: await db[table].estimated_document_count() for table in SIZED_TABLES}
+    except PyMongoError as exc:
+        raise StoreUnavailable(f"MongoDB error: {exc}") from exc
 
 
 async def _ping_mongo(client: Any) -> None:
@@ -113,4 +151,4 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     for store in (statements, documents, activities, tally, catalogue, credentials):
         await store.open()
     return Storage("mongodb", statements, documents, activities, tally, catalogue,
-                   credentials, client)
+                   credentials, client, db.name)

@@ -242,3 +242,27 @@ def migrate(data_dir: Path | None, store: str | None) -> None:
 
     click.echo(f"{_with_storage(settings, engine_of)} store at {settings.store_url()} "
                "is up to date")
+
+
+@main.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@store_options
+def backup_command(destination: Path, data_dir: Path | None, store: str | None) -> None:
+    """Copy the SQLite store into the new file DESTINATION, safely while the LRS runs.
+
+    Restore by stopping the LRS and putting the copy in place of the store file. For
+    MongoDB use mongodump (see docs/operations.md).
+    """
+    from statements.errors import StoreUnavailable
+    from statements.stores.sqlite_db import backup
+
+    settings = _settings(data_dir=data_dir, store=store)
+    url = settings.store_url()
+    if not url.startswith("sqlite:///"):
+        raise click.ClickException("lrs backup copies an SQLite store; for MongoDB use "
+                                   "mongodump (see docs/operations.md)")
+    try:
+        backup(Path(url.removeprefix("sqlite:///")), destination)
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up {url} to {destination}")

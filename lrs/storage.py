@@ -29,6 +29,17 @@ class Storage:
     credentials: CredentialStore
     _resource: Any
     _database: str = ""  # MongoDB: the database the stores use
+    _layout: frozenset[str] = frozenset()  # the schema as opening (migrating) left it
+
+    async def missing_layout(self) -> list[str]:
+        """What the schema had when this process opened (and migrated) the store and has
+        lost since: a dropped index or table, a schema version older than this code's.
+
+        A store migrated further by a newer version is not missing anything: migrations
+        only add, so older processes keep working through a rolling upgrade.
+        """
+        now = await _layout_of(self)
+        return sorted(self._layout - now)
 
     async def close(self) -> None:
         """Close the engine's connections."""
@@ -125,8 +136,10 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     credentials = SqliteCredentialStore(db)
     for store in (statements, documents, activities, tally, catalogue, credentials):
         await store.open()
-    return Storage("sqlite", statements, documents, activities, tally, catalogue, credentials,
-                   db)
+    storage = Storage("sqlite", statements, documents, activities, tally, catalogue,
+                      credentials, db)
+    storage._layout = await _layout_of(storage)
+    return storage
 
 
 async def _open_mongo(url: str, settings: Settings) -> Storage:
@@ -150,5 +163,43 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     credentials = MongoCredentialStore(db)
     for store in (statements, documents, activities, tally, catalogue, credentials):
         await store.open()
-    return Storage("mongodb", statements, documents, activities, tally, catalogue,
-                   credentials, client, db.name)
+    storage = Storage("mongodb", statements, documents, activities, tally, catalogue,
+                      credentials, client, db.name)
+    storage._layout = await _layout_of(storage)
+    return storage
+
+
+async def _layout_of(storage: Storage) -> frozenset[str]:
+    """The schema's parts, as comparable names ("index statements.verb", "schema tally v1")."""
+    if storage.engine == "sqlite":
+        return await _sqlite_layout(storage._resource)
+    return await _mongo_layout(storage._resource, storage._database)
+
+
+async def _sqlite_layout(db: Any) -> frozenset[str]:
+    def read(conn: Any) -> frozenset[str]:
+        parts = {f"{kind} {name}" for kind, name in conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')")}
+        for domain, version in conn.execute("SELECT domain, version FROM schema_versions"):
+            parts.update(f"schema {domain} v{n}" for n in range(1, version + 1))
+        return frozenset(parts)
+
+    try:
+        layout: frozenset[str] = await db.read(read)
+    except RuntimeError as exc:
+        raise StoreUnavailable("the SQLite database is closed") from exc
+    return layout
+
+
+async def _mongo_layout(client: Any, database: str) -> frozenset[str]:
+    from pymongo.errors import PyMongoError
+
+    db = client[database]
+    try:
+        parts = set()
+        for collection in await db.list_collection_names():
+            async for index in await db[collection].list_indexes():
+                parts.add(f"index {collection}.{index['name']}")
+    except PyMongoError as exc:
+        raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+    return frozenset(parts)

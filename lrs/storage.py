@@ -86,10 +86,16 @@ SIZED_TABLES = ("statements", "attachments", "fingerprints", "tally_hours", "tal
                 "tally_learners")
 
 
+# SQLite only, where the schema has it: hits journalled, not yet rolled up into counters.
+_SQLITE_BACKLOG = ("tally_journal",)
+
+
 async def _count_sqlite(db: Any) -> dict[str, int]:
     def count(conn: Any) -> dict[str, int]:
+        present = {name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
         return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                for table in SIZED_TABLES}
+                for table in (*SIZED_TABLES, *_SQLITE_BACKLOG) if table in present}
 
     try:
         sizes: dict[str, int] = await db.read(count)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from lrs.storage import SIZED_TABLES, Storage
+from lrs.storage import Storage
 from statements.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -149,9 +149,8 @@ class StoreSizes(Collector):
         rows = GaugeMetricFamily(
             "lrs_store_rows", "Rows (documents) in the store's growing tables, read at most "
             f"every {self._max_age:g} s; estimated from metadata on MongoDB.", labels=["table"])
-        for table in SIZED_TABLES:
-            if table in self._sizes:
-                rows.add_metric([table], self._sizes[table])
+        for table, count in self._sizes.items():
+            rows.add_metric([table], count)
         yield rows
         yield GaugeMetricFamily("lrs_store_up", "1 when the store answered the last size "
                                 "query (see lrs_store_rows), else 0.", value=self._up)

@@ -29,7 +29,7 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
 USER lrs
 VOLUME ["/data"]
 EXPOSE 8000
-# The About resource answers without credentials; follow LRS_PORT / LRS_BASE_PATH if set.
+# /health/ready needs no credentials: 200 once the store answers; follows LRS_PORT if set.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready' % os.environ.get('LRS_PORT', '8000'), timeout=4)"]
 CMD ["lrs", "serve"]

@@ -72,6 +72,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = storage or await open_storage(settings)
+        if counters is not None:  # the same stores, timed at their boundary
+            opened = await counters.start(opened, settings)
         app.state.storage = opened
         app.state.authenticator = Authenticator(
             opened.credentials, cache_seconds=settings.credential_cache_seconds)
@@ -88,6 +90,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         finally:
             # Uvicorn runs the lifespan's shutdown only after the in-flight requests have
             # been answered (or its graceful timeout has passed), so nothing writes after this.
+            if counters is not None:
+                await counters.stop()
             if storage is None:
                 await opened.close()
 
@@ -99,7 +103,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                  *admin_erasure.routes,
                                  *openapi.routes]),
         *health.routes,
-        *(metrics.routes if counters is not None else []),
+        *(metrics.routes if counters is not None and settings.metrics_port is None else []),
     ]
     app = Starlette(
         routes=routes,

@@ -95,7 +95,8 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     uvicorn.run("lrs.app:create_app_from_environment", factory=True, host=settings.host,
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
                 log_config=logging_config(settings.log_level), access_log=False,
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=settings.graceful_timeout_seconds)
 
 
 @main.group()
@@ -365,3 +366,27 @@ def import_(file: Path, credential_name: str, rejects: Path | None, restart: boo
     click.echo(summary.line())
     if summary.counts["rejected"]:
         click.echo(f"rejected statements, with reasons: {rejects_path}")
+
+
+@main.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@store_options
+def backup_command(destination: Path, data_dir: Path | None, store: str | None) -> None:
+    """Copy the SQLite store into the new file DESTINATION, safely while the LRS runs.
+
+    Restore by stopping the LRS and putting the copy in place of the store file. For
+    MongoDB use mongodump (see docs/operations.md).
+    """
+    from statements.errors import StoreUnavailable
+    from statements.stores.sqlite_db import backup
+
+    settings = _settings(data_dir=data_dir, store=store)
+    url = settings.store_url()
+    if not url.startswith("sqlite:///"):
+        raise click.ClickException("lrs backup copies an SQLite store; for MongoDB use "
+                                   "mongodump (see docs/operations.md)")
+    try:
+        backup(Path(url.removeprefix("sqlite:///")), destination)
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up {url} to {destination}")

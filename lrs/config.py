@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveInt, SecretStr
+from pydantic import Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from statements.versions import XapiVersion
@@ -104,6 +104,24 @@ class Settings(BaseSettings):
     ready_timeout_seconds: float = Field(
         2.0, gt=0, description="How long /health/ready waits for the store before answering 503."
     )
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="If set, /metrics is served on this port (same "
+        "host, any path) instead of the LRS's port. Needs LRS_WORKERS=1."
+    )
+    graceful_timeout_seconds: int = Field(
+        20, ge=1, description="On SIGTERM, how long requests in flight may take to finish "
+        "before they are cancelled and the store is closed; keep it below the orchestrator's "
+        "kill delay."
+    )
+
+    @model_validator(mode="after")
+    def _metrics_port_is_free(self) -> Settings:
+        # Each worker process has its own registry; only one of them could bind the port.
+        if self.metrics_port is not None and (self.workers != 1 or self.metrics_port
+                                              == self.port):
+            raise ValueError("LRS_METRICS_PORT needs LRS_WORKERS=1 and a port other than "
+                             "LRS_PORT")
+        return self
 
     def store_url(self) -> str:
         """The store URL, defaulting to an SQLite file inside the data directory."""

@@ -20,7 +20,8 @@ async def live(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    """The store answers a cheap query within `LRS_READY_TIMEOUT_SECONDS`; else 503 and why.
+    """The store answers within `LRS_READY_TIMEOUT_SECONDS` and still has the tables, indexes
+    and schema versions it had once migrated at start-up; else 503 and why.
 
     The reason names the engine's failure, never a request's data (probes send none).
     """
@@ -28,12 +29,22 @@ async def ready(request: Request) -> Response:
     if storage is None:
         return _unready("the store is not open")
     try:
-        await asyncio.wait_for(storage.ping(), request.app.state.settings.ready_timeout_seconds)
+        missing = await asyncio.wait_for(_check(storage),
+                                         request.app.state.settings.ready_timeout_seconds)
     except StoreUnavailable as exc:
         return _unready(str(exc))
     except TimeoutError:
         return _unready(f"the {storage.engine} store did not answer in time")
+    if missing:
+        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+        return _unready(f"the store has lost {shown} since start-up")
     return json_bytes(orjson.dumps({"status": "ok", "store": storage.engine}))
+
+
+async def _check(storage: Storage) -> list[str]:
+    """Ping the store, then list what its schema has lost since start-up."""
+    await storage.ping()
+    return await storage.missing_layout()
 
 
 def _unready(reason: str) -> Response:

@@ -75,11 +75,14 @@ class RequestLogMiddleware:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
+        if self.metrics is not None:
+            self.metrics.in_flight.inc()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             if self.metrics is not None:
+                self.metrics.in_flight.dec()
                 self.metrics.observe_request(scope["method"], route, status, seconds)
             if self.logger.isEnabledFor(logging.INFO):
                 fields = {"request_id": request_id, "method": scope["method"], "route": route,

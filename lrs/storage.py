@@ -30,6 +30,18 @@ class Storage:
     credentials: CredentialStore
     _resource: Any
     erasure: ErasureStore
+    _database: str = ""  # MongoDB: the database the stores use
+    _layout: frozenset[str] = frozenset()  # the schema as opening (migrating) left it
+
+    async def missing_layout(self) -> list[str]:
+        """What the schema had when this process opened (and migrated) the store and has
+        lost since: a dropped index or table, a schema version older than this code's.
+
+        A store migrated further by a newer version is not missing anything: migrations
+        only add, so older processes keep working through a rolling upgrade.
+        """
+        now = await _layout_of(self)
+        return sorted(self._layout - now)
 
     async def close(self) -> None:
         """Close the engine's connections."""
@@ -41,6 +53,16 @@ class Storage:
             await _ping_sqlite(self._resource)
         else:
             await _ping_mongo(self._resource)
+
+    async def table_sizes(self) -> dict[str, int]:
+        """Rows (documents) in the tables that grow with traffic, for the metrics.
+
+        SQLite counts them (a scan of the smallest index); MongoDB answers from collection
+        metadata (`estimatedDocumentCount`), so its figures may lag after a crash.
+        """
+        if self.engine == "sqlite":
+            return await _count_sqlite(self._resource)
+        return await _count_mongo(self._resource, self._database)
 
 
 async def open_storage(settings: Settings) -> Storage:
@@ -59,6 +81,39 @@ async def _ping_sqlite(db: Any) -> None:
         await db.read(lambda conn: conn.execute("SELECT 1").fetchone())
     except RuntimeError as exc:  # the pools were shut down: the database is closed
         raise StoreUnavailable("the SQLite database is closed") from exc
+
+
+# The tables (collections) that grow with traffic; both engines name them alike.
+SIZED_TABLES = ("statements", "attachments", "fingerprints", "tally_hours", "tally_days",
+                "tally_learners")
+
+
+# SQLite only, where the schema has it: hits journalled, not yet rolled up into counters.
+_SQLITE_BACKLOG = ("tally_journal",)
+
+
+async def _count_sqlite(db: Any) -> dict[str, int]:
+    def count(conn: Any) -> dict[str, int]:
+        present = {name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in (*SIZED_TABLES, *_SQLITE_BACKLOG) if table in present}
+
+    try:
+        sizes: dict[str, int] = await db.read(count)
+    except RuntimeError as exc:
+        raise StoreUnavailable("the SQLite database is closed") from exc
+    return sizes
+
+
+async def _count_mongo(client: Any, database: str) -> dict[str, int]:
+    from pymongo.errors import PyMongoError
+
+    db = client[database]
+    try:
+        return {table: await db[table].estimated_document_count() for table in SIZED_TABLES}
+    except PyMongoError as exc:
+        raise StoreUnavailable(f"MongoDB error: {exc}") from exc
 
 
 async def _ping_mongo(client: Any) -> None:
@@ -91,8 +146,10 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     erasure = SqliteErasureStore(db)
     for store in (statements, documents, activities, tally, catalogue, credentials, erasure):
         await store.open()
-    return Storage("sqlite", statements, documents, activities, tally, catalogue, credentials,
-                   db, erasure)
+    storage = Storage("sqlite", statements, documents, activities, tally, catalogue,
+                      credentials, db, erasure)
+    storage._layout = await _layout_of(storage)
+    return storage
 
 
 async def _open_mongo(url: str, settings: Settings) -> Storage:
@@ -118,5 +175,43 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     erasure = MongoErasureStore(statements, db)
     for store in (statements, documents, activities, tally, catalogue, credentials, erasure):
         await store.open()
-    return Storage("mongodb", statements, documents, activities, tally, catalogue,
-                   credentials, client, erasure)
+    storage = Storage("mongodb", statements, documents, activities, tally, catalogue,
+                      credentials, client, erasure, db.name)
+    storage._layout = await _layout_of(storage)
+    return storage
+
+
+async def _layout_of(storage: Storage) -> frozenset[str]:
+    """The schema's parts, as comparable names ("index statements.verb", "schema tally v1")."""
+    if storage.engine == "sqlite":
+        return await _sqlite_layout(storage._resource)
+    return await _mongo_layout(storage._resource, storage._database)
+
+
+async def _sqlite_layout(db: Any) -> frozenset[str]:
+    def read(conn: Any) -> frozenset[str]:
+        parts = {f"{kind} {name}" for kind, name in conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')")}
+        for domain, version in conn.execute("SELECT domain, version FROM schema_versions"):
+            parts.update(f"schema {domain} v{n}" for n in range(1, version + 1))
+        return frozenset(parts)
+
+    try:
+        layout: frozenset[str] = await db.read(read)
+    except RuntimeError as exc:
+        raise StoreUnavailable("the SQLite database is closed") from exc
+    return layout
+
+
+async def _mongo_layout(client: Any, database: str) -> frozenset[str]:
+    from pymongo.errors import PyMongoError
+
+    db = client[database]
+    try:
+        parts = set()
+        for collection in await db.list_collection_names():
+            async for index in await db[collection].list_indexes():
+                parts.add(f"index {collection}.{index['name']}")
+    except PyMongoError as exc:
+        raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+    return frozenset(parts)

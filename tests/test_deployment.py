@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -21,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+PROMETHEUS = ROOT / "deploy" / "prometheus.yml"
+OPERATIONS = ROOT / "docs" / "operations.md"
 SETTINGS_VARIABLES = {f"LRS_{name.upper()}" for name in Settings.model_fields}
 
 
@@ -164,6 +168,106 @@ def test_compose_lrs_service_starts_after_mongo_is_healthy() -> None:
     assert "replicaSet=rs0" in compose_environment("lrs")["LRS_STORE"]
 
 
+# -- docker-compose.yml's "cluster" profile ------------------------------------------------
+
+
+def replicas() -> dict[str, dict[str, Any]]:
+    """The services that run the LRS image."""
+    image = compose()["services"]["lrs"]["image"]
+    return {name: service for name, service in compose()["services"].items()
+            if service.get("image") == image}
+
+
+def replica_addresses() -> set[str]:
+    """host:port of every replica, the port being the one its settings make it listen on."""
+    addresses = set()
+    for name in replicas():
+        variables = {k: v for k, v in compose_environment(name).items() if k.startswith("LRS_")}
+        port = variables.get("LRS_PORT", str(Settings.model_fields["port"].default))
+        addresses.add(f"{name}:{port}")
+    return addresses
+
+
+def mounted(service: str, target: str) -> Path:
+    """The repository file a service mounts at `target`."""
+    for volume in compose()["services"][service].get("volumes", []):
+        source, _, rest = volume.partition(":")
+        if rest.split(":")[0] == target:
+            return (ROOT / source).resolve()
+    raise AssertionError(f"{service} mounts nothing at {target}")
+
+
+def nginx_directives(block: str) -> list[list[str]]:
+    """The `name arg…;` directives directly inside the first `block {…}` of nginx.conf."""
+    text = "\n".join(line.split("#")[0] for line in NGINX_CONF.read_text().splitlines())
+    start = re.search(rf"\b{block}\b[^{{;]*{{", text)
+    assert start, f"no {block} block in nginx.conf"
+    depth, body = 1, []
+    for char in text[start.end():]:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0:
+            break
+        body.append(char)
+    flat = re.sub(r"{[^{}]*}", ";", "".join(body))  # nested blocks are not ours to read
+    return [shlex.split(d) for d in flat.split(";") if d.strip()]
+
+
+def test_compose_default_profile_runs_mongo_and_one_lrs() -> None:
+    default = {name for name, service in compose()["services"].items()
+               if not service.get("profiles")}
+    assert default == {"mongo", "lrs"}
+
+
+def test_compose_cluster_profile_runs_three_alike_lrs_replicas() -> None:
+    assert len(replicas()) == 3
+    environments = [compose_environment(name) for name in replicas()]
+    assert all(env == environments[0] for env in environments), "replicas configured apart"
+    for name, service in replicas().items():
+        assert service["depends_on"]["mongo"]["condition"] == "service_healthy", name
+        assert name == "lrs" or service["profiles"] == ["cluster"], name
+
+
+def test_compose_replicas_have_time_to_shut_down_gracefully(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    for name, service in replicas().items():
+        variables = {k: v for k, v in compose_environment(name).items() if k.startswith("LRS_")}
+        settings = settings_from_environment(monkeypatch, variables)
+        grace = service["stop_grace_period"]
+        assert grace.endswith("s") and int(grace[:-1]) > settings.graceful_timeout_seconds, name
+
+
+def test_compose_load_balancer_points_at_every_replica_once_they_are_healthy() -> None:
+    lb = compose()["services"]["lb"]
+    assert lb["profiles"] == ["cluster"]
+    assert mounted("lb", "/etc/nginx/nginx.conf") == NGINX_CONF
+    servers = [d[1] for d in nginx_directives("upstream") if d[0] == "server"]
+    assert sorted(servers) == sorted(replica_addresses())
+    assert {name: lb["depends_on"][name]["condition"] for name in replicas()} == \
+        dict.fromkeys(replicas(), "service_healthy")
+
+
+def test_nginx_passes_bodies_the_lrs_accepts_and_logs_no_query_or_client() -> None:
+    [size] = [d[1] for d in nginx_directives("server") if d[0] == "client_max_body_size"]
+    assert size.endswith("m") and int(size[:-1]) * 1024 * 1024 >= \
+        Settings.model_fields["max_body_bytes"].default
+    formats = [" ".join(d[2:]) for d in nginx_directives("http") if d[0] == "log_format"]
+    assert formats
+    for variable in ("$request ", "$request_uri", "$args", "$query_string", "$remote_addr",
+                     "$http_authorization"):
+        assert all(variable not in f + " " for f in formats), variable
+
+
+def test_prometheus_scrapes_every_replica_and_loads_the_alert_rules() -> None:
+    config = yaml.safe_load(PROMETHEUS.read_text())
+    assert mounted("prometheus", "/etc/prometheus/prometheus.yml") == PROMETHEUS
+    [job] = config["scrape_configs"]
+    targets = {t for static in job["static_configs"] for t in static["targets"]}
+    assert targets == replica_addresses()
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    for rule_file in config["rule_files"]:
+        assert mounted("prometheus", rule_file) == ROOT / "docs" / "alerts.yml"
+
+
 # -- Dockerfile ----------------------------------------------------------------------------
 
 
@@ -180,6 +284,23 @@ def test_dockerfile_command_runs_lrs_serve_in_exec_form() -> None:
     command = exec_form(final, "CMD")
     assert command is not None, "CMD must be in exec form so `lrs` gets SIGTERM as PID 1"
     assert [*entrypoint, *command][:2] == ["lrs", "serve"]
+
+
+def test_dockerfile_command_is_the_one_the_operations_guide_documents() -> None:
+    final = dockerfile_stages()[-1]
+    argv = [*(exec_form(final, "ENTRYPOINT") or []), *(exec_form(final, "CMD") or [])]
+    assert f"`{' '.join(argv)}`" in OPERATIONS.read_text()
+
+
+def test_dockerfile_is_multi_stage_and_builds_nothing_in_the_slim_runtime() -> None:
+    stages = dockerfile_stages()
+    assert len(stages) >= 2
+    base = stages[-1][0][1]
+    assert "slim" in base or "alpine" in base or "distroless" in base, base
+    runs = " ".join(arguments for name, arguments in stages[-1] if name == "RUN")
+    for tool in ("gcc", "build-essential", "apt-get install", "apk add", "make "):
+        assert tool not in runs, tool
+    assert "--no-index" in runs  # only the wheels built in an earlier stage are installed
 
 
 def test_dockerfile_runtime_stage_runs_as_non_root_with_healthcheck() -> None:

@@ -70,6 +70,8 @@ INDEXES = [
     # Sparse: only StatementRef statements have one.
     IndexModel([("ref_target", ASCENDING)], name="ref_target", sparse=True),
 ]
+# Chunks are read by their attachment's hash, in order (mongo_attachments.get_attachments).
+ATTACHMENT_CHUNK_INDEXES = [IndexModel([("sha2", ASCENDING), ("n", ASCENDING)], name="sha2_n")]
 _PAGE_FIELDS = {"statement": 1, "escaped": 1, "stored": 1}
 # Ids per `$in` list, so no command nears MongoDB's 16 MB limit however many match.
 IN_CHUNK = 10_000
@@ -205,6 +207,7 @@ class MongoStatementStore:
 
     async def _open(self) -> None:
         await self._statements.create_indexes(INDEXES)
+        await self._db["attachment_chunks"].create_indexes(ATTACHMENT_CHUNK_INDEXES)
         if self._transactions is None:
             self._transactions = await self._supports_transactions()
 

@@ -8,9 +8,11 @@ whose POST was answered 200.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ import pytest
 from lrs.config import Settings
 from tests.e2e.test_serve import LRS, free_port, run_lrs
 from tests.factories import make_statement
+from tests.lrs.test_metrics import sample
 
 pytestmark = pytest.mark.e2e
 CLIENTS = 12
@@ -121,3 +124,44 @@ async def test_sigterm_under_load_keeps_every_acknowledged_statement(
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def in_flight(base: str) -> float:
+    text = httpx.get(f"{base}/metrics").text
+    return sample(text, "lrs_http_requests_in_flight")
+
+
+def test_sigterm_cancels_a_request_stuck_past_the_graceful_timeout(tmp_path: Path) -> None:
+    """LRS_GRACEFUL_TIMEOUT_SECONDS reaches uvicorn: a request whose body never arrives is
+    cancelled after it, and the store is still closed. (SQLite only: the timeout is
+    uvicorn's, the same whatever the engine.)"""
+    env = {**os.environ, "LRS_DATA_DIR": str(tmp_path), "LRS_GRACEFUL_TIMEOUT_SECONDS": "1"}
+    env.pop("LRS_STORE", None)
+    created = json.loads(run_lrs("credentials", "create", "--name", "slow", "--scopes", "all",
+                                 "--json", env=env))
+    log = tmp_path / "serve.log"
+    process, base = start(env, log)
+    try:
+        port = int(base.rsplit(":", 1)[1])
+        token = base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
+        with socket.create_connection(("127.0.0.1", port)) as stuck:
+            stuck.sendall(  # promises 1000 bytes of body, sends one
+                b"POST /xapi/statements HTTP/1.1\r\nHost: lrs\r\nContent-Type: application/json"
+                b"\r\nX-Experience-API-Version: 2.0.0\r\nAuthorization: Basic "
+                + token.encode() + b"\r\nContent-Length: 1000\r\n\r\n[")
+            deadline = time.monotonic() + 30
+            while in_flight(base) < 2:  # the stuck request and this scrape
+                assert time.monotonic() < deadline, "the request never started"
+                time.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            exit_code = process.wait(timeout=60)  # without the timeout it would wait forever
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert exit_code in (0, -signal.SIGTERM), log.read_text()
+    messages = [json.loads(line)["message"] for line in log.read_text().splitlines()
+                if line.startswith("{")]
+    assert "Cancel 1 running task(s), timeout graceful shutdown exceeded" in messages
+    assert messages.index("Cancel 1 running task(s), timeout graceful shutdown exceeded") \
+        < messages.index("Application shutdown complete.")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from lrs.config import Settings
-from tests.e2e.test_serve import serve
+from tests.e2e.test_serve import free_port, serve
 from tests.factories import make_statement
 
 pytestmark = pytest.mark.e2e
@@ -45,3 +45,23 @@ def test_serve_probes_metrics_and_json_log(guarded_server: tuple[str, tuple[str,
     assert (line["route"], line["status"], line["credential"]) == ("/xapi/statements", 200,
                                                                    "e2e")
     assert TOKEN not in log
+
+
+def test_serve_with_metrics_port_serves_metrics_only_there(settings: Settings,
+                                                           tmp_path: Path) -> None:
+    port = free_port()
+    server = serve(settings, tmp_path, retention="tally",
+                   extra_env={"LRS_METRICS_PORT": str(port)})
+    base, auth = next(server)
+    try:
+        with httpx.Client(base_url=base) as client:
+            posted = client.post("/xapi/statements", json=[make_statement(), make_statement()],
+                                 auth=auth, headers={"X-Experience-API-Version": "2.0.0"})
+            assert posted.status_code == 200
+            assert client.get("/metrics").status_code == 404
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    finally:
+        server.close()
+    assert 'lrs_statements_total{credential="e2e",decision="tally"} 2.0' in metrics
+    assert "lrs_store_up 1.0" in metrics
+    assert 'lrs_store_rows{table="fingerprints"} 2.0' in metrics

@@ -1,11 +1,15 @@
-"""Health probes: live while the process runs, ready while the store answers (both engines)."""
+"""Health probes: live while the process runs, ready while the store answers with its schema
+intact (both engines)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient
 
 from lrs.config import Settings
 from lrs.storage import Storage, open_storage
@@ -50,10 +54,11 @@ async def test_health_ready_is_503_with_reason_when_store_is_closed(settings: Se
 
 async def test_health_ready_is_503_when_store_is_too_slow(
         settings: Settings, storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def stuck() -> None:
+    async def stuck(self: Storage) -> None:
         await asyncio.sleep(10)
 
-    monkeypatch.setattr(storage, "ping", stuck)
+    # On the class: the app works on a copy of `storage` whose stores are timed (metrics).
+    monkeypatch.setattr(Storage, "ping", stuck)
     quick = settings.model_copy(update={"ready_timeout_seconds": 0.05})
     async with probe(quick, storage) as client:
         response = await client.get("/health/ready")
@@ -63,3 +68,55 @@ async def test_health_ready_is_503_when_store_is_too_slow(
 
 async def test_storage_ping_returns_when_engine_answers(storage: Storage) -> None:
     await storage.ping()
+
+
+async def drop_index(settings: Settings, storage: Storage) -> str:
+    """Drop the statements' verb index behind the LRS's back; return the name readiness uses."""
+    if storage.engine == "sqlite":
+        with sqlite3.connect(settings.store_url().removeprefix("sqlite:///")) as conn:
+            conn.execute("DROP INDEX statements_verb")
+        return "index statements_verb"
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.store_url())
+    try:
+        await client[settings.mongodb_database]["statements"].drop_index("verb")
+    finally:
+        await client.close()
+    return "index statements.verb"
+
+
+async def test_health_ready_is_503_when_an_index_is_dropped_until_migrated(
+        settings: Settings, storage: Storage) -> None:
+    async with probe(settings, storage) as client:
+        assert (await client.get("/health/ready")).status_code == 200
+        dropped = await drop_index(settings, storage)
+        response = await client.get("/health/ready")
+        assert response.status_code == 503
+        assert response.json()["reason"] == f"the store has lost {dropped} since start-up"
+        if storage.engine != "sqlite":  # SQLite's migrations are versioned steps, not repairs
+            migrated = await open_storage(settings)  # what `lrs migrate` does
+            await migrated.close()
+            assert (await client.get("/health/ready")).status_code == 200
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+async def test_health_ready_follows_schema_versions_behind_not_ahead(
+        settings: Settings, storage: Storage) -> None:
+    async with probe(settings, storage) as client:
+        with sqlite3.connect(settings.store_url().removeprefix("sqlite:///")) as conn:
+            conn.execute("UPDATE schema_versions SET version = version + 1")
+            conn.execute("CREATE TABLE added_by_a_newer_version (id INTEGER PRIMARY KEY)")
+        ahead = await client.get("/health/ready")  # a rolling upgrade's older replicas serve on
+        with sqlite3.connect(settings.store_url().removeprefix("sqlite:///")) as conn:
+            conn.execute("UPDATE schema_versions SET version = version - 2"
+                         " WHERE domain = 'statements'")
+        behind = await client.get("/health/ready")  # an older backup put in its place
+        with sqlite3.connect(settings.store_url().removeprefix("sqlite:///")) as conn:
+            conn.execute("UPDATE schema_versions SET version = 1 WHERE domain = 'statements'")
+            conn.execute("DROP TABLE attachments")  # the schema of the first release
+        migrated = await open_storage(settings)  # what `lrs migrate` does
+        await migrated.close()
+        again = await client.get("/health/ready")
+    assert ahead.status_code == 200
+    assert behind.status_code == 503
+    assert "schema statements v" in behind.json()["reason"]
+    assert again.status_code == 200, again.text

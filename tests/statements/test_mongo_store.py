@@ -224,3 +224,15 @@ async def test_a_transactional_save_gives_up_within_its_timeout() -> None:
     assert time.monotonic() - started < 5
     await store.close()
     gc.collect()
+
+
+async def test_mongo_attachment_chunks_are_read_through_an_index(secantus_url: str) -> None:
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    storage = await open_storage(Settings(store=secantus_url, mongodb_database=database))
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(secantus_url)
+    try:
+        indexes = await client[database]["attachment_chunks"].index_information()
+    finally:
+        await client.close()
+        await storage.close()
+    assert [key for key, _ in indexes["sha2_n"]["key"]] == ["sha2", "n"]

@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
 
-from lrs import health, metrics
+from lrs import dashboard, health, metrics
 from lrs.api import (
     about,
     activities,
@@ -21,6 +21,7 @@ from lrs.api import (
     agents,
     aggregates,
     catalogue,
+    coverage,
     hits,
     openapi,
     state,
@@ -88,8 +89,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         Mount(settings.base_path, routes=[
             *statements.routes, *state.routes, *activity_profile.routes, *agent_profile.routes,
             *activities.routes, *agents.routes, *about.routes]),
-        Mount("/api/v1", routes=[*aggregates.routes, *catalogue.routes, *hits.routes,
-                                 *openapi.routes]),
+        Mount("/api/v1", routes=[*aggregates.routes, *coverage.routes, *catalogue.routes,
+                                 *hits.routes, *openapi.routes]),
+        *dashboard.routes,
         *health.routes,
         *(metrics.routes if counters is not None else []),
     ]

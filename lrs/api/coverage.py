@@ -16,6 +16,7 @@ from aggregation.report import hours_of, suppress, whole_days
 from lrs.api.aggregates import FILTERS, Params, reader, window_json
 from lrs.http import json_bytes
 from plugins.completions import COMPLETED, count_completions
+from statements.query import StatementQuery
 
 # "Known" activities: the catalogue's, and those hit in this many days up to the window's end.
 KNOWN_DAYS = 365
@@ -32,11 +33,24 @@ async def unopened(request: Request) -> Response:
     tally = state.storage.tally
     await state.catalogue.refresh()
     known = await tally.seen(*whole_days(since, last))
-    mandatory = {e.value for e in state.catalogue.current() if e.kind == "activity"}
+    mandatory = {e.value: e for e in state.catalogue.current() if e.kind == "activity"}
     opened = await tally.seen(*whole_days(first, last), filters)
-    never = sorted((known | mandatory) - opened - {""})  # "": objects that are not Activities
+    start_hour, end_hour = hours_of(first, last)
+    # Statements about mandatory activities are kept, not tallied: one is opened when a kept
+    # statement about it (with the verb asked for) was stored in the window.
+    for activity in sorted(set(mandatory) - opened):
+        page = await state.storage.statements.query(StatementQuery(
+            activity=activity, verb=filters.verb, since_ms=start_hour * HOUR_MS - 1,
+            until_ms=(end_hour + 1) * HOUR_MS - 1, limit=1))
+        if page.statements:
+            opened.add(activity)
+    never = sorted((known | set(mandatory)) - opened - {""})  # "": objects not Activities
     shown = never[:limit]
     names = await _names(state, shown)
+    for activity in shown:
+        entry = mandatory.get(activity)
+        if activity not in names and entry is not None and entry.name:
+            names[activity] = {"und": entry.name}  # the catalogue's name, language unknown
     return json_bytes(orjson.dumps({
         "window": window_json(first, last), "known_since": since.isoformat(),
         "total": len(never),

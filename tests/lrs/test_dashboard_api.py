@@ -103,7 +103,7 @@ async def test_unopened_lists_known_activities_without_hits_in_the_window(
     body = await get(client, reader, "unopened", **{"from": today, "to": today})
     assert body["activities"] == [
         {"activity": PAGES + "old", "name": {"en": "Old page"}, "mandatory": False},
-        {"activity": FIRE, "name": None, "mandatory": True}]
+        {"activity": FIRE, "name": {"und": "Course 0"}, "mandatory": True}]
     assert body["total"] == 2
     # Over the default 7 days, under a verb filter: a page only liked was not viewed; the
     # old page was hit 20 days ago; limit cuts the list, total still counts them all.
@@ -111,6 +111,12 @@ async def test_unopened_lists_known_activities_without_hits_in_the_window(
     assert [a["activity"] for a in viewed["activities"]] == [PAGES + "liked-only",
                                                              PAGES + "old"]
     assert viewed["total"] == 3
+    # A mandatory activity is opened when a statement about it was kept in the window.
+    await post(client, intranet, [completion("d", FIRE)])
+    after = await get(client, reader, "unopened", **{"from": today, "to": today})
+    assert [a["activity"] for a in after["activities"]] == [PAGES + "old"]
+    launched = await get(client, reader, "unopened", verb=VIEWED)
+    assert FIRE in [a["activity"] for a in launched["activities"]]
 
 
 async def test_compliance_counts_people_who_completed_each_mandatory_activity(

@@ -236,7 +236,8 @@
     const state = readState();
     const span = windowParams(state);
     const filters = filterParams(state);
-    const hourly = state.granularity === "hour";
+    // One day has one daily point: show its hours instead.
+    const hourly = state.granularity === "hour" || span.from === span.to;
     $("window-label").textContent = `Showing ${span.from} to ${span.to} (UTC)`;
     $("load-error").textContent = "";
     document.body.setAttribute("aria-busy", "true");
@@ -318,7 +319,8 @@
       charts.push(new uPlot({
         width: 140, height: 36, class: "spark-plot", legend: {show: false},
         cursor: {show: false}, select: {show: false},
-        scales: {x: {time: false}, y: {range: (u, min, max) => [0, Math.max(1, max)]}},
+        scales: {x: {time: false, range: () => [times[0], times[times.length - 1]]},
+                 y: {range: (u, min, max) => [0, Math.max(1, max)]}},
         axes: [{show: false}, {show: false}],
         series: [{}, {stroke: PALETTE[0], width: 1.5, fill: "rgba(31,95,166,0.12)",
                       points: {show: false}}],
@@ -372,7 +374,9 @@
     const width = Math.max(280, holder.clientWidth || 600);
     charts.push(new uPlot({
       width, height: 260, legend: {show: true},
-      scales: {x: {time: true}, y: {range: (u, min, max) => [0, Math.max(1, max)]}},
+      scales: {x: {time: true, range: () => [times[0] / 1000,
+                                               times[times.length - 1] / 1000]},
+               y: {range: (u, min, max) => [0, Math.max(1, max)]}},
       axes: [{}, {label: "Hits"}],
       series: [{label: hourly ? "Hour" : "Day"}, ...picked.map((r, i) => ({
         label: names[i], stroke: r.color, width: 2, spanGaps: false}))],

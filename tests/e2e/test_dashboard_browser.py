@@ -93,7 +93,7 @@ def test_dashboard_shows_the_known_traffic(filled: tuple[str, tuple[str, str]],
         never = page.inner_text("#unopened-list")
         assert "Old news" in never and "Fire safety" not in never  # completed: kept, opened
         assert [r[1:] for r in rows(page, "compliance-table")] == [["6", "6"]]
-        assert ["social", "6"] == rows(page, "platform-table")[1][:2]
+        assert rows(page, "platform-table")[1][:2] == ["social", "6"]
         # The secret is in no URL and no storage.
         assert secret not in page.url and key not in page.url
         assert page.evaluate("localStorage.length + sessionStorage.length") == 0

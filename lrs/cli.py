@@ -244,7 +244,7 @@ def migrate(data_dir: Path | None, store: str | None) -> None:
 
 
 @main.command("demo")
-@click.option("--learners", type=click.IntRange(5, 100_000), default=200, show_default=True,
+@click.option("--learners", type=click.IntRange(5, 100_000), default=400, show_default=True,
               help="How many (made-up) learners.")
 @click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True,
               help="How many days of traffic, up to now.")
@@ -259,7 +259,9 @@ def demo_data(learners: int, days: int, seed: int, data_dir: Path | None,
     settings = _settings(data_dir=data_dir, store=store)
     result = _with_storage(settings, lambda storage: fill(
         storage, settings, learners=learners, days=days, seed=seed))
-    click.echo(f"Sent {result.statements} statements to {settings.store_url()}.")
+    click.echo(f"Sent {result.statements} statements to {settings.store_url()}. Unique "
+               "learners count today's only: the keys of past days are destroyed, so "
+               "back-dated statements add hits, not learners.")
     click.echo("Run `lrs serve`, open "
                f"{settings.public_url.rstrip('/')}/dashboard and sign in with:")
     click.echo(f"key:    {result.reader.key}\nsecret: {result.reader_secret}")

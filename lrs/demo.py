@@ -62,7 +62,7 @@ RARE = ("travel-insurance", "Travel insurance card", FILE_TYPE)  # a handful of 
 GONE = ("summer-party", "Summer party photos", PAGE_TYPE)  # hit weeks ago, not since
 # (slug, name, share of learners who complete it over the month)
 COURSES = [("fire-safety", "Fire safety", 0.45), ("data-protection", "Data protection", 0.3),
-           ("anti-bribery", "Anti-bribery", 0.015)]
+           ("anti-bribery", "Anti-bribery", 0.008)]
 PLATFORMS = {PAGE_TYPE: "intranet", FILE_TYPE: "intranet", VIDEO_TYPE: "video-portal"}
 
 
@@ -102,7 +102,9 @@ def _moment(rng: random.Random, now: datetime, days: int) -> datetime:
     """A working-hours moment in the last `days` days, never in the future; recent days are
     a little busier."""
     while True:
-        back = min(days - 1, int(rng.expovariate(1 / (days / 2.5))))
+        back = int(rng.expovariate(1 / (days / 1.5)))
+        if back >= days:
+            continue
         moment = (now - timedelta(days=back)).replace(
             hour=rng.randint(7, 18), minute=rng.randint(0, 59), second=rng.randint(0, 59))
         if moment <= now:
@@ -138,7 +140,7 @@ def traffic(rng: random.Random, now: datetime, *, learners: int, days: int
                                     "lms")
 
 
-async def fill(storage: Storage, settings: Settings, *, learners: int = 200, days: int = 30,
+async def fill(storage: Storage, settings: Settings, *, learners: int = 400, days: int = 30,
                seed: int = 9, now: datetime | None = None) -> DemoResult:
     """Create the demo platforms' credentials and catalogue, send the traffic through
     `Ingest` (what POST /xapi/statements calls) and return the dashboard credential."""

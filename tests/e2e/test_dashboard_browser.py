@@ -98,6 +98,19 @@ def test_dashboard_shows_the_known_traffic(filled: tuple[str, tuple[str, str]],
         assert secret not in page.url and key not in page.url
         assert page.evaluate("localStorage.length + sessionStorage.length") == 0
         page.screenshot(path=ARTIFACTS / f"dashboard-{engine}.png", full_page=True)
+        # Keyboard only: Tab reaches the filters, the tables, the trend picks and the
+        # chart's table alternative; Space on a pick takes that resource off the chart.
+        focused = []
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            focused.append(page.evaluate(
+                "document.activeElement.id || document.activeElement.tagName"))
+        for stop in ("f-window", "f-verb", "f-type", "trend-0", "trend-3", "SUMMARY"):
+            assert stop in focused, (stop, focused)
+        page.focus("#trend-0")
+        page.keyboard.press("Space")
+        assert "Staff handbook" not in page.inner_text("#trend-caption")
+        page.keyboard.press("Space")
 
         # A filter chosen in the form lands in the URL, so the view can be shared...
         page.select_option("#f-verb", LIKED)

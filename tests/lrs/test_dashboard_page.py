@@ -47,3 +47,16 @@ async def test_dashboard_is_served_with_a_strict_content_security_policy(
     chart = await client.get("/dashboard/static/vendor/uplot/uPlot.iife.min.js")
     assert chart.content == (VENDOR / "uPlot.iife.min.js").read_bytes()
     assert (await client.get("/dashboard/static/nothing.js")).status_code == 404
+
+
+def test_static_files_share_one_route_template_in_logs_and_metrics() -> None:
+    from lrs.dashboard import routes
+    from lrs.requestlog import route_template
+
+    def template(path: str) -> str | None:
+        return route_template(routes, {"type": "http", "path": path, "method": "GET",
+                                       "root_path": ""})
+
+    assert template("/dashboard/static/vendor/uplot/uPlot.min.css") == \
+        "/dashboard/static/{path}"
+    assert template("/dashboard") == "/dashboard"

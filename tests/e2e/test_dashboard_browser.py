@@ -34,7 +34,7 @@ TRAFFIC = [("handbook", "Staff handbook", VIEWED, "intranet", 12),
 
 def statement(learner: int, page: str, name: str, verb: str, platform: str, *,
               days_ago: int = 0) -> dict[str, Any]:
-    moment = datetime.now(UTC) - timedelta(days=days_ago, minutes=1)
+    moment = datetime.now(UTC) - timedelta(days=days_ago, seconds=5)
     return {"id": str(uuid.uuid4()), "actor": {"mbox": f"mailto:p{learner}@example.com"},
             "verb": {"id": verb},
             "object": {"id": PAGES + page, "definition": {
@@ -80,9 +80,14 @@ def test_dashboard_shows_the_known_traffic(filled: tuple[str, tuple[str, str]],
         page.goto(f"{base}/dashboard")
         sign_in(page, key, secret)
         top = [(r[1].splitlines()[0], r[2], r[3]) for r in rows(page, "popular-table")]
-        assert top == [("Staff handbook", "12", "12"), ("Expense claims", "7", "7"),
-                       ("Kudos wall", "6", "6"),
-                       ("Travel insurance", "fewer than 5", "fewer than 5")]
+        assert [t[:2] for t in top] == [("Staff handbook", "12"), ("Expense claims", "7"),
+                                        ("Kudos wall", "6"),
+                                        ("Travel insurance", "fewer than 5")]
+        # Learners are sketch estimates: two people may share a register (p < 1%), so
+        # allow one less.
+        for (_, hits, learners) in top[:3]:
+            assert int(hits) - 1 <= int(learners) <= int(hits)
+        assert top[3][2] == "fewer than 5"
         suppressed = page.locator("#popular-table tbody tr").nth(3).locator("td.suppressed")
         assert suppressed.count() == 2
         # The charts: one sparkline per row and the trend chart, drawn on canvases.

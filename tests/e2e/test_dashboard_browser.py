@@ -77,6 +77,8 @@ def test_dashboard_shows_the_known_traffic(filled: tuple[str, tuple[str, str]],
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda message: errors.append(message.text)
+                if message.type == "error" else None)  # CSP violations, failed loads
         page.goto(f"{base}/dashboard")
         sign_in(page, key, secret)
         top = [(r[1].splitlines()[0], r[2], r[3]) for r in rows(page, "popular-table")]

@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: serve test lint bench clean
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: serve test lint bench clean demo browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +28,20 @@ serve: $(STAMP)
 	$(BIN)/lrs credentials demo
 	$(BIN)/lrs serve
 
-## test: set up with the dev extras and run the whole test suite (MongoDB tests included)
-test: $(DEV_STAMP)
+## test: set up with the dev extras and run the whole test suite (MongoDB and browser tests included)
+test: $(DEV_STAMP) browser
 	$(BIN)/python -m pytest
+
+## browser: Debian's chromium for the dashboard's browser tests (Playwright drives it; its own
+## browser downloads are never used)
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+## demo: fill data/ with a month of made-up traffic and print a dashboard credential
+demo: $(STAMP)
+	mkdir -p data
+	$(BIN)/lrs demo
 
 ## lint: ruff, mypy --strict and the import contracts
 lint: $(DEV_STAMP)

@@ -34,6 +34,9 @@ class Filters:
     credential: str | None = None
 
 
+NO_FILTERS = Filters()
+
+
 @dataclass(frozen=True)
 class ActivityCount:
     """One activity's figures over a window; `learners` is an HLL estimate."""
@@ -82,12 +85,19 @@ class TallyStore(Protocol):
         ...
 
     async def series(self, activity: str, first_hour: int, last_hour: int, *,
-                     daily: bool) -> list[tuple[int, int]]:
+                     daily: bool, filters: Filters = NO_FILTERS) -> list[tuple[int, int]]:
         """(hour or day, hits) for one activity, buckets with no hit left out."""
         ...
 
-    async def summary(self, first_day: int, last_day: int) -> Summary:
-        """Totals by verb, by platform and by decision over whole UTC days."""
+    async def summary(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                      ) -> Summary:
+        """Totals by verb, by platform and by decision over whole UTC days; `filters`
+        narrow the hit totals (the decision counts have no dimensions and are not narrowed)."""
+        ...
+
+    async def seen(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                   ) -> set[str]:
+        """The activities with at least one hit over whole UTC days (for "never opened")."""
         ...
 
     async def purge(self, *, now_ms: int, today: int) -> None:

@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
 
-from lrs import health, metrics
+from lrs import dashboard, health, metrics
 from lrs.api import (
     about,
     activities,
@@ -23,6 +23,7 @@ from lrs.api import (
     agents,
     aggregates,
     catalogue,
+    coverage,
     hits,
     openapi,
     state,
@@ -99,9 +100,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         Mount(settings.base_path, routes=[
             *statements.routes, *state.routes, *activity_profile.routes, *agent_profile.routes,
             *activities.routes, *agents.routes, *about.routes]),
-        Mount("/api/v1", routes=[*aggregates.routes, *catalogue.routes, *hits.routes,
-                                 *admin_erasure.routes,
-                                 *openapi.routes]),
+        Mount("/api/v1", routes=[*aggregates.routes, *coverage.routes, *catalogue.routes,
+                                 *hits.routes, *admin_erasure.routes, *openapi.routes]),
+        *dashboard.routes,
         *health.routes,
         *(metrics.routes if counters is not None and settings.metrics_port is None else []),
     ]

@@ -390,3 +390,27 @@ def backup_command(destination: Path, data_dir: Path | None, store: str | None) 
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {url} to {destination}")
+@main.command("demo")
+@click.option("--learners", type=click.IntRange(5, 100_000), default=400, show_default=True,
+              help="How many (made-up) learners.")
+@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True,
+              help="How many days of traffic, up to now.")
+@click.option("--seed", type=int, default=9, show_default=True, help="Random seed.")
+@store_options
+def demo_data(learners: int, days: int, seed: int, data_dir: Path | None,
+              store: str | None) -> None:
+    """Fill the store with a month of made-up intranet, video and LMS traffic (through the
+    real ingest path) and print a credential for the dashboard at /dashboard."""
+    from lrs.demo import fill
+
+    settings = _settings(data_dir=data_dir, store=store)
+    result = _with_storage(settings, lambda storage: fill(
+        storage, settings, learners=learners, days=days, seed=seed))
+    click.echo(f"Sent {result.statements} statements to {settings.store_url()}. Unique "
+               "learners count today's only: the keys of past days are destroyed, so "
+               "back-dated statements add hits, not learners.")
+    click.echo("Run `lrs serve`, open "
+               f"{settings.public_url.rstrip('/')}/dashboard and sign in with:")
+    click.echo(f"key:    {result.reader.key}\nsecret: {result.reader_secret}")
+
+

@@ -53,7 +53,10 @@ async def handle_xapi_error(request: Request, exc: Exception) -> Response:
     """Starlette exception handler for every client error raised by the domain packages."""
     assert isinstance(exc, XapiError)
     status = next(code for kind, code in STATUS.items() if isinstance(exc, kind))
-    headers = {"WWW-Authenticate": 'Basic realm="xAPI"'} if status == 401 else None
+    # A script that says so (the dashboard does) gets no challenge, so the browser shows no
+    # sign-in dialog of its own over the page's form.
+    challenge = status == 401 and "x-requested-with" not in request.headers
+    headers = {"WWW-Authenticate": 'Basic realm="xAPI"'} if challenge else None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
     return error_response(status, exc.message, exc.problems, headers)

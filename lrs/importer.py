@@ -15,7 +15,15 @@ from typing import Any, Literal
 
 import orjson
 
-from aggregation.store import ActivityCount, Filters, Summary, Tallied, TallyStore, Where
+from aggregation.store import (
+    NO_FILTERS,
+    ActivityCount,
+    Filters,
+    Summary,
+    Tallied,
+    TallyStore,
+    Where,
+)
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential
@@ -102,11 +110,17 @@ class _OnceTally:
         return await self.inner.popular(first_day, last_day, filters, by=by, limit=limit)
 
     async def series(self, activity: str, first_hour: int, last_hour: int, *,
-                     daily: bool) -> list[tuple[int, int]]:
-        return await self.inner.series(activity, first_hour, last_hour, daily=daily)
+                     daily: bool, filters: Filters = NO_FILTERS) -> list[tuple[int, int]]:
+        return await self.inner.series(activity, first_hour, last_hour, daily=daily,
+                                       filters=filters)
 
-    async def summary(self, first_day: int, last_day: int) -> Summary:
-        return await self.inner.summary(first_day, last_day)
+    async def summary(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                      ) -> Summary:
+        return await self.inner.summary(first_day, last_day, filters)
+
+    async def seen(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                   ) -> set[str]:
+        return await self.inner.seen(first_day, last_day, filters)
 
     async def purge(self, *, now_ms: int, today: int) -> None:
         await self.inner.purge(now_ms=now_ms, today=today)

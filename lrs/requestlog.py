@@ -38,6 +38,8 @@ def route_template(routes: Sequence[BaseRoute], scope: Scope, prefix: str = "") 
         if match is Match.NONE:
             continue
         if isinstance(route, Mount):
+            if not route.routes:  # an app such as StaticFiles: its files share one template
+                return f"{prefix}{route.path}/{{path}}"
             return route_template(route.routes, {**scope, **child}, prefix + route.path)
         path: str = getattr(route, "path", "")
         return prefix + path

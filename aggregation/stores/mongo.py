@@ -30,7 +30,7 @@ from pymongo.write_concern import WriteConcern
 
 from aggregation.hits import DAY_HOURS, Hit
 from aggregation.sketch import estimate, merge
-from aggregation.store import ActivityCount, Filters, Summary, Tallied, Where
+from aggregation.store import NO_FILTERS, ActivityCount, Filters, Summary, Tallied, Where
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
 from statements.errors import Conflict, Problem, StoreUnavailable
@@ -212,10 +212,7 @@ class MongoTallyStore:
 
     async def popular(self, first_day: int, last_day: int, filters: Filters, *,
                       by: Literal["hits", "learners"], limit: int) -> list[ActivityCount]:
-        match: Doc = {"day": {"$gte": first_day, "$lte": last_day}}
-        for name in ("verb", "activity_type", "platform", "credential"):
-            if getattr(filters, name) is not None:
-                match[name] = getattr(filters, name)
+        match: Doc = {"day": {"$gte": first_day, "$lte": last_day}, **_filter_match(filters)}
 
         async def run() -> list[ActivityCount]:
             cursor = await self._db["tally_days"].aggregate([
@@ -238,26 +235,28 @@ class MongoTallyStore:
         return await self._statements._guard(run())
 
     async def series(self, activity: str, first_hour: int, last_hour: int, *,
-                     daily: bool) -> list[tuple[int, int]]:
+                     daily: bool, filters: Filters = NO_FILTERS) -> list[tuple[int, int]]:
         field, collection = ("day", "tally_days") if daily else ("hour", "tally_hours")
         span = (first_hour // DAY_HOURS, last_hour // DAY_HOURS) if daily else (
             first_hour, last_hour)
 
         async def run() -> list[tuple[int, int]]:
             cursor = await self._db[collection].aggregate([
-                {"$match": {"activity": activity, field: {"$gte": span[0], "$lte": span[1]}}},
+                {"$match": {"activity": activity, field: {"$gte": span[0], "$lte": span[1]},
+                            **_filter_match(filters)}},
                 {"$group": {"_id": f"${field}", "hits": {"$sum": "$hits"}}},
                 {"$match": {"hits": {"$gt": 0}}}, {"$sort": {"_id": 1}}])
             return [(row["_id"], row["hits"]) async for row in cursor]
 
         return await self._statements._guard(run())
 
-    async def summary(self, first_day: int, last_day: int) -> Summary:
+    async def summary(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                      ) -> Summary:
         window = {"$gte": first_day, "$lte": last_day}
 
         async def totals(field: str) -> dict[str, int]:
             cursor = await self._db["tally_days"].aggregate([
-                {"$match": {"day": window}},
+                {"$match": {"day": window, **_filter_match(filters)}},
                 {"$group": {"_id": f"${field}", "hits": {"$sum": "$hits"}}},
                 {"$match": {"hits": {"$gt": 0}}}])
             return {row["_id"]: row["hits"] async for row in cursor}
@@ -272,8 +271,27 @@ class MongoTallyStore:
 
         return await self._statements._guard(run())
 
+    async def seen(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                   ) -> set[str]:
+        async def run() -> set[str]:
+            cursor = await self._db["tally_days"].aggregate([
+                {"$match": {"day": {"$gte": first_day, "$lte": last_day},
+                            **_filter_match(filters)}},
+                {"$group": {"_id": "$activity", "hits": {"$sum": "$hits"}}},
+                {"$match": {"hits": {"$gt": 0}}}])
+            return {row["_id"] async for row in cursor}
+
+        return await self._statements._guard(run())
+
     async def purge(self, *, now_ms: int, today: int) -> None:
         now = datetime.fromtimestamp(now_ms / 1000, UTC)
         await self._statements._guard(
             self._db["fingerprints"].delete_many({"expires_at": {"$lt": now}}))
         await self._statements._guard(self._db["day_keys"].delete_many({"_id": {"$lt": today}}))
+
+
+def _filter_match(filters: Filters) -> Doc:
+    """The exact-match conditions of `filters` on the counter documents."""
+    return {name: getattr(filters, name)
+            for name in ("verb", "activity_type", "platform", "credential")
+            if getattr(filters, name) is not None}

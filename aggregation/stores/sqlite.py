@@ -11,7 +11,7 @@ from typing import Literal
 
 from aggregation.hits import DAY_HOURS, Hit
 from aggregation.sketch import estimate
-from aggregation.store import ActivityCount, Filters, Summary, Tallied, Where
+from aggregation.store import NO_FILTERS, ActivityCount, Filters, Summary, Tallied, Where
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
 from statements.errors import Conflict, Problem
@@ -238,21 +238,24 @@ class SqliteTallyStore:
         return await self._db.read(run)
 
     async def series(self, activity: str, first_hour: int, last_hour: int, *,
-                     daily: bool) -> list[tuple[int, int]]:
+                     daily: bool, filters: Filters = NO_FILTERS) -> list[tuple[int, int]]:
+        where, params = _filter_sql(filters)
         await self.roll_up()
         if daily:
             sql = ("SELECT day, SUM(hits) FROM tally_days WHERE activity=? AND day BETWEEN ? AND ?"
-                   " GROUP BY day HAVING SUM(hits) > 0 ORDER BY day")
+                   f"{where} GROUP BY day HAVING SUM(hits) > 0 ORDER BY day")
             span = (first_hour // DAY_HOURS, last_hour // DAY_HOURS)
         else:
             sql = ("SELECT hour, SUM(hits) FROM tally_hours WHERE activity=? AND hour BETWEEN ?"
-                   " AND ? GROUP BY hour HAVING SUM(hits) > 0 ORDER BY hour")
+                   f" AND ?{where} GROUP BY hour HAVING SUM(hits) > 0 ORDER BY hour")
             span = (first_hour, last_hour)
         return await self._db.read(lambda conn: [
-            (bucket, hits) for bucket, hits in conn.execute(sql, (activity, *span))])
+            (bucket, hits) for bucket, hits in conn.execute(sql, (activity, *span, *params))])
 
-    async def summary(self, first_day: int, last_day: int) -> Summary:
+    async def summary(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                      ) -> Summary:
         await self.roll_up()
+        where, params = _filter_sql(filters)
 
         def run(conn: sqlite3.Connection) -> Summary:
             window = (first_day, last_day)
@@ -260,13 +263,22 @@ class SqliteTallyStore:
             for column in ("verb", "platform"):
                 by[column] = dict(conn.execute(
                     f"SELECT {column}, SUM(hits) FROM tally_days WHERE day BETWEEN ? AND ?"
-                    f" GROUP BY {column} HAVING SUM(hits) > 0", window).fetchall())
+                    f"{where} GROUP BY {column} HAVING SUM(hits) > 0",
+                    (*window, *params)).fetchall())
             decisions = dict(conn.execute(
                 "SELECT decision, SUM(count) FROM tally_decisions WHERE day BETWEEN ? AND ?"
                 " GROUP BY decision", window).fetchall())
             return Summary(sum(by["verb"].values()), by["verb"], by["platform"], decisions)
 
         return await self._db.read(run)
+
+    async def seen(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
+                   ) -> set[str]:
+        await self.roll_up()
+        where, params = _filter_sql(filters)
+        return await self._db.read(lambda conn: {activity for (activity,) in conn.execute(
+            f"SELECT activity FROM tally_days WHERE day BETWEEN ? AND ?{where}"
+            " GROUP BY activity HAVING SUM(hits) > 0", (first_day, last_day, *params))})
 
     async def purge(self, *, now_ms: int, today: int) -> None:
         def run(conn: sqlite3.Connection) -> None:

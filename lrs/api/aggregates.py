@@ -28,6 +28,7 @@ from statements.errors import InvalidRequest, Problem
 _DEFAULT_DAYS = 7
 _MAX_DAYS = 400
 _MAX_LIMIT = 1000
+FILTERS = ("verb", "activity_type", "platform", "credential")
 
 
 class Params:
@@ -37,9 +38,9 @@ class Params:
         self.values: dict[str, str] = {}
         for name, value in request.query_params.multi_items():
             if name not in allowed:
-                raise _bad(name, f"not a parameter here (expected one of {sorted(allowed)})")
+                raise bad(name, f"not a parameter here (expected one of {sorted(allowed)})")
             if name in self.values:
-                raise _bad(name, "may appear only once")
+                raise bad(name, "may appear only once")
             self.values[name] = value
 
     def window(self) -> tuple[date, date]:
@@ -48,33 +49,39 @@ class Params:
         last = self._date("to", today)
         first = self._date("from", last - timedelta(days=_DEFAULT_DAYS - 1))
         if first > last:
-            raise _bad("from", "must not be after to")
+            raise bad("from", "must not be after to")
         if (last - first).days >= _MAX_DAYS:
-            raise _bad("from", f"a window is at most {_MAX_DAYS} days")
+            raise bad("from", f"a window is at most {_MAX_DAYS} days")
         return first, last
 
     def iri(self, name: str, *, required: bool = False) -> str | None:
         """An IRI-valued parameter."""
         value = self.values.get(name)
         if value is None and required:
-            raise _bad(name, "this parameter is required")
+            raise bad(name, "this parameter is required")
         if value is not None and not is_iri(value):
-            raise _bad(name, "must be an absolute IRI")
+            raise bad(name, "must be an absolute IRI")
         return value
 
     def choice(self, name: str, options: tuple[str, ...]) -> str:
         """One of `options`; the first by default."""
         value = self.values.get(name, options[0])
         if value not in options:
-            raise _bad(name, f"must be one of {', '.join(options)}")
+            raise bad(name, f"must be one of {', '.join(options)}")
         return value
 
     def limit(self) -> int:
         """`limit`, 1 to 1000, default 10."""
         value = self.values.get("limit", "10")
         if not value.isdigit() or not 1 <= int(value) <= _MAX_LIMIT:
-            raise _bad("limit", f"must be a whole number from 1 to {_MAX_LIMIT}")
+            raise bad("limit", f"must be a whole number from 1 to {_MAX_LIMIT}")
         return int(value)
+
+    def filters(self) -> Filters:
+        """The dimension filters (`verb`, `activity_type`, `platform`, `credential`)."""
+        return Filters(verb=self.iri("verb"), activity_type=self.iri("activity_type"),
+                       platform=self.values.get("platform"),
+                       credential=self.values.get("credential"))
 
     def _date(self, name: str, default: date) -> date:
         value = self.values.get(name)
@@ -83,65 +90,63 @@ class Params:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise _bad(name, "must be a date such as 2026-11-28") from None
+            raise bad(name, "must be a date such as 2026-11-28") from None
 
 
-def _bad(name: str, message: str) -> InvalidRequest:
+def bad(name: str, message: str) -> InvalidRequest:
     return InvalidRequest(f"invalid query parameter '{name}': {message}",
                           (Problem(f"?{name}", message),))
 
 
-async def _reader(request: Request) -> Any:
+async def reader(request: Request) -> Any:
     require(await credential_of(request), Scope.AGGREGATES_READ)
     return request.app.state
 
 
-def _window_json(first: date, last: date) -> dict[str, str]:
+def window_json(first: date, last: date) -> dict[str, str]:
     return {"from": first.isoformat(), "to": last.isoformat()}
 
 
 async def popular(request: Request) -> Response:
     """The most hit (or most learned-from) activities over a window."""
-    state = await _reader(request)
-    params = Params(request, ("from", "to", "by", "verb", "activity_type", "platform",
-                              "credential", "limit"))
+    state = await reader(request)
+    params = Params(request, ("from", "to", "by", "limit", *FILTERS))
     first, last = params.window()
-    filters = Filters(verb=params.iri("verb"), activity_type=params.iri("activity_type"),
-                      platform=params.values.get("platform"),
-                      credential=params.values.get("credential"))
+    filters = params.filters()
     by = params.choice("by", ("hits", "learners"))
     counts = await state.storage.tally.popular(*whole_days(first, last), filters,
                                                by=by, limit=params.limit())
     definitions = await state.storage.activities.definitions(c.activity for c in counts)
     names = {a: d.get("name") for a, d in definitions.items()}
     k = state.settings.suppression_threshold
-    return json_bytes(orjson.dumps({"window": _window_json(first, last), "by": by,
+    return json_bytes(orjson.dumps({"window": window_json(first, last), "by": by,
                                     "activities": popular_report(counts, names, k)}))
 
 
 async def series(request: Request) -> Response:
     """Hits over time for one activity, hourly or daily."""
-    state = await _reader(request)
-    params = Params(request, ("activity", "from", "to", "granularity"))
+    state = await reader(request)
+    params = Params(request, ("activity", "from", "to", "granularity", *FILTERS))
     activity = params.iri("activity", required=True)
     assert activity is not None
     first, last = params.window()
     daily = params.choice("granularity", ("day", "hour")) == "day"
-    points = await state.storage.tally.series(activity, *hours_of(first, last), daily=daily)
+    points = await state.storage.tally.series(activity, *hours_of(first, last), daily=daily,
+                                              filters=params.filters())
     k = state.settings.suppression_threshold
-    return json_bytes(orjson.dumps({"activity": activity, "window": _window_json(first, last),
+    return json_bytes(orjson.dumps({"activity": activity, "window": window_json(first, last),
                                     "granularity": "day" if daily else "hour",
                                     "points": series_report(points, daily=daily, k=k)}))
 
 
 async def summary(request: Request) -> Response:
     """Totals by verb and platform, and how many statements were kept, tallied, dropped."""
-    state = await _reader(request)
-    params = Params(request, ("from", "to"))
+    state = await reader(request)
+    params = Params(request, ("from", "to", *FILTERS))
     first, last = params.window()
-    totals = await state.storage.tally.summary(*whole_days(first, last))
+    totals = await state.storage.tally.summary(*whole_days(first, last), params.filters())
     k = state.settings.suppression_threshold
-    return json_bytes(orjson.dumps({"window": _window_json(first, last),
+    return json_bytes(orjson.dumps({"window": window_json(first, last),
                                     **summary_report(totals, k)}))
 
 

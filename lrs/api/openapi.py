@@ -18,6 +18,17 @@ _COUNT = {"oneOf": [{"type": "integer", "minimum": 0},
                          "threshold k"}
 _WINDOW = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
+_FILTERS = [{"name": "verb", "in": "query", "description": "Only this verb IRI",
+             "schema": {"type": "string"}},
+            {"name": "activity_type", "in": "query", "description": "Only this type IRI",
+             "schema": {"type": "string"}},
+            {"name": "platform", "in": "query", "description": "Only this platform",
+             "schema": {"type": "string"}},
+            {"name": "credential", "in": "query", "description": "Only this key",
+             "schema": {"type": "string"}}]
+_NAME = {"type": ["object", "null"], "additionalProperties": {"type": "string"},
+         "description": "The activity's display name (a language map) where its definition "
+                        "is known"}
 _ERROR = {"description": "What is wrong and where", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -52,24 +63,51 @@ DOCUMENT: dict[str, Any] = {
     "paths": {
         "/api/v1/aggregates/popular": _get(
             "Most hit or most learned-from activities over a window",
-            [*_WINDOW, _query("by", "Rank by", enum=["hits", "learners"]),
-             _query("verb", "Only this verb IRI"), _query("activity_type", "Only this type IRI"),
-             _query("platform", "Only this platform"), _query("credential", "Only this key"),
+            [*_WINDOW, _query("by", "Rank by", enum=["hits", "learners"]), *_FILTERS,
              _query("limit", "How many (1-1000)", pattern="^[0-9]+$")],
             {"type": "object", "properties": {"activities": {"type": "array", "items": {
                 "type": "object", "properties": {
-                    "activity": {"type": "string"}, "name": {"type": ["object", "null"]},
+                    "activity": {"type": "string"}, "name": _NAME,
                     "hits": _COUNT, "learners": _COUNT}}}}}, "aggregates/read"),
         "/api/v1/aggregates/series": _get(
             "Hits over time for one activity",
             [_query("activity", "The activity IRI"), *_WINDOW,
-             _query("granularity", "Bucket size", enum=["day", "hour"])],
+             _query("granularity", "Bucket size", enum=["day", "hour"]), *_FILTERS],
             {"type": "object", "properties": {"points": {"type": "array", "items": {
                 "type": "object", "properties": {"bucket": {"type": "string"},
                                                  "hits": _COUNT}}}}}, "aggregates/read"),
         "/api/v1/aggregates/summary": _get(
-            "Totals by verb, platform and retention decision", _WINDOW,
-            {"type": "object"}, "aggregates/read"),
+            "Totals by verb, platform and retention decision", [*_WINDOW, *_FILTERS],
+            {"type": "object", "properties": {
+                "hits": _COUNT,
+                "by_verb": {"type": "object", "additionalProperties": _COUNT},
+                "by_platform": {"type": "object", "additionalProperties": _COUNT},
+                "statements": {"type": "object", "additionalProperties": _COUNT,
+                               "description": "Statements kept (full), tallied and dropped; "
+                                              "not narrowed by the filters"}}},
+            "aggregates/read"),
+        "/api/v1/aggregates/unopened": _get(
+            "Known activities with no hit in the window (under the filters given): those of "
+            "the compliance catalogue (kind activity) and those hit at least once in the 365 "
+            "days up to the window's end",
+            [*_WINDOW, *_FILTERS, _query("limit", "How many to list (1-1000)",
+                                         pattern="^[0-9]+$")],
+            {"type": "object", "properties": {
+                "known_since": {"type": "string", "format": "date"},
+                "total": {"type": "integer", "description": "How many there are in all"},
+                "activities": {"type": "array", "items": {"type": "object", "properties": {
+                    "activity": {"type": "string"}, "name": _NAME,
+                    "mandatory": {"type": "boolean"}}}}}}, "aggregates/read"),
+        "/api/v1/aggregates/compliance": _get(
+            "For each mandatory activity, how many people completed it in the window (verb "
+            "completed, by timestamp; counts only, small groups suppressed)", _WINDOW,
+            {"type": "object", "properties": {
+                "verb": {"type": "string"},
+                "activities": {"type": "array", "items": {"type": "object", "properties": {
+                    "activity": {"type": "string"}, "name": _NAME,
+                    "entry": {"type": "object", "description": "The catalogue entry that "
+                              "makes it mandatory (kind, value, name)"},
+                    "learners": _COUNT, "statements": _COUNT}}}}}, "aggregates/read"),
         "/api/v1/hits": {"post": {
             "summary": "Record a hit (the beacon)", "security": [{"basic": []}, {}],
             "description": "Needs the `hits/write` scope, or an Origin listed in "

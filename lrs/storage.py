@@ -11,6 +11,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
+from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.errors import StoreUnavailable
 from statements.store import StatementStore
@@ -28,6 +29,7 @@ class Storage:
     catalogue: CatalogueStore
     credentials: CredentialStore
     _resource: Any
+    compliance: ComplianceStore  # after _resource: a late addition, kept last
 
     async def close(self) -> None:
         """Close the engine's connections."""
@@ -74,6 +76,7 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     from plugins.stores.sqlite import SqliteCatalogueStore
     from statements.stores.sqlite import SqliteStatementStore
     from statements.stores.sqlite_activities import SqliteActivityStore
+    from statements.stores.sqlite_compliance import SqliteComplianceStore
     from statements.stores.sqlite_db import SqliteDatabase
     from statements.stores.sqlite_documents import SqliteDocumentStore
 
@@ -85,10 +88,11 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     tally = SqliteTallyStore(db)
     catalogue = SqliteCatalogueStore(db)
     credentials = SqliteCredentialStore(db)
-    for store in (statements, documents, activities, tally, catalogue, credentials):
+    compliance = SqliteComplianceStore(db)  # after statements: it triggers on their tables
+    for store in (statements, documents, activities, tally, catalogue, credentials, compliance):
         await store.open()
     return Storage("sqlite", statements, documents, activities, tally, catalogue, credentials,
-                   db)
+                   db, compliance)
 
 
 async def _open_mongo(url: str, settings: Settings) -> Storage:
@@ -98,6 +102,7 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     from lrs.credentials.mongo import MongoCredentialStore
     from plugins.stores.mongo import MongoCatalogueStore
     from statements.stores.mongo import MongoStatementStore
+    from statements.stores.mongo_compliance import MongoComplianceStore
     from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
@@ -110,7 +115,8 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     tally = MongoTallyStore(statements, db)
     catalogue = MongoCatalogueStore(db)
     credentials = MongoCredentialStore(db)
-    for store in (statements, documents, activities, tally, catalogue, credentials):
+    compliance = MongoComplianceStore(db)
+    for store in (statements, documents, activities, tally, catalogue, credentials, compliance):
         await store.open()
     return Storage("mongodb", statements, documents, activities, tally, catalogue,
-                   credentials, client)
+                   credentials, client, compliance)

@@ -135,20 +135,26 @@ def parse_roster(body: bytes) -> list[tuple[str, dict[str, Any]]]:
                              (Problem("$.roster", "required: an array of Agents"),))
     roster: dict[str, dict[str, Any]] = {}
     for position, raw in enumerate(document["roster"]):
-        root = f"$.roster[{position}]"
-        try:
-            agent = _ACTOR.validate_python(raw)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            raise InvalidRequest("invalid agent in the roster", (Problem(
-                json_path(first["loc"], root=root),
-                first["msg"].removeprefix("Value error, ")),)) from None
-        key = agent_key(agent)
-        if key is None or agent.get("objectType") == "Group":
-            raise InvalidRequest("invalid agent in the roster", (Problem(
-                root, "must be an Agent identified by mbox, mbox_sha1sum, openid or account"),))
+        key, agent = parse_agent(raw, f"$.roster[{position}]")
         roster.setdefault(key, agent)
     return sorted(roster.items())
+
+
+def parse_agent(raw: Any, root: str = "$") -> tuple[str, dict[str, Any]]:
+    """An Agent (not a Group) with an identifier, validated as in a statement, and its key;
+    InvalidRequest names the JSON path below `root` that is wrong."""
+    try:
+        agent: dict[str, Any] = _ACTOR.validate_python(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InvalidRequest("invalid agent", (Problem(
+            json_path(first["loc"], root=root),
+            first["msg"].removeprefix("Value error, ")),)) from None
+    key = agent_key(agent)
+    if key is None or agent.get("objectType") == "Group":
+        raise InvalidRequest("invalid agent", (Problem(
+            root, "must be an Agent identified by mbox, mbox_sha1sum, openid or account"),))
+    return key, agent
 
 
 async def report(store: ComplianceStore, entry: str, target: Target, window: Window,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import AsyncIterator, Iterable, Mapping
 from html import escape
 from typing import Any
 
 import orjson
 
+from statements.export import ZipSink
 from statements.indexing import actor_keys, agent_key
 from statements.query import StatementQuery
 from statements.store import StatementStore
@@ -133,6 +135,22 @@ async def html_page(title: str, statements: AsyncIterator[dict[str, Any]]
         yield html_row(statement).encode()
     yield (f"</tbody>\n</table>\n<p>{count} statement{'s' if count != 1 else ''}.</p>\n"
            "</body></html>\n").encode()
+
+
+async def portfolio_archive(store: StatementStore, learner: str, title: str
+                            ) -> AsyncIterator[bytes]:
+    """A zip of statements.json then portfolio.html, each written as the statements are
+    read (the store is read twice rather than the statements held)."""
+    sink = ZipSink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, chunks in (("statements.json", json_array(learner_statements(store, learner))),
+                             ("portfolio.html", html_page(title,
+                                                          learner_statements(store, learner)))):
+            with archive.open(name, "w", force_zip64=True) as member:
+                async for chunk in chunks:
+                    member.write(chunk)
+                    yield sink.take()
+    yield sink.take()
 
 
 _HEADINGS: Iterable[str] = ("When", "Who", "Did", "What", "Result", "Statement id")

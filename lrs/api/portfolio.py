@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import AsyncIterator
-
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -14,8 +11,7 @@ from lrs.auth import require
 from lrs.credentials import Credential, Scope
 from lrs.http import credential_of
 from statements.errors import InvalidRequest, Problem
-from statements.export import ZipSink
-from statements.portfolio import html_page, json_array, learner_statements
+from statements.portfolio import html_page, json_array, learner_statements, portfolio_archive
 from statements.store import StatementStore
 
 
@@ -43,7 +39,7 @@ async def portfolio(request: Request) -> Response:
     if fmt != "zip":
         raise InvalidRequest("invalid query parameter 'format'",
                              (Problem("?format", "must be zip, json or html"),))
-    return StreamingResponse(_archive(store, learner, title), media_type="application/zip",
+    return StreamingResponse(portfolio_archive(store, learner, title), media_type="application/zip",
                              headers={"Content-Disposition":
                                       'attachment; filename="portfolio.zip"'})
 
@@ -51,20 +47,6 @@ async def portfolio(request: Request) -> Response:
 def _name(credential: Credential) -> str:
     name = credential.authority.get("name")
     return name if isinstance(name, str) else credential.name
-
-
-async def _archive(store: StatementStore, learner: str, title: str) -> AsyncIterator[bytes]:
-    """statements.json then portfolio.html, each written as the statements are read."""
-    sink = ZipSink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, chunks in (("statements.json", json_array(learner_statements(store, learner))),
-                             ("portfolio.html", html_page(title,
-                                                          learner_statements(store, learner)))):
-            with archive.open(name, "w", force_zip64=True) as member:
-                async for chunk in chunks:
-                    member.write(chunk)
-                    yield sink.take()
-    yield sink.take()
 
 
 routes = [Route("/portfolio", portfolio, methods=["GET"])]

@@ -9,6 +9,7 @@ timestamp desc, seq desc) yields a report in order, page by page.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -96,16 +97,16 @@ class SqliteComplianceStore:
                       agents: Sequence[str] | None = None) -> AsyncIterator[ResultRow]:
         if agents is not None:
             for start in range(0, len(agents), AGENTS_PER_PAGE):
-                for row in await self._db.read(
-                        lambda c, chunk=agents[start:start + AGENTS_PER_PAGE]:
-                        _agents_page(c, target, window, chunk)):
+                chunk = agents[start:start + AGENTS_PER_PAGE]
+                for row in await self._db.read(functools.partial(
+                        _agents_page, target=target, window=window, agents=chunk)):
                     yield row
             return
         low, high = target.bounds()
         after: tuple[str, str] | None = None
         while True:
-            rows, after = await self._db.read(
-                lambda c, after=after: _groups_page(c, low, high, window, after))
+            rows, after = await self._db.read(functools.partial(
+                _groups_page, low=low, high=high, window=window, after=after))
             for row in rows:
                 yield row
             if after is None:

@@ -57,7 +57,8 @@ async def test_report_gives_each_agents_latest_result_and_completion(client: Cli
     no_result = make_statement(actor=make_agent("dave"), result=None)
     await post(client, old_pass, new_fail, bob, elsewhere, no_result)
     rows = rows_of(await client.get(REPORT, params={"activity": COURSE}))
-    assert [r["agent"] for r in rows] == ["mbox:mailto:alice@example.com", "mbox:mailto:bob@example.com"]
+    assert [r["agent"] for r in rows] == ["mbox:mailto:alice@example.com",
+                                          "mbox:mailto:bob@example.com"]
     alice, bob_row = rows
     assert alice["status"] == "completed"
     assert alice["completed_at"] == "2025-01-01T00:00:00.000Z"
@@ -148,7 +149,8 @@ async def test_report_csv_is_well_formed(client: Client) -> None:
                                                            "no record")]
     everyone = await client.get(REPORT, params={"activity": COURSE, "format": "csv"})
     table = list(csv.DictReader(io.StringIO(everyone.text, newline="")))
-    assert [r["agent"] for r in table] == ["mbox:mailto:bob@example.com", "mbox:mailto:eve@example.com"]
+    assert [r["agent"] for r in table] == ["mbox:mailto:bob@example.com",
+                                           "mbox:mailto:eve@example.com"]
     eve = table[1]
     assert eve["agent_name"] == "'" + tricky["name"]  # a formula is defused, text kept
     assert eve["status"] == "completed"

@@ -29,7 +29,10 @@ def stored(statement: dict[str, Any]) -> Any:
                   authority=AUTHORITY, version=XapiVersion.V2)
 
 
-async def rows(storage: Storage, target: Target = Target(activity=COURSE)) -> list[ReportRow]:
+COURSE_TARGET = Target(activity=COURSE)
+
+
+async def rows(storage: Storage, target: Target = COURSE_TARGET) -> list[ReportRow]:
     return [row async for row in report(storage.compliance, "e", target, Window())]
 
 

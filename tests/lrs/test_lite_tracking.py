@@ -164,10 +164,10 @@ async def test_openapi_document_is_served(client: Client) -> None:
 
 
 def test_openapi_lists_every_api_route() -> None:
-    from lrs.api import aggregates, catalogue, hits, openapi
+    from lrs.api import aggregates, catalogue, compliance, hits, openapi, portfolio
 
-    paths = {f"/api/v1{r.path}" for m in (aggregates, catalogue, hits, openapi)
-             for r in m.routes} - {"/api/v1/openapi.json"}
+    modules = (aggregates, catalogue, hits, openapi, compliance, portfolio)
+    paths = {f"/api/v1{r.path}" for m in modules for r in m.routes} - {"/api/v1/openapi.json"}
     assert paths == set(openapi.DOCUMENT["paths"])
 
 

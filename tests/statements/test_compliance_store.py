@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,9 @@ def test_mongo_report_pipeline_matches_on_the_indexed_fields_first() -> None:
     assert list(prefix[-1]["$sort"]) == ["agents", "activity", "ts", "_id"]
 
 
-async def test_mongo_report_index_is_created(settings: Settings, engine: str) -> None:
-    if engine == "sqlite":
-        pytest.skip("MongoDB only: SQLite's side table is checked by its planner above")
+async def test_mongo_report_index_is_created(secantus_url: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, store=secantus_url,
+                        mongodb_database=f"t_{uuid.uuid4().hex[:12]}")
     storage = await open_storage(settings)
     try:
         names = [index["name"] async for index in

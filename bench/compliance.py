@@ -18,7 +18,9 @@ What one run does:
 3. Records for each: time to the first byte, total time, bytes, rows, rows/s and statements
    covered/s; and the server's resident memory, sampled every 20 ms, and its peak
    (`VmHWM` from /proc, Linux) after start-up and after the reports, which is what shows
-   whether a report holds everything in memory.
+   whether a report holds everything in memory. On SQLite the peak includes the page cache
+   of each connection the reports read through (LRS sets 64 MiB per connection, and the
+   server has four readers): it grows with the store up to that bound, then stays.
 
 Results go to bench/results/<date>-compliance-<engine>[-quick].json.
 """
@@ -113,7 +115,9 @@ async def fill(settings: Any, count: int) -> dict[str, Any]:
     finally:
         await storage.close()
     seconds = time.perf_counter() - began
+    size = sum(p.stat().st_size for p in Path(settings.data_dir).glob("lrs.db*"))
     return {"statements": count, "learners": learners, "courses": len(COURSES),
+            "sqlite_bytes": size or None,
             "seconds": round(seconds, 1), "statements_per_s": round(count / seconds)}
 
 

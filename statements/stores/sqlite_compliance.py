@@ -18,14 +18,18 @@ from statements.compliance import ResultRow, Target, Window
 from statements.stores.sqlite_db import SqliteDatabase
 
 _BODY = "CAST(s.body AS TEXT)"  # the JSON functions read text; bodies are stored as BLOBs
-# The result rows of statement_agents rows named `{a}` (NEW in a trigger).
+# The result rows of statement_agents rows named `{a}` (NEW in a trigger). The body is parsed
+# once, for [timestamp, result]; the rest is read from that small array.
 _SELECT_RESULT = f"""
-    SELECT s.activity, {{a}}.agent, json_extract({_BODY}, '$.timestamp'), s.seq,
-           coalesce(json_extract({_BODY}, '$.result.completion'), 0) = 1
-           OR coalesce(json_extract({_BODY}, '$.result.success'), 0) = 1
-    FROM statements s {{join}}
-    WHERE s.seq = {{a}}.seq AND {{a}}.direct = 1 AND s.activity IS NOT NULL
-      AND s.voiding = 0 AND json_type({_BODY}, '$.result') IS NOT NULL
+    SELECT activity, agent, json_extract(r, '$[0]'), seq,
+           coalesce(json_extract(r, '$[1].completion'), 0) = 1
+           OR coalesce(json_extract(r, '$[1].success'), 0) = 1
+    FROM (SELECT s.activity AS activity, {{a}}.agent AS agent, s.seq AS seq,
+                 json_extract({_BODY}, '$.timestamp', '$.result') AS r
+          FROM statements s {{join}}
+          WHERE s.seq = {{a}}.seq AND {{a}}.direct = 1 AND s.activity IS NOT NULL
+            AND s.voiding = 0)
+    WHERE json_type(r, '$[1]') = 'object'
 """
 
 

@@ -28,7 +28,7 @@ from statements.export import export_archive
 from statements.query import StatementQuery, parse_query
 from statements.report_formats import csv_report, json_report
 
-_REPORT_PARAMS = frozenset({"activity", "since", "until", "format"})
+_REPORT_PARAMS = frozenset({"activity", "prefix", "since", "until", "format"})
 _EXPORT_PARAMS = frozenset({"agent", "activity", "verb", "since", "until"})
 
 
@@ -72,9 +72,15 @@ async def compliance_report(request: Request) -> Response:
     if request.method == "POST":
         roster = parse_roster(await read_body(request, request.app.state.settings.max_body_bytes))
     skipped: list[str] = []
+    if "activity" in values and "prefix" in values:
+        raise InvalidRequest("give activity or prefix, not both",
+                             (Problem("?prefix", "not allowed with activity"),))
     if "activity" in values:
         activity = parse_activity(values["activity"])
         targets = [(f"activity:{activity}", Target(activity=activity))]
+    elif "prefix" in values:
+        prefix = parse_activity(values["prefix"], "prefix")
+        targets = [(f"prefix:{prefix}", Target(prefix=prefix))]
     else:
         targets, skipped = _targets(await request.app.state.storage.catalogue.entries())
     rows = _all_rows(request, targets, window, roster)

@@ -37,7 +37,9 @@ def _get(summary: str, parameters: list[dict[str, Any]], result: dict[str, Any],
 
 
 def _compliance_report() -> dict[str, Any]:
-    parameters = [_query("activity", "One activity IRI; every catalogue entry when absent"),
+    parameters = [_query("activity", "One activity IRI; every catalogue entry when neither "
+                                     "this nor prefix is given"),
+                  _query("prefix", "Every activity whose IRI starts with this"),
                   _query("since", "Statement timestamps after this (ISO 8601)",
                          format="date-time"),
                   _query("until", "Statement timestamps up to this (ISO 8601)",

@@ -183,6 +183,10 @@ async def test_report_without_activity_covers_every_catalogue_entry(
         ("prefix:http://example.com/gdpr/", "http://example.com/gdpr/part-2",
          "mbox:mailto:bob@example.com", "completed"),
     ]
+    one_prefix = rows_of(await client.get(REPORT, params={"prefix": "http://example.com/gdpr/"}))
+    assert [(r["activity"], r["status"]) for r in one_prefix] == [
+        ("http://example.com/gdpr/part-1", "not completed"),
+        ("http://example.com/gdpr/part-2", "completed")]
     rostered = await client.post(REPORT, json={"roster": [make_agent("alice")]})
     assert [(r["entry"], r["activity"], r["status"]) for r in rostered.json()["rows"]] == [
         (f"activity:{COURSE}", COURSE, "completed"),
@@ -211,6 +215,8 @@ async def test_report_pages_through_many_agents(client: Client, storage: Storage
     ({"activity": COURSE, "since": "yesterday"}, "?since"),
     ({"activity": COURSE, "format": "xml"}, "?format"),
     ({"activity": COURSE, "agent": "x"}, "?agent"),
+    ({"activity": COURSE, "prefix": "http://example.com/"}, "?prefix"),
+    ({"prefix": "relative/"}, "?prefix"),
 ])
 async def test_report_bad_parameters_are_400_naming_them(client: Client, params: dict[str, str],
                                                         path: str) -> None:

@@ -25,6 +25,8 @@ from lrs.credentials import (
 )
 from lrs.storage import Storage, open_storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
+from statements.compliance import parse_agent
+from statements.errors import InvalidRequest
 
 T = TypeVar("T")
 DEMO_NAME = "demo"
@@ -105,11 +107,13 @@ def credentials() -> None:
 
 
 def _new_credential(settings: Settings, name: str, scopes: frozenset[Scope],
-                    retention: Retention) -> tuple[Credential, str]:
+                    retention: Retention, agent: dict[str, Any] | None = None
+                    ) -> tuple[Credential, str]:
     key, secret = new_key(), new_secret()
     credential = Credential(
         key=key, name=name, secret_hash=hash_secret(secret), scopes=scopes,
-        retention=retention, authority=authority_for(key, name, settings.public_url),
+        retention=retention,
+        authority=agent if agent is not None else authority_for(key, name, settings.public_url),
         created=datetime.now(UTC),
     )
     return credential, secret
@@ -139,16 +143,31 @@ def _parse_scopes(value: str) -> frozenset[Scope]:
 @click.option("--retention", type=click.Choice([r.value for r in Retention]),
               default=Retention.TALLY.value, show_default=True,
               help="What the retention chain does by default with what it sends.")
+@click.option("--agent", "agent_json", metavar="AGENT_JSON",
+              help="Bind the credential to a learner: this Agent becomes its authority, and "
+                   "with statements/read/mine it reads the statements whose authority or "
+                   "actor is this learner.")
 @click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
 @store_options
-def create(name: str, scopes: str, retention: str, as_json: bool, data_dir: Path | None,
-           store: str | None) -> None:
+def create(name: str, scopes: str, retention: str, agent_json: str | None, as_json: bool,
+           data_dir: Path | None, store: str | None) -> None:
     """Create a credential and print its key and secret (shown only this once)."""
     settings = _settings(data_dir=data_dir, store=store)
+    agent = _parse_agent_option(agent_json, "--agent") if agent_json is not None else None
     credential, secret = _new_credential(settings, name, _parse_scopes(scopes),
-                                         Retention(retention))
+                                         Retention(retention), agent)
     _with_storage(settings, lambda storage: storage.credentials.add(credential))
     _show(credential, secret, as_json)
+
+
+def _parse_agent_option(raw: str, option: str) -> dict[str, Any]:
+    try:
+        return parse_agent(orjson.loads(raw), option)[1]
+    except orjson.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint=option) from None
+    except InvalidRequest as exc:
+        raise click.BadParameter("; ".join(f"{p.path}: {p.message}" for p in exc.problems),
+                                 param_hint=option) from None
 
 
 @credentials.command("list")
@@ -414,3 +433,60 @@ def demo_data(learners: int, days: int, seed: int, data_dir: Path | None,
     click.echo(f"key:    {result.reader.key}\nsecret: {result.reader_secret}")
 
 
+
+
+@main.command("export")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The zip archive to write (replaced only once the export is complete).")
+@click.option("--agent", "agent_json", metavar="AGENT_JSON",
+              help="Only statements about this Agent or Group (xAPI `agent` filter).")
+@click.option("--activity", help="Only statements about this activity id.")
+@click.option("--verb", help="Only statements with this verb id.")
+@click.option("--since", help="Only statements stored after this ISO 8601 time.")
+@click.option("--until", help="Only statements stored at or before this ISO 8601 time.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@store_options
+def export(output: Path, agent_json: str | None, activity: str | None, verb: str | None,
+           since: str | None, until: str | None, quiet: bool, data_dir: Path | None,
+           store: str | None) -> None:
+    """Export the kept statements matching a filter, with their attachments, as one zip:
+    statements.jsonl, attachments/<sha2> and manifest.json (see docs/compliance.md)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from statements.export import export_archive
+    from statements.query import StatementQuery, parse_query
+
+    given = {"agent": agent_json, "activity": activity, "verb": verb, "since": since,
+             "until": until}
+    filters = {name: value for name, value in given.items() if value is not None}
+    try:
+        query = parse_query(list(filters.items()), max_limit=1)
+    except InvalidRequest as exc:
+        raise click.UsageError("; ".join(
+            f"--{p.path.lstrip('?')}: {p.message}" for p in exc.problems) or exc.message) \
+            from None
+    assert isinstance(query, StatementQuery)  # no statementId among the options
+    settings = _settings(data_dir=data_dir, store=store)
+    partial = output.with_name(output.name + ".partial")
+    progress = Progress(TextColumn("exporting"), BarColumn(),
+                        TextColumn("{task.completed} statements"), TimeElapsedColumn(),
+                        console=Console(stderr=True), disable=quiet)
+    task = progress.add_task("export", total=None)
+
+    async def run(storage: Storage) -> None:
+        with partial.open("wb") as out:
+            async for chunk in export_archive(
+                    storage.statements, query, described=filters,
+                    progress=lambda n: progress.advance(task, n)):
+                out.write(chunk)
+
+    try:
+        with progress:
+            _with_storage(settings, run)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(output)
+    done = int(progress.tasks[0].completed)
+    click.echo(f"exported {done} statement{'s' if done != 1 else ''} to {output}")

@@ -11,6 +11,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
+from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.erasure import ErasureStore
 from statements.errors import StoreUnavailable
@@ -30,6 +31,7 @@ class Storage:
     credentials: CredentialStore
     _resource: Any
     erasure: ErasureStore
+    compliance: ComplianceStore
     _database: str = ""  # MongoDB: the database the stores use
     _layout: frozenset[str] = frozenset()  # the schema as opening (migrating) left it
 
@@ -131,6 +133,7 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     from plugins.stores.sqlite import SqliteCatalogueStore
     from statements.stores.sqlite import SqliteStatementStore
     from statements.stores.sqlite_activities import SqliteActivityStore
+    from statements.stores.sqlite_compliance import SqliteComplianceStore
     from statements.stores.sqlite_db import SqliteDatabase
     from statements.stores.sqlite_documents import SqliteDocumentStore
     from statements.stores.sqlite_erasure import SqliteErasureStore
@@ -144,10 +147,12 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     catalogue = SqliteCatalogueStore(db)
     credentials = SqliteCredentialStore(db)
     erasure = SqliteErasureStore(db)
-    for store in (statements, documents, activities, tally, catalogue, credentials, erasure):
+    compliance = SqliteComplianceStore(db)  # after statements: it triggers on their tables
+    for store in (statements, documents, activities, tally, catalogue, credentials, erasure,
+                  compliance):
         await store.open()
     storage = Storage("sqlite", statements, documents, activities, tally, catalogue,
-                      credentials, db, erasure)
+                      credentials, db, erasure, compliance)
     storage._layout = await _layout_of(storage)
     return storage
 
@@ -159,6 +164,7 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     from lrs.credentials.mongo import MongoCredentialStore
     from plugins.stores.mongo import MongoCatalogueStore
     from statements.stores.mongo import MongoStatementStore
+    from statements.stores.mongo_compliance import MongoComplianceStore
     from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
     from statements.stores.mongo_erasure import MongoErasureStore
 
@@ -173,10 +179,12 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     catalogue = MongoCatalogueStore(db)
     credentials = MongoCredentialStore(db)
     erasure = MongoErasureStore(statements, db)
-    for store in (statements, documents, activities, tally, catalogue, credentials, erasure):
+    compliance = MongoComplianceStore(db)
+    for store in (statements, documents, activities, tally, catalogue, credentials, erasure,
+                  compliance):
         await store.open()
     storage = Storage("mongodb", statements, documents, activities, tally, catalogue,
-                      credentials, client, erasure, db.name)
+                      credentials, client, erasure, compliance, db.name)
     storage._layout = await _layout_of(storage)
     return storage
 

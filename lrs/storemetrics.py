@@ -40,7 +40,8 @@ def timed_storage(storage: Storage, metrics: Metrics) -> Storage:
         activities=timed(storage.activities, "activities"), tally=timed(storage.tally, "tally"),
         catalogue=timed(storage.catalogue, "catalogue"),
         credentials=timed(storage.credentials, "credentials"),
-        erasure=timed(storage.erasure, "erasure"))
+        erasure=timed(storage.erasure, "erasure"),
+        compliance=timed(storage.compliance, "compliance"))
 
 
 class _TimedStore:

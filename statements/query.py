@@ -56,8 +56,12 @@ class StatementQuery:
     attachments: bool = False
     # Keyset paging: the (stored_ms, tiebreak) of the last statement already returned.
     after: tuple[int, int | str] | None = None
-    # statements/read/mine: only statements whose authority has this agent key.
+    # Only statements whose authority has this agent key.
     authority: str | None = None
+    # statements/read/mine: only statements whose authority or actor (or the object, when
+    # an Agent: the engines index both alike; statements.portfolio.belongs_to tells them
+    # apart) has this agent key.
+    mine: str | None = None
 
     @property
     def has_filter(self) -> bool:

@@ -47,10 +47,38 @@ def _get(summary: str, parameters: list[dict[str, Any]], result: dict[str, Any],
                         "400": _ERROR, "401": _ERROR, "403": _ERROR}}}
 
 
+def _compliance_report() -> dict[str, Any]:
+    parameters = [_query("activity", "One activity IRI; every catalogue entry when neither "
+                                     "this nor prefix is given"),
+                  _query("prefix", "Every activity whose IRI starts with this"),
+                  _query("since", "Statement timestamps after this (ISO 8601)",
+                         format="date-time"),
+                  _query("until", "Statement timestamps up to this (ISO 8601)",
+                         format="date-time"),
+                  _query("format", "json (default) or csv", enum=["json", "csv"])]
+    ok = {"description": "The report, streamed", "content": {
+        "application/json": {"schema": {"type": "object"}}, "text/csv": {}}}
+    responses = {"200": ok, "400": _ERROR, "401": _ERROR, "403": _ERROR}
+    summary = "Per agent, the latest result and completion of mandatory activities"
+    return {
+        "get": {"summary": summary, "parameters": parameters, "security": [{"basic": []}],
+                "description": "Needs the `compliance/read` scope.", "responses": responses},
+        "post": {"summary": summary + ", against a roster", "parameters": parameters,
+                 "security": [{"basic": []}],
+                 "description": "Needs the `compliance/read` scope. Exactly the roster's "
+                                "agents are reported; those with no result as `no record`.",
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": {"type": "object", "required": ["roster"], "properties": {
+                         "roster": {"type": "array", "items": {"type": "object"}}}}}}},
+                 "responses": responses},
+    }
+
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "tally-lrs APIs", "version": "1",
-             "description": "Aggregates, the beacon and the compliance catalogue. The xAPI "
+             "description": "Aggregates, the beacon, the compliance catalogue, compliance "
+                            "reports and export, and the learner's portfolio. The xAPI "
                             "resources are under /xapi/ and follow the xAPI specification."},
     "components": {
         "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
@@ -154,6 +182,30 @@ DOCUMENT: dict[str, Any] = {
             "get": {"summary": "The audit log of purges and erasures (no identities)",
                     "security": [{"basic": []}],
                     "responses": {"200": {"description": "Audit records"}}}},
+        "/api/v1/compliance/report": _compliance_report(),
+        "/api/v1/compliance/export": {"get": {
+            "summary": "Evidence export: kept statements matching a filter, with attachments",
+            "description": "Needs the `compliance/read` scope. A streamed zip: "
+                           "statements.jsonl, attachments/<sha2>, manifest.json. Filters as "
+                           "in xAPI GET /statements (since/until on `stored`).",
+            "parameters": [_query("agent", "An Agent or Group as JSON"),
+                           _query("activity", "Activity IRI"), _query("verb", "Verb IRI"),
+                           _query("since", "ISO 8601", format="date-time"),
+                           _query("until", "ISO 8601", format="date-time")],
+            "security": [{"basic": []}],
+            "responses": {"200": {"description": "The archive",
+                                  "content": {"application/zip": {}}},
+                          "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+        "/api/v1/portfolio": {"get": {
+            "summary": "The learner's portfolio: their kept statements as JSON and HTML",
+            "description": "Needs the `statements/read/mine` scope; the learner is the "
+                           "credential's authority Agent (`lrs credentials create --agent`).",
+            "parameters": [_query("format", "zip (default), json or html",
+                                  enum=["zip", "json", "html"])],
+            "security": [{"basic": []}],
+            "responses": {"200": {"description": "The portfolio", "content": {
+                "application/zip": {}, "application/json": {}, "text/html": {}}},
+                "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
     },
 }
 

@@ -18,9 +18,10 @@ from lrs.ingest import Ingest
 from statements.activities import activities_in
 from statements.attachments import declared, render_multipart
 from statements.datatypes import from_ms, is_uuid, parse_timestamp
-from statements.errors import InvalidRequest, NotFound, Problem
+from statements.errors import Forbidden, InvalidRequest, NotFound, Problem
 from statements.formats import parse_accept_language, render
 from statements.indexing import agent_key
+from statements.portfolio import belongs_to
 from statements.query import (
     Format,
     SingleLookup,
@@ -48,8 +49,8 @@ async def get_statements(request: Request) -> Response:
         query = parse_query(params, max_limit=max_limit)
     if isinstance(query, SingleLookup):
         return await _one(request, query, credential)
-    if not credential.allows(*_READ):  # statements/read/mine: only its own statements
-        query = replace(query, authority=agent_key(credential.authority))
+    if not credential.allows(*_READ):  # statements/read/mine: only the learner's statements
+        query = replace(query, mine=learner_of(credential))
     return await _page(request, query)
 
 
@@ -72,6 +73,11 @@ async def _page(request: Request, query: StatementQuery) -> Response:
     """A StatementResult: one page, and the `more` link to the next (Data §2.5)."""
     page = await request.app.state.storage.statements.query(query)
     statements = page.statements
+    if query.mine is not None:
+        # The store found the learner as authority, actor or Agent object; keep the first
+        # two. A page may then be shorter than the limit, with a `more` link (Data §2.5).
+        learner = query.mine
+        statements = [s for s in statements if belongs_to(orjson.loads(s), learner)]
     parsed = [orjson.loads(s) for s in statements] \
         if query.format is not Format.EXACT or query.attachments else []
     if query.format is not Format.EXACT:
@@ -158,8 +164,16 @@ async def _ingest(request: Request, credential: Credential, statement_id: str | 
 def _visible(body: bytes, credential: Credential) -> bool:
     if credential.allows(*_READ):
         return True
-    authority = orjson.loads(body).get("authority", {})
-    return agent_key(authority) == agent_key(credential.authority)
+    return belongs_to(orjson.loads(body), learner_of(credential))
+
+
+def learner_of(credential: Credential) -> str:
+    """The agent key of the learner a statements/read/mine credential reads for: its
+    authority Agent (`lrs credentials create --agent` sets it to the learner)."""
+    learner = agent_key(credential.authority)
+    if learner is None:  # never for credentials made by lrs; refuse rather than read all
+        raise Forbidden(f"the credential '{credential.name}' has no identified authority")
+    return learner
 
 
 routes = [

@@ -25,6 +25,7 @@ class Scope(StrEnum):
     AGGREGATES_READ = "aggregates/read"  # the aggregates API and the dashboard
     HITS_WRITE = "hits/write"  # the beacon
     ADMIN = "admin"  # the compliance catalogue and other administration
+    COMPLIANCE_READ = "compliance/read"  # compliance reports and evidence export
 
 
 class Retention(StrEnum):

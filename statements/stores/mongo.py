@@ -110,6 +110,8 @@ def window_clauses(query: StatementQuery) -> list[Document]:
         clauses.append({"stored": {"$lte": query.until_ms}})
     if query.authority is not None:
         clauses.append({"authority": query.authority})
+    if query.mine is not None:
+        clauses.append({"$or": [{"authority": query.mine}, {"agents": query.mine}]})
     if query.after is not None:
         # (stored, _id) beyond `after`, written as a bound on `stored` the index can use,
         # minus the ties not beyond it.

@@ -141,6 +141,11 @@ def _window(query: StatementQuery, alias: str) -> tuple[str, list[Any]]:
     if query.authority is not None:
         window.append("s.authority=?")
         params.append(query.authority)
+    if query.mine is not None:
+        # The learner's statements as actor are few: the subquery is read once, by its key.
+        window.append("(s.authority=? OR s.seq IN "
+                      "(SELECT seq FROM statement_agents WHERE agent=? AND direct=1))")
+        params.extend((query.mine, query.mine))
     if query.after is not None:
         op = ">" if query.ascending else "<"
         window.append(f"({alias}.stored, {alias}.seq) {op} (?, ?)")

@@ -164,11 +164,20 @@ async def test_openapi_document_is_served(client: Client) -> None:
 
 
 def test_openapi_lists_every_api_route() -> None:
-    from lrs.api import admin_erasure, aggregates, catalogue, coverage, hits, openapi
+    from lrs.api import (
+        admin_erasure,
+        aggregates,
+        catalogue,
+        compliance,
+        coverage,
+        hits,
+        openapi,
+        portfolio,
+    )
 
-    paths = {f"/api/v1{r.path}" for m in (aggregates, catalogue, coverage, hits, openapi,
-                                                     admin_erasure)
-             for r in m.routes} - {"/api/v1/openapi.json"}
+    modules = (aggregates, catalogue, coverage, hits, openapi, admin_erasure, compliance,
+               portfolio)
+    paths = {f"/api/v1{r.path}" for m in modules for r in m.routes} - {"/api/v1/openapi.json"}
     assert paths == set(openapi.DOCUMENT["paths"])
 
 

@@ -1,0 +1,127 @@
+"""Compliance reports and evidence export (`/api/v1/compliance/…`, scope `compliance/read`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from lrs.auth import require
+from lrs.credentials import Scope
+from lrs.http import credential_of, read_body
+from plugins.catalogue import CatalogueEntry
+from statements.compliance import (
+    ReportRow,
+    Target,
+    Window,
+    parse_activity,
+    parse_roster,
+    parse_window,
+    report,
+)
+from statements.errors import InvalidRequest, Problem
+from statements.export import export_archive
+from statements.query import StatementQuery, parse_query
+from statements.report_formats import csv_report, json_report
+
+_REPORT_PARAMS = frozenset({"activity", "prefix", "since", "until", "format"})
+_EXPORT_PARAMS = frozenset({"agent", "activity", "verb", "since", "until"})
+
+
+def _check_params(request: Request, allowed: frozenset[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name not in allowed:
+            raise InvalidRequest(f"unknown query parameter '{name}'", (
+                Problem(f"?{name}", f"not one of {', '.join(sorted(allowed))}"),))
+        if name in values:
+            raise InvalidRequest(f"the query parameter '{name}' is given twice",
+                                 (Problem(f"?{name}", "may appear only once"),))
+        values[name] = value
+    return values
+
+
+def _targets(entries: Sequence[CatalogueEntry]) -> tuple[list[tuple[str, Target]], list[str]]:
+    """Report targets of the catalogue's entries, and the entries that cannot be reported."""
+    targets, skipped = [], []
+    for entry in entries:
+        label = f"{entry.kind}:{entry.value}"
+        if entry.kind == "activity":
+            targets.append((label, Target(activity=entry.value)))
+        elif entry.kind == "prefix":
+            targets.append((label, Target(prefix=entry.value)))
+        else:  # statements are not indexed by activity type
+            skipped.append(label)
+    return targets, skipped
+
+
+async def compliance_report(request: Request) -> Response:
+    """GET (or POST with a roster): per agent, the latest result and completion, streamed."""
+    require(await credential_of(request), Scope.COMPLIANCE_READ)
+    values = _check_params(request, _REPORT_PARAMS)
+    fmt = values.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise InvalidRequest("invalid query parameter 'format'",
+                             (Problem("?format", "must be json or csv"),))
+    window = parse_window(values.get("since"), values.get("until"))
+    roster = None
+    if request.method == "POST":
+        roster = parse_roster(await read_body(request, request.app.state.settings.max_body_bytes))
+    skipped: list[str] = []
+    if "activity" in values and "prefix" in values:
+        raise InvalidRequest("give activity or prefix, not both",
+                             (Problem("?prefix", "not allowed with activity"),))
+    if "activity" in values:
+        activity = parse_activity(values["activity"])
+        targets = [(f"activity:{activity}", Target(activity=activity))]
+    elif "prefix" in values:
+        prefix = parse_activity(values["prefix"], "prefix")
+        targets = [(f"prefix:{prefix}", Target(prefix=prefix))]
+    else:
+        targets, skipped = _targets(await request.app.state.storage.catalogue.entries())
+    rows = _all_rows(request, targets, window, roster)
+    url = _evidence_url(request)
+    if fmt == "csv":
+        return StreamingResponse(csv_report(rows, url), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition":
+                                          'attachment; filename="compliance-report.csv"'})
+    header = {"since": window.since, "until": window.until,
+              "entries": [label for label, _ in targets], "entries_not_reported": skipped,
+              "roster": len(roster) if roster is not None else None}
+    return StreamingResponse(json_report(rows, header, url), media_type="application/json")
+
+
+async def _all_rows(request: Request, targets: list[tuple[str, Target]], window: Window,
+                    roster: list[tuple[str, dict[str, Any]]] | None
+                    ) -> AsyncIterator[ReportRow]:
+    store = request.app.state.storage.compliance
+    for label, target in targets:
+        async for row in report(store, label, target, window, roster):
+            yield row
+
+
+def _evidence_url(request: Request) -> Callable[[str], str]:
+    settings = request.app.state.settings
+    base = f"{settings.public_url.rstrip('/')}{settings.base_path}/statements?statementId="
+    return lambda statement_id: base + quote(statement_id)
+
+
+async def compliance_export(request: Request) -> Response:
+    """Every kept statement matching the filter, with attachments, as a streamed zip."""
+    require(await credential_of(request), Scope.COMPLIANCE_READ)
+    values = _check_params(request, _EXPORT_PARAMS)
+    query = parse_query(list(values.items()), max_limit=1)
+    assert isinstance(query, StatementQuery)  # no statementId among _EXPORT_PARAMS
+    archive = export_archive(request.app.state.storage.statements, query, described=values)
+    return StreamingResponse(archive, media_type="application/zip", headers={
+        "Content-Disposition": 'attachment; filename="evidence-export.zip"'})
+
+
+routes = [
+    Route("/compliance/report", compliance_report, methods=["GET", "POST"]),
+    Route("/compliance/export", compliance_export, methods=["GET"]),
+]

@@ -1,0 +1,152 @@
+"""Compliance reads on SQLite: a side table of result statements kept by triggers.
+
+`compliance_results` holds one row per (result statement, agent): a kept statement whose
+object is an Activity and which has a `result`, for each agent key of its actor. Triggers on
+the statement tables fill it and empty it, so whatever inserts or deletes statements (saves,
+purges, erasure) keeps it true without knowing it exists. Its key (activity, agent,
+timestamp desc, seq desc) yields a report in order, page by page.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from statements.compliance import ResultRow, Target, Window
+from statements.stores.sqlite_db import SqliteDatabase
+
+_BODY = "CAST(s.body AS TEXT)"  # the JSON functions read text; bodies are stored as BLOBs
+# The result rows of statement_agents rows named `{a}` (NEW in a trigger). The body is parsed
+# once, for [timestamp, result]; the rest is read from that small array.
+_SELECT_RESULT = f"""
+    SELECT activity, agent, json_extract(r, '$[0]'), seq,
+           coalesce(json_extract(r, '$[1].completion'), 0) = 1
+           OR coalesce(json_extract(r, '$[1].success'), 0) = 1
+    FROM (SELECT s.activity AS activity, {{a}}.agent AS agent, s.seq AS seq,
+                 json_extract({_BODY}, '$.timestamp', '$.result') AS r
+          FROM statements s {{join}}
+          WHERE s.seq = {{a}}.seq AND {{a}}.direct = 1 AND s.activity IS NOT NULL
+            AND s.voiding = 0)
+    WHERE json_type(r, '$[1]') = 'object'
+"""
+
+
+def _schema_v1(conn: sqlite3.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE compliance_results (
+            activity TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            completed INTEGER NOT NULL,
+            PRIMARY KEY (activity, agent, ts DESC, seq DESC)
+        ) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX compliance_results_agent"
+                 " ON compliance_results(agent, activity, ts DESC, seq DESC)")
+    conn.execute("CREATE INDEX compliance_results_seq ON compliance_results(seq)")
+    # statement_agents rows are written after their statement, in the same transaction; a
+    # direct one is the actor (or, never with an Activity object, the object).
+    conn.execute(f"""
+        CREATE TRIGGER compliance_results_insert AFTER INSERT ON statement_agents
+        WHEN NEW.direct = 1 BEGIN
+            INSERT OR IGNORE INTO compliance_results(activity, agent, ts, seq, completed)
+            {_SELECT_RESULT.format(a="NEW", join="")};
+        END""")
+    conn.execute("""
+        CREATE TRIGGER compliance_results_delete AFTER DELETE ON statements BEGIN
+            DELETE FROM compliance_results WHERE seq = OLD.seq;
+        END""")
+    conn.execute("""
+        CREATE TRIGGER compliance_results_agent_delete AFTER DELETE ON statement_agents BEGIN
+            DELETE FROM compliance_results WHERE seq = OLD.seq AND agent = OLD.agent;
+        END""")
+    # Statements stored before this table existed.
+    conn.execute(f"""
+        INSERT OR IGNORE INTO compliance_results(activity, agent, ts, seq, completed)
+        {_SELECT_RESULT.format(a="a", join="JOIN statement_agents a ON a.seq = s.seq")}""")
+
+
+MIGRATIONS = [_schema_v1]
+GROUPS_PER_PAGE = 500
+AGENTS_PER_PAGE = 500
+_ROW = ("SELECT c.activity, c.agent, c.ts, s.id, c.completed, s.body"
+        " FROM compliance_results c JOIN statements s ON s.seq = c.seq")
+
+
+def _window(window: Window) -> tuple[str, list[Any]]:
+    # Communication §2.1.4.s1.b1: voided statements are never reported.
+    clauses, params = ["s.voided = 0"], []
+    if window.since is not None:
+        clauses.append("c.ts > ?")
+        params.append(window.since)
+    if window.until is not None:
+        clauses.append("c.ts <= ?")
+        params.append(window.until)
+    return " AND ".join(clauses), params
+
+
+class SqliteComplianceStore:
+    """ComplianceStore on a SqliteDatabase (after the statement store has migrated)."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def open(self) -> None:
+        """Create the side table and its triggers, filled from the statements held."""
+        await self._db.migrate(MIGRATIONS, name="compliance")
+
+    async def results(self, target: Target, window: Window, *,
+                      agents: Sequence[str] | None = None) -> AsyncIterator[ResultRow]:
+        if agents is not None:
+            for start in range(0, len(agents), AGENTS_PER_PAGE):
+                chunk = agents[start:start + AGENTS_PER_PAGE]
+                for row in await self._db.read(functools.partial(
+                        _agents_page, target=target, window=window, agents=chunk)):
+                    yield row
+            return
+        low, high = target.bounds()
+        after: tuple[str, str] | None = None
+        while True:
+            rows, after = await self._db.read(functools.partial(
+                _groups_page, low=low, high=high, window=window, after=after))
+            for row in rows:
+                yield row
+            if after is None:
+                return
+
+
+def _groups_page(conn: sqlite3.Connection, low: str, high: str, window: Window,
+                 after: tuple[str, str] | None) -> tuple[list[ResultRow], tuple[str, str] | None]:
+    """The rows of the next GROUPS_PER_PAGE (activity, agent) groups, and the last group
+    read (None at the end): two range reads of the table's key."""
+    start, start_params = ("(c.activity, c.agent) > (?, ?)", list(after)) if after \
+        else ("c.activity >= ?", [low])
+    groups = conn.execute(
+        f"SELECT DISTINCT c.activity, c.agent FROM compliance_results c WHERE {start}"
+        f" AND c.activity < ? ORDER BY c.activity, c.agent LIMIT {GROUPS_PER_PAGE}",
+        [*start_params, high]).fetchall()
+    if not groups:
+        return [], None
+    last = tuple(groups[-1])
+    where, params = _window(window)
+    rows = conn.execute(
+        f"{_ROW} WHERE {start} AND (c.activity, c.agent) <= (?, ?) AND {where}"
+        " ORDER BY c.activity, c.agent, c.ts DESC, c.seq DESC",
+        [*start_params, *last, *params]).fetchall()
+    more = len(groups) == GROUPS_PER_PAGE
+    return [ResultRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows], \
+        (last[0], last[1]) if more else None
+
+
+def _agents_page(conn: sqlite3.Connection, target: Target, window: Window,
+                 agents: Sequence[str]) -> list[ResultRow]:
+    low, high = target.bounds()
+    where, params = _window(window)
+    rows = conn.execute(
+        f"{_ROW} WHERE c.agent IN ({','.join('?' * len(agents))}) AND c.activity >= ?"
+        f" AND c.activity < ? AND {where}"
+        " ORDER BY c.agent, c.activity, c.ts DESC, c.seq DESC",
+        [*agents, low, high, *params]).fetchall()
+    return [ResultRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from collections import Counter
+import uuid
 from collections.abc import Collection, Sequence
 from typing import Literal
 
@@ -23,6 +23,7 @@ _DIMS = ("activity", "verb", "activity_type", "platform", "credential")
 # journalled by this process, this long since its last roll-up, or a read of the counters.
 _ROLL_UP_HITS = 5_000
 _ROLL_UP_SECONDS = 1.0
+_DIMS_MEMORY = 100_000
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -65,27 +66,68 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     # more than everything else the tally does; appending 100 journal rows touches the last
     # page or two. The journal is written in the same transaction as the fingerprints, so an
     # acknowledged hit is durable; _roll_up moves it into the counters exactly once.
+    #
+    # Fingerprints shrink from about 390 to 90 bytes: the id and the content hash as 16-byte
+    # blobs (the hash truncated to 128 bits, ample to tell a retry from changed content) and
+    # the dimensions as a number in tally_dims. One is written per tallied statement, at a
+    # random place in the table, so its size is most of the tally's write cost.
     run_script(conn, """
+        CREATE TABLE tally_dims (
+            id INTEGER PRIMARY KEY, activity TEXT NOT NULL, verb TEXT NOT NULL,
+            activity_type TEXT NOT NULL, platform TEXT NOT NULL, credential TEXT NOT NULL,
+            UNIQUE (activity, verb, activity_type, platform, credential)
+        );
         CREATE TABLE tally_journal (
-            seq INTEGER PRIMARY KEY, hour INTEGER NOT NULL, activity TEXT NOT NULL,
-            verb TEXT NOT NULL, activity_type TEXT NOT NULL, platform TEXT NOT NULL,
-            credential TEXT NOT NULL, delta INTEGER NOT NULL, register INTEGER, rank INTEGER
-        )
+            seq INTEGER PRIMARY KEY, hour INTEGER NOT NULL, dims INTEGER NOT NULL,
+            delta INTEGER NOT NULL, register INTEGER, rank INTEGER
+        );
+        CREATE TABLE compact_fingerprints (
+            id BLOB PRIMARY KEY, hash BLOB NOT NULL, expires INTEGER NOT NULL,
+            voided INTEGER NOT NULL DEFAULT 0, hour INTEGER, dims INTEGER
+        ) WITHOUT ROWID;
+        INSERT INTO tally_dims(activity, verb, activity_type, platform, credential)
+        SELECT DISTINCT activity, verb, activity_type, platform, credential
+        FROM fingerprints WHERE hour IS NOT NULL
     """)
+    rows = conn.execute(
+        "SELECT f.id, f.hash, f.expires, f.voided, f.hour, d.id FROM fingerprints f"
+        " LEFT JOIN tally_dims d ON (d.activity, d.verb, d.activity_type, d.platform,"
+        " d.credential) = (f.activity, f.verb, f.activity_type, f.platform, f.credential)")
+    while chunk := rows.fetchmany(10_000):  # SQLite 3.40 has no unhex(): converted here
+        conn.executemany("INSERT INTO compact_fingerprints VALUES (?,?,?,?,?,?)", [
+            (_id_bytes(i), _short(h), expires, voided, hour, dims)
+            for i, h, expires, voided, hour, dims in chunk])
+    run_script(conn, """
+        DROP TABLE fingerprints;
+        ALTER TABLE compact_fingerprints RENAME TO fingerprints;
+        CREATE INDEX fingerprints_expires ON fingerprints(expires)
+    """)
+
+
+def _id_bytes(statement_id: str) -> bytes:
+    return uuid.UUID(statement_id).bytes
+
+
+def _short(content_hash: str) -> bytes:
+    return bytes.fromhex(content_hash[:32])
 
 
 _ROLL_UP = f"""
     INSERT INTO tally_hours(activity, hour, verb, activity_type, platform, credential, hits)
-    SELECT activity, hour, verb, activity_type, platform, credential, SUM(delta)
-    FROM tally_journal WHERE seq <= :last GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(delta) != 0
+    SELECT d.activity, j.hour, d.verb, d.activity_type, d.platform, d.credential, SUM(j.delta)
+    FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
+    WHERE j.seq <= :last GROUP BY j.dims, j.hour HAVING SUM(j.delta) != 0
     ON CONFLICT DO UPDATE SET hits = hits + excluded.hits;
     INSERT INTO tally_days(day, activity, verb, activity_type, platform, credential, hits)
-    SELECT hour / {DAY_HOURS}, activity, verb, activity_type, platform, credential, SUM(delta)
-    FROM tally_journal WHERE seq <= :last GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(delta) != 0
+    SELECT j.hour / {DAY_HOURS}, d.activity, d.verb, d.activity_type, d.platform,
+           d.credential, SUM(j.delta)
+    FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
+    WHERE j.seq <= :last GROUP BY j.dims, j.hour / {DAY_HOURS} HAVING SUM(j.delta) != 0
     ON CONFLICT DO UPDATE SET hits = hits + excluded.hits;
     INSERT INTO tally_learners(activity, day, register, rank)
-    SELECT activity, hour / {DAY_HOURS}, register, MAX(rank)
-    FROM tally_journal WHERE seq <= :last AND register IS NOT NULL GROUP BY 1, 2, 3
+    SELECT d.activity, j.hour / {DAY_HOURS}, j.register, MAX(j.rank)
+    FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
+    WHERE j.seq <= :last AND j.register IS NOT NULL GROUP BY 1, 2, 3
     ON CONFLICT DO UPDATE SET rank = max(rank, excluded.rank);
     DELETE FROM tally_journal WHERE seq <= :last
 """
@@ -102,53 +144,91 @@ def _roll_up(conn: sqlite3.Connection) -> int:
     return int(last)
 
 
+Dims = tuple[str, str, str, str, str]
+
+
 def _save(conn: sqlite3.Connection, kept: Sequence[StoredStatement],
           attachments: Sequence[RawAttachment], tallied: Sequence[Tallied],
-          decisions: dict[str, int], day: int, expires_ms: int) -> None:
-    fingerprints = held_hashes(conn, "fingerprints",
-                               [s.id for s in kept] + [t.statement_id for t in tallied])
+          decisions: dict[str, int], day: int, expires_ms: int,
+          known_dims: dict[Dims, int]) -> dict[Dims, int]:
+    """Save one request's statements and hits; return the dimensions it numbered anew (for
+    the caller to remember once the transaction has committed)."""
+    fingerprints = _held_fingerprints(conn, [s.id for s in kept] +
+                                      [t.statement_id for t in tallied])
     kept_before = held_hashes(conn, "statements", [t.statement_id for t in tallied])
     for statement_id, content_hash in [(s.id, s.content_hash) for s in kept] + [
             (t.statement_id, t.content_hash) for t in tallied]:
-        known = fingerprints.get(statement_id) or kept_before.get(statement_id)
-        if known is not None and known != content_hash:
+        if statement_id in fingerprints:
+            same = fingerprints[statement_id] == _short(content_hash)
+        elif statement_id in kept_before:
+            same = kept_before[statement_id] == content_hash
+        else:
+            continue
+        if not same:
             # Communication §2.1.2.s2.b5: same id, other content → 409, tallied or kept.
             raise Conflict(f"statement {statement_id} already exists with different content",
                            (Problem("$.id", f"{statement_id} is already used"),))
     save_in(conn, [s for s in kept if s.id not in fingerprints], attachments)
     fresh = [t for t in tallied
              if t.statement_id not in fingerprints and t.statement_id not in kept_before]
+    dims = _number_dims(conn, {_dims(t.hit) for t in fresh if t.hit is not None}, known_dims)
     conn.executemany(
-        "INSERT INTO fingerprints(id, hash, expires, hour, activity, verb, activity_type,"
-        " platform, credential) VALUES (?,?,?,?,?,?,?,?,?)",
-        [(t.statement_id, t.content_hash, expires_ms,
-          *((t.hit.hour, *(getattr(t.hit, d) for d in _DIMS)) if t.hit else (None,) * 6))
-         for t in fresh])
+        "INSERT INTO fingerprints(id, hash, expires, hour, dims) VALUES (?,?,?,?,?)",
+        [(_id_bytes(t.statement_id), _short(t.content_hash), expires_ms,
+          *((t.hit.hour, dims[_dims(t.hit)]) if t.hit else (None, None))) for t in fresh])
     # The hits go to the journal, appended in order; _roll_up adds them to the counters
     # later, in batches, in a transaction of its own (see _schema_v2).
-    taken = _take_back(conn, [t.voids for t in fresh if t.voids])
     conn.executemany(
-        "INSERT INTO tally_journal(hour, activity, verb, activity_type, platform, credential,"
-        " delta, register, rank) VALUES (?,?,?,?,?,?,?,?,?)",
-        [(t.hit.hour, *(getattr(t.hit, d) for d in _DIMS), 1, *(t.learner or (None, None)))
+        "INSERT INTO tally_journal(hour, dims, delta, register, rank) VALUES (?,?,?,?,?)",
+        [(t.hit.hour, dims[_dims(t.hit)], 1, *(t.learner or (None, None)))
          for t in fresh if t.hit is not None]
-        + [(h.hour, *(getattr(h, d) for d in _DIMS), n, None, None) for h, n in taken.items()])
+        + [(hour, number, -1, None, None)
+           for hour, number in _take_back(conn, [t.voids for t in fresh if t.voids])])
     conn.executemany(
         "INSERT INTO tally_decisions VALUES (?,?,?) ON CONFLICT DO UPDATE"
         " SET count = count + excluded.count",
         [(day, decision, n) for decision, n in decisions.items() if n])
+    return {d: n for d, n in dims.items() if d not in known_dims}
 
 
-def _take_back(conn: sqlite3.Connection, targets: list[str]) -> Counter[Hit]:
-    """Voiding tallied statements: mark their fingerprints voided, return -1 per hit."""
-    taken: Counter[Hit] = Counter()
+def _dims(hit: Hit) -> Dims:
+    return (hit.activity, hit.verb, hit.activity_type, hit.platform, hit.credential)
+
+
+def _number_dims(conn: sqlite3.Connection, wanted: set[Dims], known: dict[Dims, int]
+                 ) -> dict[Dims, int]:
+    """The tally_dims number of each of `wanted`, adding the new ones."""
+    numbers = {d: known[d] for d in wanted if d in known}
+    for d in wanted - numbers.keys():
+        conn.execute("INSERT INTO tally_dims(activity, verb, activity_type, platform,"
+                     " credential) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING", d)
+        (numbers[d],) = conn.execute(
+            "SELECT id FROM tally_dims WHERE activity=? AND verb=? AND activity_type=?"
+            " AND platform=? AND credential=?", d).fetchone()
+    return numbers
+
+
+def _held_fingerprints(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, bytes]:
+    """id → (short) content hash of the ids among `ids` that have a fingerprint."""
+    held: dict[str, bytes] = {}
+    for start in range(0, len(ids), 500):
+        chunk = [_id_bytes(i) for i in ids[start:start + 500]]
+        held.update((str(uuid.UUID(bytes=i)), h) for i, h in conn.execute(
+            f"SELECT id, hash FROM fingerprints WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk))
+    return held
+
+
+def _take_back(conn: sqlite3.Connection, targets: list[str]) -> list[tuple[int, int]]:
+    """Voiding tallied statements: mark their fingerprints voided; (hour, dims) of each hit
+    to take back."""
+    taken = []
     for target in targets:
         row = conn.execute(
             "UPDATE fingerprints SET voided=1 WHERE id=? AND voided=0 AND hour IS NOT NULL"
-            " RETURNING activity, verb, activity_type, platform, credential, hour",
-            (target,)).fetchone()
+            " RETURNING hour, dims", (_id_bytes(target),)).fetchone()
         if row:
-            taken[Hit(*row)] -= 1
+            taken.append((int(row[0]), int(row[1])))
     return taken
 
 
@@ -162,6 +242,7 @@ class SqliteTallyStore:
         self._roll_up_seconds = roll_up_seconds
         self._journalled = 0  # hits this process journalled since its last roll-up
         self._rolled_at = time.monotonic()
+        self._dims: dict[Dims, int] = {}  # tally_dims numbers, read or added by this process
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
@@ -173,13 +254,18 @@ class SqliteTallyStore:
         roll_up = (self._journalled + len(tallied) >= self._roll_up_hits
                    or time.monotonic() - self._rolled_at >= self._roll_up_seconds)
 
-        def run(conn: sqlite3.Connection) -> None:
-            transaction(conn, lambda c: _save(
-                c, kept, attachments, tallied, decisions, day, fingerprint_expires_ms))
+        def run(conn: sqlite3.Connection) -> dict[Dims, int]:
+            numbered = transaction(conn, lambda c: _save(
+                c, kept, attachments, tallied, decisions, day, fingerprint_expires_ms,
+                self._dims))
             if roll_up:  # after the request's commit, in a transaction of its own
                 transaction(conn, _roll_up)
+            return numbered
 
-        await self._db.write(run)
+        numbered = await self._db.write(run)
+        if len(self._dims) > _DIMS_MEMORY:
+            self._dims.clear()
+        self._dims.update(numbered)  # committed: dimension numbers are never taken back
         if roll_up:
             self._journalled, self._rolled_at = 0, time.monotonic()
         else:
@@ -194,8 +280,7 @@ class SqliteTallyStore:
         ids = sorted(statement_ids)
 
         def run(conn: sqlite3.Connection) -> dict[str, Where]:
-            found: dict[str, Where] = dict.fromkeys(held_hashes(conn, "fingerprints", ids),
-                                                    "tally")
+            found: dict[str, Where] = dict.fromkeys(_held_fingerprints(conn, ids), "tally")
             found.update(dict.fromkeys(held_hashes(conn, "statements", ids), "full"))
             return found
 

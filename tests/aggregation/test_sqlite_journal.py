@@ -5,10 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from aggregation.store import Filters
-from aggregation.stores.sqlite import SqliteTallyStore
+from aggregation.stores.sqlite import SqliteTallyStore, _schema_v1
 from lrs.config import Settings
 from lrs.storage import open_storage
+from statements.errors import Conflict
 from statements.stores.sqlite import SqliteStatementStore
 from statements.stores.sqlite_db import SqliteDatabase
 from tests.aggregation.test_tally_contract import DAY, FAR, PAGE, hit, tallied
@@ -28,7 +31,8 @@ async def test_an_acknowledged_hit_survives_a_stop_before_its_roll_up(tmp_path: 
                                      day=DAY, fingerprint_expires_ms=FAR)
     finally:
         await storage.close()  # as if the process stopped: no read came to roll up
-    journal = rows(tmp_path / "lrs.db", "SELECT activity, delta FROM tally_journal")
+    journal = rows(tmp_path / "lrs.db", "SELECT d.activity, j.delta FROM tally_journal j"
+                   " JOIN tally_dims d ON d.id = j.dims")
     assert journal and all(row == (PAGE, 1) for row in journal)
 
     reopened = await open_storage(settings)
@@ -62,3 +66,36 @@ async def test_saves_roll_the_journal_up_every_so_many_hits(tmp_path: Path) -> N
     # n = 0, 3, 6, 9 counted and voided in the same batch; the six others counted.
     assert sum(n for _, n in hourly) == 6
     assert hourly == [(hit().hour, 3), (hit().hour + 1, 3)]
+
+
+async def test_fingerprints_of_the_first_schema_still_count_retries_and_voids(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "lrs.db"
+    db = SqliteDatabase(path)
+    await SqliteStatementStore(db).open()
+    await db.migrate([_schema_v1], name="tally")  # the schema the first release wrote
+    await db.close()
+    counted, plain = tallied(1), tallied(2)
+    with sqlite3.connect(path) as conn:  # two hits counted by the first release
+        for t in (counted, plain):
+            conn.execute("INSERT INTO fingerprints(id, hash, expires, hour, activity, verb,"
+                         " activity_type, platform, credential) VALUES (?,?,?,?,?,?,?,?,?)",
+                         (t.statement_id, t.content_hash, FAR, t.hit.hour, t.hit.activity,
+                          t.hit.verb, t.hit.activity_type, t.hit.platform, t.hit.credential))
+        conn.execute("INSERT INTO tally_hours VALUES (?,?,?,?,?,?,2)",
+                     (PAGE, hit().hour, hit().verb, hit().activity_type, hit().platform,
+                      hit().credential))
+    storage = await open_storage(Settings(data_dir=tmp_path))
+    try:
+        await storage.tally.save([], [], [counted, tallied(3, voids=plain.statement_id)],
+                                 decisions={}, day=DAY, fingerprint_expires_ms=FAR)
+        with pytest.raises(Conflict):  # the old fingerprint still knows the content
+            await storage.tally.save([], [], [tallied(1, content="other")], decisions={},
+                                     day=DAY, fingerprint_expires_ms=FAR)
+        hourly = await storage.tally.series(PAGE, hit().hour, hit().hour, daily=False)
+        assert hourly == [(hit().hour, 1)]  # the retry not counted, the voided hit taken back
+        assert set(await storage.tally.where([counted.statement_id, "00000000-0000-4000-8000-"
+                                              "000000000009"])) == {counted.statement_id}
+    finally:
+        await storage.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
 from collections import Counter
@@ -185,7 +186,10 @@ class Ingest:
             if decision is Decision.DROP:
                 continue
             tallied = decision is Decision.TALLY
-            for activity in activities_in(statement):
+            # From a tallied statement, only what its object is called: the dashboard names
+            # the resources people use, not the courses around them.
+            for activity in (_object_activity(statement) if tallied
+                             else activities_in(statement)):
                 definition = activity.get("definition")
                 if not definition:
                     continue
@@ -251,7 +255,8 @@ def _ids(parsed: ParsedStatements, statement_id: str | None) -> list[str]:
             raise InvalidRequest("the statement id differs from the statementId parameter",
                                  (Problem("$.id", "must equal ?statementId"),))
         return [statement_id]
-    ids = [s["id"].lower() if "id" in s else str(uuid.uuid4()) for s in sent]
+    fresh = iter(_new_ids(sum("id" not in s for s in sent)))
+    ids = [s["id"].lower() if "id" in s else next(fresh) for s in sent]
     first: dict[str, int] = {}
     for index, one in enumerate(ids):
         if one in first:
@@ -260,6 +265,18 @@ def _ids(parsed: ParsedStatements, statement_id: str | None) -> list[str]:
                 Problem(f"$[{index}].id", f"also used by $[{first[one]}]"),))
         first[one] = index
     return ids
+
+
+def _object_activity(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    obj = statement["object"]
+    return [obj] if obj.get("objectType", "Activity") == "Activity" else []
+
+
+def _new_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs, from one read of the system's random source."""
+    randomness = os.urandom(16 * count)
+    return [str(uuid.UUID(bytes=randomness[i:i + 16], version=4))
+            for i in range(0, 16 * count, 16)]
 
 
 def _used_by(kept: Sequence[StoredStatement], attachments: list[RawAttachment]

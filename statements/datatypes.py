@@ -19,6 +19,9 @@ _MAILTO = re.compile(r"^mailto:[^@\s:/?#]+@[^@\s/?#]+\.[^@\s/?#]+$")
 _SHA1_HEX = re.compile(r"^[0-9A-Fa-f]{40}$")
 _SHA2_HEX = re.compile(r"^(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{96}|[0-9A-Fa-f]{128})$")
 
+# What format_timestamp writes: UTC, milliseconds, Z.
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
 # ISO 8601 combined date-time (Data §4.5). The negative-zero offsets -00, -0000 and -00:00
 # are "unknown local offset" in RFC 3339 and are rejected (CTS #123, xAPI-Spec #1073).
 _TIMESTAMP = re.compile(
@@ -76,6 +79,11 @@ def is_language_tag(value: str) -> bool:
 @functools.lru_cache(maxsize=4096)  # one statement's timestamp is read by several steps
 def parse_timestamp(value: str) -> datetime:
     """Parse an xAPI Timestamp into an aware UTC datetime; raise ValueError when invalid."""
+    if _CANONICAL.fullmatch(value):  # the form most clients send (and we store)
+        try:
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+        except ValueError as exc:
+            raise ValueError(f"is not a real date-time ({exc})") from None
     match = _TIMESTAMP.match(value)
     if not match:
         raise ValueError("must be an ISO 8601 date-time such as 2024-05-01T12:00:00.000Z")
@@ -108,6 +116,7 @@ def format_timestamp(moment: datetime) -> str:
             f"{m.second:02d}.{m.microsecond // 1000:03d}Z")
 
 
+@functools.lru_cache(maxsize=1024)  # a batch shares one `stored`
 def timestamp_ms(moment: datetime) -> int:
     """Milliseconds since the Unix epoch, the engines' sort key for `stored`."""
     return (moment - _EPOCH) // timedelta(milliseconds=1)
@@ -121,7 +130,8 @@ def from_ms(millis: int) -> datetime:
 @functools.lru_cache(maxsize=4096)  # read by enrichment and by the equivalence hash
 def normalise_timestamp(value: str) -> str:
     """The same instant in UTC to the millisecond (2.0 L4.2.7 converts to UTC, may truncate)."""
-    return format_timestamp(parse_timestamp(value))
+    moment = parse_timestamp(value)  # validates, whatever the form
+    return value if _CANONICAL.fullmatch(value) else format_timestamp(moment)
 
 
 def truncate_duration(value: str) -> str:

@@ -220,3 +220,26 @@ async def test_beacon_from_an_allowed_origin_is_rate_limited(storage: Storage,
     assert statuses == [200, 200, 200, 429]
     assert int(limited_response.headers["retry-after"]) >= 1
     assert stranger.status_code == 401
+
+
+async def test_tallied_statements_name_their_object_only(
+    client: Client, tally: dict[str, str],
+) -> None:
+    course = "http://lms.example.com/courses/onboarding"
+    statement = viewed("namer")
+    statement["context"]["contextActivities"] = {
+        "parent": [{"id": course, "definition": {"name": {"en": "Onboarding"}}}]}
+    statement["object"]["definition"]["extensions"] = {"http://e.com/x": "free text"}
+    assert (await client.post("/xapi/statements", json=statement,
+                              headers=tally)).status_code == 200
+
+    async def definition(activity: str) -> dict[str, Any]:
+        response = await client.get("/xapi/activities", params={"activityId": activity},
+                                    headers=tally)
+        assert response.status_code == 200
+        found: dict[str, Any] = response.json().get("definition", {})
+        return found
+
+    assert await definition(PAGE) == {"name": {"en": "Holiday policy"},
+                                      "type": "http://adlnet.gov/expapi/activities/file"}
+    assert await definition(course) == {}  # a tallied statement's context names nothing

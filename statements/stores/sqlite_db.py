@@ -15,6 +15,8 @@ from statements.errors import StoreUnavailable
 
 T = TypeVar("T")
 Migration = Callable[[sqlite3.Connection], None]
+_CHECKPOINT_SECONDS = 0.5
+_WAL_BACKSTOP_PAGES = 16_384
 
 
 class SqliteDatabase:
@@ -34,6 +36,12 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Checkpoints (copying the WAL back into the database file, with an fsync) run on a
+        # thread of their own, so a commit never waits for one (see _checkpoints).
+        self._closing = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoints, daemon=True,
+                                              name="sqlite-checkpoint")
+        self._checkpointer.start()
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -46,6 +54,9 @@ class SqliteDatabase:
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-65536")
+            # The checkpoint thread keeps the WAL short; connections checkpoint themselves
+            # only if it falls this far (64 MiB) behind.
+            conn.execute(f"PRAGMA wal_autocheckpoint={_WAL_BACKSTOP_PAGES}")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -96,8 +107,28 @@ class SqliteDatabase:
 
         return await asyncio.get_running_loop().run_in_executor(pool, call)
 
+    def _checkpoints(self) -> None:
+        """Every so often, copy what the WAL holds into the database file (PASSIVE: never
+        blocks the writer or the readers; what it cannot copy yet waits for the next round)."""
+        conn: sqlite3.Connection | None = None
+        try:
+            while not self._closing.wait(_CHECKPOINT_SECONDS):
+                try:
+                    if conn is None:
+                        if not self.path.exists():
+                            continue
+                        conn = sqlite3.connect(self.path, isolation_level=None, timeout=1)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # busy or not yet in WAL mode: the next round will do
+        finally:
+            if conn is not None:
+                conn.close()
+
     async def close(self) -> None:
         """Finish queued work, then close every connection."""
+        self._closing.set()
+        await asyncio.to_thread(self._checkpointer.join)
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         with self._lock:

@@ -143,7 +143,7 @@ def tune_garbage_collector() -> None:
     frees on its own; with CPython's default threshold (700) the collector still runs several
     times per batch, each time walking every long-lived object (modules, pydantic schemas).
     Freezing what start-up built and collecting every 50,000 allocations instead took
-    statement validation from 64 to 39 µs per statement (bench/README.md, "Profile").
+    statement validation from 64 to 39 µs per statement (docs/benchmarks.md, "Profile").
     """
     gc.collect()
     gc.freeze()

@@ -95,7 +95,9 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     uvicorn.run("lrs.app:create_app_from_environment", factory=True, host=settings.host,
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
                 log_config=logging_config(settings.log_level), access_log=False,
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False,
+                # Past this many connections uvicorn answers 503 rather than grow.
+                limit_concurrency=settings.max_connections)
 
 
 @main.group()

@@ -29,11 +29,12 @@ serve: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
-## lint: ruff, mypy --strict and the import contracts
+## lint: ruff, mypy --strict, the import contracts and known vulnerabilities in dependencies
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 ## bench: the ingest benchmark on every engine (see bench/README.md); e.g. BENCH_ARGS=--quick
 bench: $(DEV_STAMP)

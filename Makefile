@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: $(DEV_STAMP)
 ## bench: the ingest benchmark on every engine (see bench/README.md); e.g. BENCH_ARGS=--quick
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
+## fuzz: the dedicated fuzzing run, >= 100,000 generated requests over both engines
+## (LRS_FUZZ_EXAMPLES per property); figures in bench/results/fuzz-DATE.json
+fuzz: $(DEV_STAMP)
+	LRS_HYPOTHESIS_PROFILE=fuzz LRS_FUZZ_REPORT=bench/results/fuzz-$$(date -u +%F).json \
+		$(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -63,7 +63,7 @@ async def _record(request: Request, fields: dict[str, Any]) -> None:
     if wait:
         raise TooManyRequests("too many hits from this sender", retry_after=wait)
     hit = Hit(activity=fields["activity"], verb=fields.get("verb") or EXPERIENCED,
-              activity_type=fields.get("type", ""), platform=platform, credential=sender,
+              activity_type=fields.get("type") or "", platform=platform, credential=sender,
               hour=request.app.state.clock.now_ms() // HOUR_MS)
     await request.app.state.ingest.beacon(hit, hit_id.lower() if hit_id else None)
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: serve test lint bench fuzz clean
+.PHONY: serve test lint bench fuzz crash soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ bench: $(DEV_STAMP)
 fuzz: $(DEV_STAMP)
 	LRS_HYPOTHESIS_PROFILE=fuzz LRS_FUZZ_REPORT=bench/results/fuzz-$$(date -u +%F).json \
 		$(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider
+
+## crash: the SIGKILL durability test, many kills per engine (CRASH_ROUNDS, default 25)
+crash: $(DEV_STAMP)
+	LRS_CRASH_ROUNDS=$${CRASH_ROUNDS:-25} $(BIN)/python -m pytest -q -s \
+		tests/e2e/test_crash_durability.py
+
+## soak: 30 minutes at a fixed rate, RSS, open files and latency to bench/results/ (SOAK_ARGS)
+soak: $(DEV_STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -51,6 +51,8 @@ class Checked:
         response = self.run(self.client.request(method, path, **kwargs))
         TALLY[f"{self.engine} requests"] += 1
         TALLY[f"{self.engine} {response.status_code // 100}xx"] += 1
+        if sum(TALLY[f"{e} requests"] for e in ENGINES) % 2000 == 0:
+            write_report("running")
         assert response.status_code < 500, (method, path, kwargs, response.text)
         if response.status_code >= 400 and method != "HEAD":
             error = response.json()["error"]
@@ -103,9 +105,15 @@ async def _wait(ready: asyncio.Future[Client]) -> Client:
     return await ready
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write the figures of a dedicated fuzz run."""
+def write_report(status: str) -> None:
+    """Write the figures so far of a dedicated fuzz run (LRS_FUZZ_REPORT), if one is on."""
     report = os.environ.get("LRS_FUZZ_REPORT")
     if report and TALLY:
-        Path(report).write_text(json.dumps({"exit_status": int(exitstatus), **TALLY},
-                                           indent=2) + "\n")
+        total = sum(n for k, n in TALLY.items() if k.endswith(" requests"))
+        Path(report).write_text(json.dumps({"status": status, "requests": total,
+                                            **dict(sorted(TALLY.items()))}, indent=2) + "\n")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The figures of the whole run."""
+    write_report(f"finished, exit status {int(exitstatus)}")

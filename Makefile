@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test lint bench clean demo browser
+.PHONY: serve test lint bench fuzz crash soak clean demo browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,15 +43,31 @@ demo: $(STAMP)
 	mkdir -p data
 	$(BIN)/lrs demo
 
-## lint: ruff, mypy --strict and the import contracts
+## lint: ruff, mypy --strict, the import contracts and known vulnerabilities in dependencies
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 ## bench: the ingest benchmark on every engine (see bench/README.md); e.g. BENCH_ARGS=--quick
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
+## fuzz: the dedicated fuzzing run, >= 100,000 generated requests over both engines
+## (LRS_FUZZ_EXAMPLES per property); figures in bench/results/fuzz-DATE.json
+fuzz: $(DEV_STAMP)
+	LRS_HYPOTHESIS_PROFILE=fuzz LRS_FUZZ_REPORT=bench/results/fuzz-$$(date -u +%F).json \
+		$(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider
+
+## crash: the SIGKILL durability test, many kills per engine (CRASH_ROUNDS, default 25)
+crash: $(DEV_STAMP)
+	LRS_CRASH_ROUNDS=$${CRASH_ROUNDS:-25} $(BIN)/python -m pytest -q -s \
+		tests/e2e/test_crash_durability.py
+
+## soak: 30 minutes at a fixed rate, RSS, open files and latency to bench/results/ (SOAK_ARGS)
+soak: $(DEV_STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -37,6 +37,7 @@ from lrs.consistency import StoredClock
 from lrs.erasure import scheduled_purge
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
 from lrs.ingest import Ingest
+from lrs.limits import RateLimiter
 from lrs.metrics import Metrics
 from lrs.middleware import XapiMiddleware
 from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
@@ -86,7 +87,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         app.state.ingest = Ingest(opened, settings, clock, plugin_manager or make_plugin_manager(),
                                   cached.current,
                                   counters.count_decisions if counters is not None else None)
-        app.state.beacon_limiter = hits.RateLimiter(settings.beacon_hits_per_minute)
+        app.state.beacon_limiter = RateLimiter(settings.beacon_hits_per_minute)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) \
+            if settings.rate_limit_per_minute else None
         try:
             async with scheduled_purge(settings, opened, cached.current, clock.now_ms):
                 yield
@@ -117,7 +120,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
             Middleware(XapiMiddleware, base_path=settings.base_path,
                        default_version=settings.default_xapi_version,
                        consistent_through=clock.consistent_through,
-                       max_body_bytes=settings.max_body_bytes),
+                       max_body_bytes=settings.max_body_bytes,
+                       body_timeout_seconds=settings.body_timeout_seconds),
         ],
         exception_handlers={XapiError: handle_xapi_error, HTTPException: handle_http_error,
                             StoreUnavailable: handle_store_unavailable},

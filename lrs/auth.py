@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import time
 
-from lrs.credentials import Credential, CredentialStore, Scope, verify_secret
+from lrs.credentials import Credential, CredentialStore, Scope, hash_secret, verify_secret
 from statements.errors import Forbidden, Unauthorized
 
 
@@ -23,6 +23,7 @@ class Authenticator:
         self._pepper = secrets.token_bytes(16)  # per process: the cache key reveals nothing
         self._cache: dict[bytes, tuple[float, Credential]] = {}
         self._pending: dict[bytes, asyncio.Future[Credential]] = {}
+        self._decoy = hash_secret(secrets.token_hex(24))  # matches no secret anyone sends
 
     async def authenticate(self, header: str | None) -> Credential:
         """The credential named by an `Authorization: Basic …` header, or Unauthorized."""
@@ -46,9 +47,12 @@ class Authenticator:
 
     async def _verify(self, key: str, secret: str) -> Credential:
         credential = await self._store.get(key)
-        if credential is None or credential.revoked is not None:
-            raise Unauthorized("unknown or revoked credentials")
-        if not await asyncio.to_thread(verify_secret, secret, credential.secret_hash):
+        known = credential is not None and credential.revoked is None
+        # An unknown key costs the same slow hash as a wrong secret: no timing oracle for
+        # which keys exist.
+        ok = await asyncio.to_thread(verify_secret, secret, credential.secret_hash
+                                     if credential is not None and known else self._decoy)
+        if credential is None or not known or not ok:
             raise Unauthorized("unknown or revoked credentials")
         return credential
 

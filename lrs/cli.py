@@ -98,7 +98,9 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
                 log_config=logging_config(settings.log_level), access_log=False,
                 proxy_headers=False, server_header=False,
-                timeout_graceful_shutdown=settings.graceful_timeout_seconds)
+                timeout_graceful_shutdown=settings.graceful_timeout_seconds,
+                # Past this many connections uvicorn answers 503 rather than grow.
+                limit_concurrency=settings.max_connections)
 
 
 @main.group()

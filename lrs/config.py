@@ -84,6 +84,29 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest request body accepted (else 413)."
     )
+    max_batch_statements: int = Field(
+        10_000, ge=1, description="Most statements in one POST (else 413)."
+    )
+    max_attachment_bytes: int = Field(
+        20 * 1024 * 1024, ge=0, description="Most attachment bytes in one multipart statement "
+        "request, on top of LRS_MAX_BODY_BYTES for its statements part (else 413)."
+    )
+    max_document_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest state or profile document accepted "
+        "(else 413)."
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, description="Time allowed to receive a whole request body; a slower "
+        "body is answered 408 (slow-loris defence)."
+    )
+    rate_limit_per_minute: int = Field(
+        0, ge=0, description="Requests one credential may make a minute, bursts up to the "
+        "same; past it 429 with Retry-After. 0: no limit."
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="Most concurrent connections per worker; more are answered "
+        "503 by uvicorn (bounds memory under a flood)."
+    )
     max_page_size: int = Field(
         500, ge=1, description="Most statements in one GET page (`limit=0` means this)."
     )

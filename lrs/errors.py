@@ -17,6 +17,7 @@ from statements.errors import (
     NotFound,
     TooLarge,
     TooManyRequests,
+    TooSlow,
     Unauthorized,
     XapiError,
 )
@@ -29,6 +30,7 @@ STATUS: dict[type[Exception], int] = {
     Conflict: 409,
     PreconditionFailed: 412,
     TooLarge: 413,
+    TooSlow: 408,
     TooManyRequests: 429,
 }
 
@@ -59,6 +61,9 @@ async def handle_xapi_error(request: Request, exc: Exception) -> Response:
     headers = {"WWW-Authenticate": 'Basic realm="xAPI"'} if challenge else None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
+    if isinstance(exc, TooLarge | TooSlow):
+        # The rest of the body is not read: the connection cannot carry another request.
+        headers = {"Connection": "close"}
     return error_response(status, exc.message, exc.problems, headers)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from email.utils import format_datetime
 
@@ -10,20 +11,27 @@ from starlette.responses import Response
 
 from lrs.auth import Authenticator
 from lrs.credentials import Credential
-from statements.errors import TooLarge
+from lrs.limits import RateLimiter
+from statements.errors import TooLarge, TooManyRequests, TooSlow
 from statements.versions import XapiVersion
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, or TooLarge (413) as soon as it passes `limit` bytes."""
+    """The whole body; TooLarge (413) as soon as it passes `limit` bytes, TooSlow (408) when
+    it has not all arrived within the configured time (LRS_BODY_TIMEOUT_SECONDS)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the request body is larger than {limit} bytes")
+    seconds: float = request.app.state.settings.body_timeout_seconds
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise TooLarge(f"the request body is larger than {limit} bytes")
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise TooLarge(f"the request body is larger than {limit} bytes")
+    except TimeoutError:
+        raise TooSlow(f"the request body did not arrive within {seconds:g} seconds") from None
     return bytes(body)
 
 
@@ -50,4 +58,8 @@ async def credential_of(request: Request) -> Credential:
     authenticator: Authenticator = request.app.state.authenticator
     credential = await authenticator.authenticate(request.headers.get("authorization"))
     request.state.credential_name = credential.name  # for the request log (lrs.requestlog)
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None and (wait := limiter.take(credential.key)):
+        raise TooManyRequests("too many requests from this credential: slow down",
+                              retry_after=wait)
     return credential

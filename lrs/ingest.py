@@ -21,6 +21,7 @@ from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
+from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
 from plugins.hookspecs import Decision, RetentionContext
@@ -68,7 +69,7 @@ class Ingest:
         """Accept the statements of a PUT (`statement_id` given) or POST body and return
         their ids in the order sent. Each is kept in full or tallied by the retention chain;
         the answer is the same either way."""
-        parsed, parts = _parse(body, content_type, version)
+        parsed, parts = _parse(body, content_type, version, self.settings)
         sent = parsed.statements
         ids = _ids(parsed, statement_id)
         attachments = match_attachments(sent, parts)
@@ -229,7 +230,7 @@ class Ingest:
             await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=self._open_day())
 
 
-def _parse(body: bytes, content_type: str, version: XapiVersion
+def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings
            ) -> tuple[ParsedStatements, list[RawAttachment]]:
     # Communication §1.5: application/json, or multipart/mixed carrying raw attachments.
     kind = media_type(content_type)
@@ -237,11 +238,14 @@ def _parse(body: bytes, content_type: str, version: XapiVersion
     if kind == "multipart/mixed":
         multipart = parse_multipart(body, content_type)
         body, parts = multipart.statements, multipart.attachments
+        check_statement_parts(settings, body, parts)
     elif kind != "application/json":
         raise InvalidRequest(f"statements must be sent as application/json or multipart/mixed,"
                              f" not {kind or 'no Content-Type'}",
                              (Problem("header", "Content-Type"),))
-    return parse_statements(body, version), parts
+    parsed = parse_statements(body, version)
+    check_batch(settings, len(parsed.statements))
+    return parsed, parts
 
 
 def _ids(parsed: ParsedStatements, statement_id: str | None) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
@@ -30,12 +31,14 @@ class XapiMiddleware:
     """
 
     def __init__(self, app: ASGIApp, *, base_path: str, default_version: XapiVersion,
-                 consistent_through: Callable[[], datetime], max_body_bytes: int) -> None:
+                 consistent_through: Callable[[], datetime], max_body_bytes: int,
+                 body_timeout_seconds: float = 30.0) -> None:
         self.app = app
         self.base_path = base_path.rstrip("/")
         self.default_version = default_version
         self.consistent_through = consistent_through
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -92,13 +95,17 @@ class XapiMiddleware:
         if content_type.split(";")[0].strip().lower() != _FORM:
             return scope, receive, f"alternate syntax needs a {_FORM} body"
         body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if len(body) > self.max_body_bytes:
-                return scope, receive, "the request body is too large"
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.body_timeout_seconds):
+                while True:
+                    message = await receive()
+                    body += message.get("body", b"")
+                    if len(body) > self.max_body_bytes:
+                        return scope, receive, "the request body is too large"
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            return scope, receive, "the form body did not arrive in time"
         try:
             fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:

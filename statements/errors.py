@@ -38,6 +38,10 @@ class TooLarge(XapiError):
     """The request body is larger than the configured limit (Communication §3.2.s3.b11)."""
 
 
+class TooSlow(XapiError):
+    """The request body did not arrive within the time allowed (a slow-loris defence)."""
+
+
 class Unauthorized(XapiError):
     """No credentials, or credentials the LRS does not accept."""
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from statements.datatypes import PATTERN_MESSAGES
+from statements.duplicates import duplicate_keys
 from statements.errors import InvalidRequest, Problem
 from statements.models import Statement
 from statements.versions import XapiVersion
@@ -49,6 +50,9 @@ def parse_statements(body: bytes, version: XapiVersion) -> ParsedStatements:
             "invalid statement" if single else "invalid statement batch",
             tuple(_problems(exc, single)),
         ) from None
+    repeated = duplicate_keys(body, parsed)
+    if repeated:  # Data §2.2: a property may appear at most once in an object
+        raise InvalidRequest("a JSON object in the body repeats a property", tuple(repeated))
     statements: list[dict[str, Any]] = [parsed] if single else parsed
     if version is XapiVersion.V1:
         problems = [

@@ -47,6 +47,8 @@ class Params:
         """`from` and `to`, whole UTC days, inclusive; the last 7 days by default."""
         today = datetime.now(UTC).date()
         last = self._date("to", today)
+        if last < date.min + timedelta(days=_DEFAULT_DAYS):  # no default window before it
+            raise bad("to", f"must be after {date.min + timedelta(days=_DEFAULT_DAYS)}")
         first = self._date("from", last - timedelta(days=_DEFAULT_DAYS - 1))
         if first > last:
             raise bad("from", "must not be after to")

@@ -73,7 +73,7 @@ def document_routes(path: str, kind: DocumentKind) -> list[Route]:
         if request.method == "DELETE":
             mutation = delete_mutation(preconditions)
         else:
-            body = await read_body(request, request.app.state.settings.max_body_bytes)
+            body = await read_body(request, request.app.state.settings.max_document_bytes)
             new = make_document(body, request.headers.get("content-type"),
                                 request.app.state.clock.now_ms())
             if request.method == "POST":

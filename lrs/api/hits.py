@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 
 import orjson
@@ -22,26 +21,6 @@ EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
 # The smallest transparent GIF, for <img src="…/hits/pixel.gif?activity=…">.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 _FIELDS = {"activity", "verb", "type", "platform", "id"}
-
-
-class RateLimiter:
-    """A token bucket per sender: `per_minute` hits a minute, bursts up to the same."""
-
-    def __init__(self, per_minute: int) -> None:
-        self._rate = per_minute / 60.0
-        self._burst = float(per_minute)
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def take(self, sender: str) -> float:
-        """0 when a hit may go through now, else the seconds to wait."""
-        now = time.monotonic()
-        tokens, last = self._buckets.get(sender, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - last) * self._rate)
-        if tokens < 1:
-            self._buckets[sender] = (tokens, now)
-            return (1 - tokens) / self._rate
-        self._buckets[sender] = (tokens - 1, now)
-        return 0.0
 
 
 async def _sender(request: Request) -> str:
@@ -84,7 +63,7 @@ async def _record(request: Request, fields: dict[str, Any]) -> None:
     if wait:
         raise TooManyRequests("too many hits from this sender", retry_after=wait)
     hit = Hit(activity=fields["activity"], verb=fields.get("verb") or EXPERIENCED,
-              activity_type=fields.get("type", ""), platform=platform, credential=sender,
+              activity_type=fields.get("type") or "", platform=platform, credential=sender,
               hour=request.app.state.clock.now_ms() // HOUR_MS)
     await request.app.state.ingest.beacon(hit, hit_id.lower() if hit_id else None)
 

@@ -15,6 +15,7 @@ from lrs.auth import require
 from lrs.credentials import Credential, Scope
 from lrs.http import credential_of, http_date, json_bytes, read_body, version_of
 from lrs.ingest import Ingest
+from lrs.limits import statement_body_limit
 from statements.activities import activities_in
 from statements.attachments import declared, render_multipart
 from statements.datatypes import from_ms, is_uuid, parse_timestamp
@@ -153,10 +154,11 @@ async def _writer(request: Request) -> Credential:
 
 async def _ingest(request: Request, credential: Credential, statement_id: str | None) -> list[str]:
     state: Any = request.app.state
-    body = await read_body(request, state.settings.max_body_bytes)
+    content_type = request.headers.get("content-type", "")
+    body = await read_body(request, statement_body_limit(state.settings, content_type))
     await state.catalogue.refresh()
     ingest: Ingest = state.ingest
-    return await ingest(body, content_type=request.headers.get("content-type", ""),
+    return await ingest(body, content_type=content_type,
                         version=version_of(request), credential=credential,
                         statement_id=statement_id)
 

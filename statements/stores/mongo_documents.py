@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from statements.activities import merge_definition
 from statements.documents import Document, DocumentScope, Mutation
 from statements.errors import StoreUnavailable
+from statements.stores.mongo_codec import decode_statement, encode_statement
 
 T = TypeVar("T")
 _ATTEMPTS = 20
@@ -121,7 +122,7 @@ class MongoActivityStore:
         async def run() -> list[dict[str, Any]]:
             return await self._activities.find({"_id": {"$in": ids}}).to_list(None)
 
-        return {row["_id"]: row["definition"] for row in await _translated(run())}
+        return {row["_id"]: _definition(row) for row in await _translated(run())}
 
     async def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
         for activity_id, new in definitions.items():
@@ -133,18 +134,29 @@ class MongoActivityStore:
             if found is None:
                 try:
                     await _translated(self._activities.insert_one(
-                        {"_id": activity_id, "definition": new, "rev": 1}))
+                        {"_id": activity_id, **_encoded(new), "rev": 1}))
                     return
                 except StoreUnavailable as exc:
                     if isinstance(exc.__cause__, DuplicateKeyError):
                         continue
                     raise
-            merged = merge_definition(found["definition"], new)
-            if merged == found["definition"]:
+            held = _definition(found)
+            merged = merge_definition(held, new)
+            if merged == held:
                 return
             replaced = await _translated(self._activities.replace_one(
                 {"_id": activity_id, "rev": found["rev"]},
-                {"definition": merged, "rev": found["rev"] + 1}))
+                {**_encoded(merged), "rev": found["rev"] + 1}))
             if replaced.matched_count == 1:
                 return
         raise StoreUnavailable("the activity definition kept changing under this write")
+
+
+def _encoded(definition: dict[str, Any]) -> dict[str, Any]:
+    # Extensions may hold keys BSON cannot (NUL, a leading `$`): escaped as in statements.
+    body, escaped = encode_statement(definition)
+    return {"definition": body, "escaped": True} if escaped else {"definition": body}
+
+
+def _definition(row: dict[str, Any]) -> dict[str, Any]:
+    return decode_statement(row["definition"], escaped=row.get("escaped", False))

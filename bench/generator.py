@@ -278,8 +278,8 @@ class StatementGenerator:
     def state_documents(self, count: int) -> list[dict[str, Any]]:
         """`count` State documents as a course player keeps them: where to resume, suspend
         data, cmi5 launch data, a video's state. Each is {"activityId", "agent",
-        "registration", "stateId", "body" (JSON bytes)}; drawn from a random sequence of their
-        own, so they do not change the statements that follow."""
+        "registration", "stateId", "body" (JSON bytes)}, drawn from a random sequence
+        seeded once from the generator's."""
         rng = random.Random(self.rng.getrandbits(64))
         players = [a for a in self.activities if a.kind in ("course", "module", "video",
                                                                "assessment")]

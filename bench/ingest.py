@@ -76,9 +76,9 @@ QUICK = {"duration": 3.0, "warmup": 1.0, "max_requests": 5000, "statements": 200
 # SecantusDB is a Python server, one to two orders of magnitude slower than SQLite here: the
 # MongoDB engine's stores stop at these sizes, and its quick run is cut down further (it has
 # no target; its figures say what works, not how fast a real MongoDB would be).
-MONGODB_FULL_CAPS = {"query_sizes": 100_000, "hits": 200_000}
+MONGODB_FULL_CAPS = {"query_sizes": 10_000, "hits": 100_000, "clients": 2}
 MONGODB_QUICK = {"largest_batch": 100, "retention_batch": 10, "query_size": 2000,
-                 "hits": 10_000, "documents": 100}
+                 "hits": 10_000, "documents": 100, "clients": 2}
 COMPLIANCE_SHARE = 0.1  # the mix scenario: 10% kept, 90% tallied
 
 
@@ -327,10 +327,12 @@ def _post_scenario(run: Run, lrs: RunningLrs, store: RunningStore | None, work: 
     single = body_templates(pool, 1)
     load_args = argparse.Namespace(**{**vars(args), "clients": clients})
     sub = Run(run.engine, load_args, run.tool, run.document)
+    before = _decisions(lrs)
     settled = {"before": settle(target, single[number % len(single)])}
     result, warmup, resources = sub.measure(
         lrs, store, lambda load: run.tool.run(target, templates, load, work))
     settled["after"] = settle(target, single[-1 - number % len(single)])
+    after = _decisions(lrs)
     retention = {"kept": args.retention if kind == "kept" else "full",
                  "tallied": "tally", "mix": "tally"}[kind]
     label = {"kept": "kept" if retention == "full" else "credential retention tally",
@@ -344,10 +346,23 @@ def _post_scenario(run: Run, lrs: RunningLrs, store: RunningStore | None, work: 
     figures = _figures(
         scenario_id, "ingest", name, clients, result, warmup, resources, batch=batch,
         retention=kind, body_bytes_mean=statistics.fmean(len(t) for t in templates),
-        statements=result.ok * batch, settle=settled)
+        statements=result.ok * batch, settle=settled,
+        # What the retention chain decided for this scenario's statements (warm-up and
+        # settling POSTs included), from the tally's own decision counters.
+        decisions={d: after.get(d, 0) - before.get(d, 0) for d in sorted({*before, *after})})
     figures["statements_per_s"] = result.ok * batch / duration
     figures["ratios"] = _ratios(run.document["floor"], batch, figures["statements_per_s"])
     run.record(figures)
+
+
+def _decisions(lrs: RunningLrs) -> dict[str, int]:
+    """Statements kept / tallied / dropped so far (GET /api/v1/aggregates/summary; figures
+    under the suppression threshold count as 0)."""
+    request = urllib.request.Request(f"{lrs.base_url}/api/v1/aggregates/summary",
+                                     headers={"Authorization": lrs.authorization})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        counts = orjson.loads(response.read())["statements"]
+    return {d: n if isinstance(n, int) else 0 for d, n in counts.items()}
 
 
 def _ratios(floors: dict[str, list[dict[str, Any]]], batch: int,
@@ -468,12 +483,14 @@ def _engine_args(engine: str, args: argparse.Namespace) -> argparse.Namespace:
             "sizes": [min(args.sizes[0], caps["query_size"])],
             "hits": min(args.hits, caps["hits"]),
             "documents": min(args.documents, caps["documents"]),
+            "clients": min(args.clients, caps["clients"]),
         }
     else:
         changes = {
             "sizes": [s for s in args.sizes if s <= MONGODB_FULL_CAPS["query_sizes"]]
             or args.sizes[:1],
             "hits": min(args.hits, MONGODB_FULL_CAPS["hits"]),
+            "clients": min(args.clients, MONGODB_FULL_CAPS["clients"]),
         }
     return argparse.Namespace(**{**vars(args), **changes})
 

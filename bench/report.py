@@ -125,6 +125,11 @@ def table(document: dict[str, Any]) -> str:
                      f"{_n(latency.get('p99'), 1):>8}{_n(server.get('cpu_s'), 1):>7}"
                      f"{_mb(server.get('peak_rss_bytes')):>7}{s['error_count']:>7,}"
                      f"{s['requests']:>9,}")
+        decisions = s.get("decisions") or {}
+        if decisions.get("tally"):
+            kept = decisions.get("full", 0) / (decisions.get("full", 0) + decisions["tally"])
+            lines.append(f"    retention: {decisions.get('full', 0):,} kept, "
+                         f"{decisions['tally']:,} tallied ({kept:.1%} kept)")
         for when, one in s.get("settle", {}).items():
             if one["status"] != 200 or one["seconds"] > 5:
                 lines.append(f"    a single POST {when} the run: status {one['status'] or 'none'}"
@@ -325,6 +330,14 @@ def _engine_section(document: dict[str, Any]) -> list[str]:
             f"{_n(latency.get('p95'), 1)} | {_n(latency.get('p99'), 1)} | {cpu} | "
             f"{_mb(server.get('peak_rss_bytes'))} | {_n(ratios.get('parse'), 3)} | "
             f"{_n(ratios.get('insert'), 3)} | {s['error_count']:,} |")
+    retained = [(s["name"], s["decisions"]) for s in document["scenarios"]
+                if (s.get("decisions") or {}).get("tally")]
+    if retained:
+        out += ["", "What the retention chain decided (the tally's decision counters, warm-up "
+                "included): " + "; ".join(
+                    f"{name}: {d.get('full', 0):,} kept, {d['tally']:,} tallied "
+                    f"({d.get('full', 0) / (d.get('full', 0) + d['tally']):.1%} kept)"
+                    for name, d in retained) + "."]
     fills = document.get("fills") or []
     if fills:
         out += ["", "Stores filled before the server started (bench/fill.py): " + "; ".join(

@@ -44,6 +44,8 @@ def _document() -> dict[str, Any]:
             _scenario("post-100", "POST batch of 100 (kept)", statements_per_s=20_000.0),
             _scenario("post-100-tallied", "POST batch of 100 (all tallied)",
                       statements_per_s=10_000.0),
+            _scenario("post-100-mix", "POST batch of 100 (10% kept, 90% tallied)",
+                      statements_per_s=12_000.0, decisions={"full": 120, "tally": 1080}),
             _scenario("post-1-c8", "POST 1 statement, 8 clients", statements_per_s=3_500.0,
                       p99=25.0),
             _scenario("get-agent", "GET by agent at 100,000", stored=100_000, p99=4.0),
@@ -79,6 +81,8 @@ def test_the_machine_floors_and_scenarios_are_in_the_tables() -> None:
     assert "| raw insert into a bare table or collection | 100 | 80,000 | 12.5 |" in text
     assert "| POST batch of 100 (kept) | 20,000 statements/s | 1.0 | 2.0 | 5.0 | 4.0 (0.80) " \
            "| 100 | 0.500 | 0.250 | 0 |" in text
+    assert "POST batch of 100 (10% kept, 90% tallied): 120 kept, 1,080 tallied (10.0% kept)" \
+        in text
     printed = table(document)
     for scenario in document["scenarios"]:
         assert scenario["name"] in printed

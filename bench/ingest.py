@@ -180,8 +180,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--groups: choose among {', '.join(GROUPS)}")
     if not args.batch_sizes or min(args.batch_sizes) < 1 or args.clients < 1:
         parser.error("batches and clients must be positive")
-    if args.statements < 2 * max(args.batch_sizes):
-        parser.error("--statements must be at least twice the largest batch")
+    if args.statements < max(args.batch_sizes):
+        parser.error("--statements must be at least the largest batch")
     args.engines = args.engine or list(ENGINES)
     if args.docs is None and not args.quick and args.engine is None \
             and args.group_list == list(GROUPS):
@@ -501,7 +501,8 @@ def run_engine(engine: str, args: argparse.Namespace, pool: list[dict[str, Any]]
     args = _engine_args(engine, args)
     run = Run(engine, args, tool, document)
     sizes, hits = args.sizes, args.hits
-    document["config"].update(query_sizes=sizes, hits=hits, batches=args.batch_sizes,
+    document["config"].update(clients=args.clients, query_sizes=sizes, hits=hits,
+                              batches=args.batch_sizes,
                               single_clients=args.single, documents=args.documents,
                               retention_batch=args.retention_batch)
     steps: list[tuple[str, Callable[[Path], None]]] = []

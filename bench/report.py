@@ -87,6 +87,10 @@ def _n(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
 def _mb(value: int | None) -> str:
     return "-" if value is None else f"{value / 2**20:,.0f}"
 
@@ -266,7 +270,7 @@ def markdown(documents: list[dict[str, Any]], notes: str = "") -> str:
         f"- memory: {'-' if memory is None else f'{memory / 2**30:.1f} GiB'}",
         f"- OS: {machine.get('platform')}",
         f"- Python {machine.get('python')} ({machine.get('python_implementation')})",
-        f"- libraries: {libraries}, SQLite {machine['libraries'].get('sqlite')}",
+        f"- libraries: {libraries}",
         f"- load average before / after the run: "
         f"{' '.join(f'{x:.2f}' for x in machine.get('load_average') or [])} / "
         f"{' '.join(f'{x:.2f}' for x in machine.get('load_average_after') or [])}",
@@ -328,8 +332,8 @@ def _engine_section(document: dict[str, Any]) -> list[str]:
         out.append(
             f"| {_cell(s['name'])} | {_n(value)} {unit} | {_n(latency.get('p50'), 1)} | "
             f"{_n(latency.get('p95'), 1)} | {_n(latency.get('p99'), 1)} | {cpu} | "
-            f"{_mb(server.get('peak_rss_bytes'))} | {_n(ratios.get('parse'), 3)} | "
-            f"{_n(ratios.get('insert'), 3)} | {s['error_count']:,} |")
+            f"{_mb(server.get('peak_rss_bytes'))} | {_pct(ratios.get('parse'))} | "
+            f"{_pct(ratios.get('insert'))} | {s['error_count']:,} |")
     retained = [(s["name"], s["decisions"]) for s in document["scenarios"]
                 if (s.get("decisions") or {}).get("tally")]
     if retained:

@@ -80,7 +80,7 @@ def test_the_machine_floors_and_scenarios_are_in_the_tables() -> None:
     assert f"{document['machine']['cpu_count']} cores" in text
     assert "| raw insert into a bare table or collection | 100 | 80,000 | 12.5 |" in text
     assert "| POST batch of 100 (kept) | 20,000 statements/s | 1.0 | 2.0 | 5.0 | 4.0 (0.80) " \
-           "| 100 | 0.500 | 0.250 | 0 |" in text
+           "| 100 | 50.0% | 25.0% | 0 |" in text
     assert "POST batch of 100 (10% kept, 90% tallied): 120 kept, 1,080 tallied (10.0% kept)" \
         in text
     printed = table(document)

@@ -47,6 +47,7 @@ from bench.load import (
     wrk_version,
 )
 from bench.report import machine_info, table, write_docs, write_json
+from bench.report import rate as report_rate
 from bench.resources import Watch
 from bench.servers import (
     BASE_PATH,
@@ -76,7 +77,7 @@ QUICK = {"duration": 3.0, "warmup": 1.0, "max_requests": 5000, "statements": 200
 # SecantusDB is a Python server, one to two orders of magnitude slower than SQLite here: the
 # MongoDB engine's stores stop at these sizes, and its quick run is cut down further (it has
 # no target; its figures say what works, not how fast a real MongoDB would be).
-MONGODB_FULL_CAPS = {"query_sizes": 10_000, "hits": 100_000, "clients": 2}
+MONGODB_FULL_CAPS = {"query_sizes": 5_000, "hits": 50_000, "clients": 2}
 MONGODB_QUICK = {"largest_batch": 100, "retention_batch": 10, "query_size": 2000,
                  "hits": 10_000, "documents": 100, "clients": 2}
 COMPLIANCE_SHARE = 0.1  # the mix scenario: 10% kept, 90% tallied
@@ -228,8 +229,7 @@ class Run:
     def record(self, figures: dict[str, Any]) -> None:
         """Add a scenario's figures and say how it went."""
         self.document["scenarios"].append(figures)
-        rate = figures.get("statements_per_s") or figures["requests_per_s"]
-        unit = "statements/s" if figures.get("statements_per_s") is not None else "requests/s"
+        rate, unit = report_rate(figures)
         p99 = figures["latency_ms"].get("p99")
         rss = figures["resources"]["server"]["peak_rss_bytes"] / 2**20
         print(f"  {self.engine}: {figures['name']}: {rate:,.0f} {unit}, p99 "

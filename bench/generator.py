@@ -330,19 +330,24 @@ class StatementGenerator:
 
     def statement(self) -> dict[str, Any]:
         """The next statement, between MIN_BYTES and MAX_BYTES once serialised."""
+        # With a compliance share, whether the statement is a compliance one is drawn once,
+        # before the size check: redrawing it with each rejected candidate would bias the
+        # share toward the kind whose statements are rejected less often.
+        mandatory = None if self.compliance_share is None else (
+            self.rng.random() < self.compliance_share)
         for _ in range(50):
-            candidate = self._candidate()
+            candidate = self._candidate(mandatory)
             if MIN_BYTES <= len(orjson.dumps(candidate)) <= MAX_BYTES:
                 # The world's actors and activities are shared: hand out a private copy.
                 return copy.deepcopy(candidate)
         raise RuntimeError("the generator keeps producing statements out of the size range")
 
-    def _candidate(self) -> dict[str, Any]:
+    def _candidate(self, mandatory: bool | None) -> dict[str, Any]:
         rng = self.rng
-        if self.compliance_share is None:
+        if mandatory is None:
             activity = rng.choices(self.activities, self._weights)[0]
         else:
-            activities, weights = self._split[rng.random() < self.compliance_share]
+            activities, weights = self._split[mandatory]
             activity = rng.choices(activities, weights)[0]
         verb = rng.choice(VERBS_BY_KIND[activity.kind])
         english, french, german = VERB_DISPLAYS[verb]

@@ -487,8 +487,9 @@ def _engine_args(engine: str, args: argparse.Namespace) -> argparse.Namespace:
         }
     else:
         changes = {
-            "sizes": [s for s in args.sizes if s <= MONGODB_FULL_CAPS["query_sizes"]]
-            or args.sizes[:1],
+            "sizes": [s for s in args.sizes if s < MONGODB_FULL_CAPS["query_sizes"]]
+            + [MONGODB_FULL_CAPS["query_sizes"]] if args.sizes[-1] >= MONGODB_FULL_CAPS[
+                "query_sizes"] else args.sizes,
             "hits": min(args.hits, MONGODB_FULL_CAPS["hits"]),
             "clients": min(args.clients, MONGODB_FULL_CAPS["clients"]),
         }

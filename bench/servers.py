@@ -132,7 +132,8 @@ def lrs_command(data_dir: Path, store: str | None, *args: str) -> str:
 def bench_python(*args: str, timeout_s: float = 7200) -> None:
     """Run `python -m ARGS` (a bench module) with the environment `lrs serve` gets."""
     done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=_lrs_env(),
-                          capture_output=True, text=True, timeout=timeout_s, check=False)
+                          capture_output=True, text=True, timeout=timeout_s, check=False,
+                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     if done.returncode != 0:
         last = "\n".join(done.stderr.strip().splitlines()[-12:])
         raise RuntimeError(f"python -m {' '.join(args[:2])} failed:\n{last}")

@@ -258,8 +258,9 @@ def markdown(documents: list[dict[str, Any]], notes: str = "") -> str:
         + "; `python -m bench.report FILES --docs docs/benchmarks.md` renders it again. "
         "Do not edit above the notes.",
         "",
-        "`make bench` runs every scenario on both engines and writes this file (about an hour "
-        "on 2 cores, most of it filling the stores); `make bench BENCH_ARGS=--quick` is a "
+        "`make bench` runs every scenario on both engines and writes this file (about half an "
+        "hour on 2 cores, a third of it filling the stores); `make bench BENCH_ARGS=--quick` "
+        "is a "
         "smoke run of under 5 minutes that writes only `bench/results/*-quick.json`. "
         "bench/README.md says what each scenario does, how the stores are filled and how to "
         "read the figures.",

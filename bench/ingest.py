@@ -327,8 +327,9 @@ def _post_scenario(run: Run, lrs: RunningLrs, store: RunningStore | None, work: 
     single = body_templates(pool, 1)
     load_args = argparse.Namespace(**{**vars(args), "clients": clients})
     sub = Run(run.engine, load_args, run.tool, run.document)
-    before = _decisions(lrs)
+    # Once the previous run's leftovers are answered: the decision counters then hold them.
     settled = {"before": settle(target, single[number % len(single)])}
+    before = _decisions(lrs)
     result, warmup, resources = sub.measure(
         lrs, store, lambda load: run.tool.run(target, templates, load, work))
     settled["after"] = settle(target, single[-1 - number % len(single)])
@@ -347,8 +348,8 @@ def _post_scenario(run: Run, lrs: RunningLrs, store: RunningStore | None, work: 
         scenario_id, "ingest", name, clients, result, warmup, resources, batch=batch,
         retention=kind, body_bytes_mean=statistics.fmean(len(t) for t in templates),
         statements=result.ok * batch, settle=settled,
-        # What the retention chain decided for this scenario's statements (warm-up and
-        # settling POSTs included), from the tally's own decision counters.
+        # What the retention chain decided for this scenario's statements (warm-up and the
+        # settling POST after the run included), from the tally's own decision counters.
         decisions={d: after.get(d, 0) - before.get(d, 0) for d in sorted({*before, *after})})
     figures["statements_per_s"] = result.ok * batch / duration
     figures["ratios"] = _ratios(run.document["floor"], batch, figures["statements_per_s"])

@@ -87,6 +87,11 @@ def _n(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _r(value: float | None) -> str:
+    """A rate: whole numbers, with one decimal under 10 (0.5 requests/s is not 0)."""
+    return _n(value, 1 if value is not None and value < 10 else 0)
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
@@ -124,7 +129,7 @@ def table(document: dict[str, Any]) -> str:
         latency = s["latency_ms"]
         value, unit = rate(s)
         server = _server(s)
-        lines.append(f"{s['name'][:51]:<52}{_n(value):>12} {unit:<13}"
+        lines.append(f"{s['name'][:51]:<52}{_r(value):>12} {unit:<13}"
                      f"{_n(latency.get('p50'), 1):>8}{_n(latency.get('p95'), 1):>8}"
                      f"{_n(latency.get('p99'), 1):>8}{_n(server.get('cpu_s'), 1):>7}"
                      f"{_mb(server.get('peak_rss_bytes')):>7}{s['error_count']:>7,}"
@@ -338,7 +343,7 @@ def _engine_section(document: dict[str, Any]) -> list[str]:
         if store:
             cpu += f"; store {_n(store.get('cpu_s'), 1)}"
         out.append(
-            f"| {_cell(s['name'])} | {_n(value)} {unit} | {_n(latency.get('p50'), 1)} | "
+            f"| {_cell(s['name'])} | {_r(value)} {unit} | {_n(latency.get('p50'), 1)} | "
             f"{_n(latency.get('p95'), 1)} | {_n(latency.get('p99'), 1)} | {cpu} | "
             f"{_mb(server.get('peak_rss_bytes'))} | {_pct(ratios.get('parse'))} | "
             f"{_pct(ratios.get('insert'))} | {s['error_count']:,} |")

@@ -50,7 +50,8 @@ lint: $(DEV_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
-## bench: the ingest benchmark on every engine (see bench/README.md); e.g. BENCH_ARGS=--quick
+## bench: every benchmark scenario on every engine, writing bench/results/ and docs/benchmarks.md
+##        (see bench/README.md); BENCH_ARGS=--quick for a smoke run of under 5 minutes
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 

@@ -21,6 +21,11 @@ CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 VIDEO = "https://w3id.org/xapi/video/"
 SSO = "https://sso.example.com"
 EPOCH = datetime(2026, 1, 5, tzinfo=UTC)
+DAYS = 90  # statement timestamps fall in the DAYS days from EPOCH
+# Mandatory courses belong to this programme; every activity of one has an id under the
+# course's IRI, which compliance_catalogue() lists as a prefix.
+COMPLIANCE_PROGRAMME = "https://lms.example.com/programmes/compliance-2026"
+SKILLS_PROGRAMME = "https://lms.example.com/programmes/skills-2026"
 
 # ADL verbs (http://adlnet.gov/expapi/verbs/…) with displays in three languages.
 VERB_DISPLAYS: dict[str, tuple[str, str, str]] = {
@@ -42,6 +47,10 @@ VERB_DISPLAYS: dict[str, tuple[str, str, str]] = {
     "suspended": ("suspended", "a suspendu", "hat unterbrochen"),
     "terminated": ("terminated", "a quitté", "hat beendet"),
 }
+
+# How often each kind of activity is the object of a statement, relatively.
+KIND_WEIGHTS = {"course": 6, "module": 3, "assessment": 12, "interaction": 5, "video": 4,
+                "article": 8, "file": 3}
 
 # What people do with each kind of activity, the most frequent verbs listed first.
 VERBS_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -100,6 +109,7 @@ class Activity:
     platform: str
     cmi5: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    compliance: bool = False  # part of a mandatory course (see compliance_catalogue)
 
 
 class StatementGenerator:
@@ -109,16 +119,25 @@ class StatementGenerator:
     courses with modules, assessments, questions and videos, and intranet articles and files.
     """
 
-    def __init__(self, seed: int = 2026, *, people: int = 5000, courses: int = 40) -> None:
+    def __init__(self, seed: int = 2026, *, people: int = 5000, courses: int = 40,
+                 compliance_share: float | None = None) -> None:
+        if compliance_share is not None and not 0 <= compliance_share <= 1:
+            raise ValueError("compliance_share must be between 0 and 1")
         self.rng = random.Random(seed)
+        self.compliance_share = compliance_share
         self.people = [self._person(n) for n in range(people)]
         self.activities: list[Activity] = []
+        self.mandatory_courses: list[str] = []  # IRIs of the compliance programme's courses
         for number in range(courses):
             self._course(number)
         self._intranet(pages=courses * 10)
-        weight = {"course": 6, "module": 3, "assessment": 12, "interaction": 5, "video": 4,
-                  "article": 8, "file": 3}
+        weight = KIND_WEIGHTS
         self._weights = [weight[a.kind] for a in self.activities]
+        # With a compliance share, statements are drawn from the compliance programme's
+        # activities with that probability, from everything else otherwise.
+        self._split = [([a for a in self.activities if a.compliance == mandatory],
+                        [weight[a.kind] for a in self.activities if a.compliance == mandatory])
+                       for mandatory in (False, True)]
 
     # -- the world --------------------------------------------------------------------
 
@@ -165,37 +184,41 @@ class StatementGenerator:
         base = f"https://lms.example.com/courses/{slug}"
         platform = rng.choice(("Moodle 4.3", "Moodle 4.3", "Articulate Rise", "Totara 18"))
         cmi5 = rng.random() < 0.5
-        programme = {"objectType": "Activity", "id": f"https://lms.example.com/programmes/"
-                     f"{'compliance' if topic < 11 else 'skills'}-2026"}
+        mandatory = topic < 11
+        if mandatory:
+            self.mandatory_courses.append(base)
+        programme = {"objectType": "Activity",
+                     "id": COMPLIANCE_PROGRAMME if mandatory else SKILLS_PROGRAMME}
         course = self._activity(base, "course", ADL_TYPES + "course", english, french, 30)
         course["definition"]["extensions"] = {
-            "https://lms.example.com/extensions/mandatory": topic < 11,
+            "https://lms.example.com/extensions/mandatory": mandatory,
             "https://lms.example.com/extensions/catalogue-code": f"C-{number:04d}"}
-        self.activities.append(Activity("course", course, None, programme, platform, cmi5))
+        self.activities.append(Activity("course", course, None, programme, platform, cmi5,
+                                        compliance=mandatory))
         course_ref = {"objectType": "Activity", "id": base,
                       "definition": {"type": ADL_TYPES + "course"}}
         for part in range(1, rng.randint(3, 8) + 1):
             module = self._activity(f"{base}/modules/{part}", "module", ADL_TYPES + "module",
                                     f"{english}, part {part}", f"{french}, partie {part}", 18)
             self.activities.append(Activity("module", module, course_ref, programme, platform,
-                                            cmi5))
+                                            cmi5, compliance=mandatory))
         for clip in range(1, rng.randint(1, 3) + 1):
             video = self._activity(f"{base}/videos/{clip}", "video", VIDEO + "activity-type/video",
                                    f"{english}: video {clip}", f"{french} : vidéo {clip}", 12)
             length = round(rng.uniform(60, 900), 1)
             video["definition"]["extensions"] = {VIDEO + "extensions/length": length}
             self.activities.append(Activity("video", video, course_ref, programme, platform,
-                                            cmi5, {"length": length}))
+                                            cmi5, {"length": length}, compliance=mandatory))
         exam = self._activity(f"{base}/assessment", "assessment", ADL_TYPES + "assessment",
                               f"{english}: final assessment", f"{french} : évaluation finale", 20)
         self.activities.append(Activity("assessment", exam, course_ref, programme, platform,
-                                        cmi5))
+                                        cmi5, compliance=mandatory))
         exam_ref = {"objectType": "Activity", "id": exam["id"],
                     "definition": {"type": ADL_TYPES + "assessment"}}
         for question in range(1, rng.randint(5, 12) + 1):
             self.activities.append(Activity(
                 "interaction", self._question(f"{exam['id']}/questions/q{question}", question),
-                exam_ref, course_ref, platform, cmi5))
+                exam_ref, course_ref, platform, cmi5, compliance=mandatory))
 
     def _question(self, iri: str, number: int) -> dict[str, Any]:
         rng = self.rng
@@ -242,6 +265,63 @@ class StatementGenerator:
                 kind = "file"
             self.activities.append(Activity(kind, body, space, None, "Intranet"))
 
+    # -- the compliance catalogue and documents -----------------------------------------
+
+    def compliance_catalogue(self) -> dict[str, Any]:
+        """The catalogue, in the format of `lrs catalogue load`, that keeps the statements of
+        the compliance programme: one prefix entry per mandatory course, under whose IRI every
+        activity of the course lies (the generator's `compliance_share` of the statements)."""
+        return {"version": 1, "entries": [
+            {"kind": "prefix", "value": base, "name": "mandatory course"}
+            for base in self.mandatory_courses]}
+
+    def state_documents(self, count: int) -> list[dict[str, Any]]:
+        """`count` State documents as a course player keeps them: where to resume, suspend
+        data, cmi5 launch data, a video's state. Each is {"activityId", "agent",
+        "registration", "stateId", "body" (JSON bytes)}, drawn from a random sequence
+        seeded once from the generator's."""
+        rng = random.Random(self.rng.getrandbits(64))
+        players = [a for a in self.activities if a.kind in ("course", "module", "video",
+                                                               "assessment")]
+        documents = []
+        for _ in range(count):
+            activity = rng.choice(players)
+            state_id, body = self._state_body(rng, activity)
+            documents.append({
+                "activityId": activity.body["id"], "agent": rng.choice(self.people),
+                "registration": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "stateId": state_id, "body": orjson.dumps(body)})
+        return documents
+
+    def _state_body(self, rng: random.Random, activity: Activity) -> tuple[str, dict[str, Any]]:
+        if activity.kind == "video":
+            length = activity.extras["length"]
+            segments = sorted(round(rng.uniform(0, length), 2) for _ in range(rng.randint(2, 12)))
+            return VIDEO + "activity-state", {
+                "length": length, "completion-threshold": 0.9,
+                "played-segments": "[,]".join(f"{a}[.]{b}" for a, b in
+                                             zip(segments[::2], segments[1::2], strict=False))}
+        if activity.cmi5 and rng.random() < 0.3:
+            return "LMS.LaunchData", {
+                "contextTemplate": {"extensions": {
+                    "https://w3id.org/xapi/cmi5/context/extensions/sessionid":
+                        str(uuid.UUID(int=rng.getrandbits(128), version=4))}},
+                "launchMode": "Normal", "moveOn": "CompletedOrPassed",
+                "returnURL": activity.body["id"].replace("/courses/", "/return/"),
+                "launchParameters": orjson.dumps({"lang": "en-US"}).decode()}
+        if rng.random() < 0.3:
+            updated = EPOCH + timedelta(days=rng.uniform(0, DAYS))
+            return "bookmark", {"location": f"slide-{rng.randint(1, 60)}",
+                                "updated": f"{updated:%Y-%m-%dT%H:%M:%SZ}"}
+        answers = {f"q{n}": rng.choice(("option-a", "option-b", "option-c", "true", "false"))
+                   for n in range(1, rng.randint(3, 40))}
+        words = rng.randint(0, 200)
+        return "suspend_data", {
+            "version": 2, "progress": round(rng.random(), 3),
+            "visited": sorted(rng.sample(range(1, 61), rng.randint(1, 30))),
+            "answers": answers, "attempt": rng.randint(1, 3),
+            "notes": " ".join(rng.choice(LOREM) for _ in range(words))}
+
     # -- statements -------------------------------------------------------------------
 
     def statements(self, count: int) -> list[dict[str, Any]]:
@@ -250,22 +330,31 @@ class StatementGenerator:
 
     def statement(self) -> dict[str, Any]:
         """The next statement, between MIN_BYTES and MAX_BYTES once serialised."""
+        # With a compliance share, whether the statement is a compliance one is drawn once,
+        # before the size check: redrawing it with each rejected candidate would bias the
+        # share toward the kind whose statements are rejected less often.
+        mandatory = None if self.compliance_share is None else (
+            self.rng.random() < self.compliance_share)
         for _ in range(50):
-            candidate = self._candidate()
+            candidate = self._candidate(mandatory)
             if MIN_BYTES <= len(orjson.dumps(candidate)) <= MAX_BYTES:
                 # The world's actors and activities are shared: hand out a private copy.
                 return copy.deepcopy(candidate)
         raise RuntimeError("the generator keeps producing statements out of the size range")
 
-    def _candidate(self) -> dict[str, Any]:
+    def _candidate(self, mandatory: bool | None) -> dict[str, Any]:
         rng = self.rng
-        activity = rng.choices(self.activities, self._weights)[0]
+        if mandatory is None:
+            activity = rng.choices(self.activities, self._weights)[0]
+        else:
+            activities, weights = self._split[mandatory]
+            activity = rng.choices(activities, weights)[0]
         verb = rng.choice(VERBS_BY_KIND[activity.kind])
         english, french, german = VERB_DISPLAYS[verb]
         display = {"en-US": english, "fr-FR": french}
         if rng.random() < 0.3:
             display["de-DE"] = german
-        moment = EPOCH + timedelta(seconds=rng.uniform(0, 90 * 86400))
+        moment = EPOCH + timedelta(seconds=rng.uniform(0, DAYS * 86400))
         statement: dict[str, Any] = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "actor": rng.choice(self.people),

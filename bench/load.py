@@ -1,4 +1,5 @@
-"""Load generators in processes of their own: wrk with bench/ingest.lua, or a Python fallback."""
+"""Load generators in processes of their own: wrk with bench/ingest.lua (statement POSTs) or
+bench/requests.lua (any request: queries, documents), or a Python fallback."""
 
 from __future__ import annotations
 
@@ -22,6 +23,27 @@ import orjson
 # Stands in for every statement id in a body template; as long as a UUID, letters only.
 PLACEHOLDER = "Z" * 36
 LUA_SCRIPT = Path(__file__).with_name("ingest.lua")
+REQUESTS_SCRIPT = Path(__file__).with_name("requests.lua")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request of a rotation: method, path with its query string, extra headers, and an
+    optional JSON body."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def line(self) -> bytes:
+        """The request as a line of bench/requests.lua's input: method, path, headers
+        ("Name: value" joined by "|"), body, separated by tabs."""
+        headers = "|".join(f"{name}: {value}" for name, value in self.headers)
+        if any(c in text for text in (self.path, headers) for c in "\t\n") or b"\n" in (
+                self.body or b"") or "|" in "".join(n + v for n, v in self.headers):
+            raise ValueError("a request line may hold no tab or newline (nor | in a header)")
+        return f"{self.method}\t{self.path}\t{headers}\t".encode() + (self.body or b"")
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,7 @@ class LoadResult:
     # wrk's read/write errors: events on a connection, not requests. The server closing a
     # connection after a 500 is one; a request lost on a broken connection is another.
     socket_errors: dict[str, int] = field(default_factory=dict)
+    followed: int = 0  # `more` links followed (requests.lua with following on)
 
     @property
     def error_count(self) -> int:
@@ -137,8 +160,27 @@ def run_wrk(target: Target, templates: list[bytes], load: Load, threads: int,
                "-s", str(LUA_SCRIPT), target.url, "--",
                str(bodies), target.authorization, str(quota), PLACEHOLDER,
                str(secrets.randbits(31))]
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          timeout=load.duration_s + 120)
+    return _wrk_result(subprocess.run(command, capture_output=True, text=True, check=False,
+                                      timeout=load.duration_s + 120))
+
+
+def run_wrk_calls(base_url: str, authorization: str, calls: list[Call], load: Load,
+                  threads: int, work: Path, *, follow: bool = False) -> LoadResult:
+    """Drive `base_url` with wrk and bench/requests.lua, rotating over `calls`; with `follow`,
+    each StatementResult's `more` link is requested next."""
+    threads = max(1, min(threads, load.clients))
+    lines = work / "requests.txt"
+    lines.write_bytes(b"\n".join(call.line() for call in calls) + b"\n")
+    quota = math.ceil(load.max_requests / threads)
+    command = ["wrk", "-t", str(threads), "-c", str(load.clients),
+               "-d", f"{max(1, round(load.duration_s))}s", "--timeout", "60s",
+               "-s", str(REQUESTS_SCRIPT), base_url, "--",
+               str(lines), authorization, str(quota), "1" if follow else "0"]
+    return _wrk_result(subprocess.run(command, capture_output=True, text=True, check=False,
+                                      timeout=load.duration_s + 120))
+
+
+def _wrk_result(done: subprocess.CompletedProcess[str]) -> LoadResult:
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-RESULT ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}\n"
@@ -156,7 +198,7 @@ def run_wrk(target: Target, templates: list[bytes], load: Load, threads: int,
         latency = {}  # wrk reports zeros when nothing completed
     return LoadResult("wrk", requests=raw["requests"], ok=raw["requests"] - raw["non200"],
                       duration_s=raw["duration_us"] / 1e6, errors=errors, latency_ms=latency,
-                      socket_errors=sockets)
+                      socket_errors=sockets, followed=raw.get("followed", 0))
 
 
 # -- the Python fallback ---------------------------------------------------------------------
@@ -265,3 +307,95 @@ async def _python_load(httpx: Any, target: Target, templates: list[bytes], conne
         await asyncio.gather(*(client_loop(client) for _ in range(connections)))
     return {"requests": len(latencies), "ok": state["ok"], "errors": errors,
             "latencies": latencies, "begin": begin, "end": time.monotonic()}
+
+
+def run_python_calls(base_url: str, authorization: str, calls: list[Call], load: Load,
+                     processes: int, *, follow: bool = False) -> LoadResult:
+    """The Python fallback of run_wrk_calls: `processes` processes of asyncio + httpx."""
+    processes = max(1, min(processes, load.clients))
+    context = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue[dict[str, Any]] = context.Queue()
+    shares = [load.clients // processes + (i < load.clients % processes)
+              for i in range(processes)]
+    quota = math.ceil(load.max_requests / processes)
+    workers = [context.Process(target=_calls_worker, daemon=True, args=(
+        base_url, authorization, calls[i::processes] or calls, share, load.duration_s, quota,
+        follow, results)) for i, share in enumerate(shares)]
+    for worker in workers:
+        worker.start()
+    try:
+        parts = [results.get(timeout=load.duration_s + 120) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.terminate()
+    if any("error" in part for part in parts):
+        raise RuntimeError(f"a load process failed: {[p.get('error') for p in parts]}")
+    latencies = sorted(x for part in parts for x in part["latencies"])
+    errors: dict[str, int] = {}
+    for part in parts:
+        for kind, count in part["errors"].items():
+            errors[kind] = errors.get(kind, 0) + count
+    return LoadResult("python-httpx", requests=sum(p["requests"] for p in parts),
+                      ok=sum(p["ok"] for p in parts),
+                      duration_s=max(p["end"] for p in parts) - min(p["begin"] for p in parts),
+                      errors=dict(sorted(errors.items())), latency_ms=summarise(latencies),
+                      followed=sum(p["followed"] for p in parts))
+
+
+def _calls_worker(base_url: str, authorization: str, calls: list[Call], connections: int,
+                  duration_s: float, quota: int, follow: bool, results: Any) -> None:
+    try:
+        import httpx  # a dev dependency, needed only by this fallback
+    except ImportError as exc:
+        results.put({"error": str(exc)})
+        return
+    results.put(asyncio.run(_calls_load(httpx, base_url, authorization, calls, connections,
+                                        duration_s, quota, follow)))
+
+
+async def _calls_load(httpx: Any, base_url: str, authorization: str, calls: list[Call],
+                      connections: int, duration_s: float, quota: int,
+                      follow: bool) -> dict[str, Any]:
+    headers = {"Authorization": authorization, "Content-Type": "application/json",
+               "X-Experience-API-Version": "2.0.0"}
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    state = {"started": 0, "ok": 0, "followed": 0, "next": os.getpid() % len(calls)}
+    begin = time.monotonic()
+    deadline = begin + duration_s
+
+    async def client_loop(client: Any) -> None:
+        more: str | None = None
+        while state["started"] < quota and time.monotonic() < deadline:
+            state["started"] += 1
+            if more:
+                call, more = Call("GET", more), None
+            else:
+                call = calls[state["next"]]
+                state["next"] = (state["next"] + 1) % len(calls)
+            sent = time.perf_counter()
+            try:
+                response = await client.request(call.method, base_url + call.path,
+                                                content=call.body, headers=dict(call.headers))
+            except httpx.TransportError as exc:
+                kind = f"transport {type(exc).__name__}"
+                errors[kind] = errors.get(kind, 0) + 1
+                continue
+            latencies.append(time.perf_counter() - sent)
+            if 200 <= response.status_code < 300:
+                state["ok"] += 1
+                if follow and response.content.endswith(b"}"):
+                    more = orjson.loads(response.content).get("more") or None
+                    state["followed"] += more is not None
+            else:
+                kind = f"status {response.status_code}"
+                errors[kind] = errors.get(kind, 0) + 1
+
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60.0) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(connections)))
+    return {"requests": len(latencies), "ok": state["ok"], "errors": errors,
+            "latencies": latencies, "followed": state["followed"], "begin": begin,
+            "end": time.monotonic()}

@@ -32,6 +32,15 @@ class RunningLrs:
     base_url: str
     authorization: str
     log: Path
+    pid: int
+
+
+@dataclass(frozen=True)
+class RunningStore:
+    """A started SecantusDB: its URL and process id."""
+
+    url: str
+    pid: int
 
 
 def free_port() -> int:
@@ -73,8 +82,8 @@ def _tail(log: Path, lines: int = 30) -> str:
 
 
 @contextmanager
-def secantus(work: Path) -> Iterator[str]:
-    """SecantusDB in a process of its own; yields the store URL."""
+def secantus(work: Path) -> Iterator[RunningStore]:
+    """SecantusDB in a process of its own, storing in work/secantus."""
     port_file, log = work / "secantus.port", work / "secantus.log"
     process = _spawn([sys.executable, "-m", "bench.secantus_server",
                       "--storage", str(work / "secantus"), "--port-file", str(port_file)],
@@ -87,7 +96,8 @@ def secantus(work: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"SecantusDB did not start in 60 s:\n{_tail(log)}")
             time.sleep(0.05)
-        yield f"mongodb://{HOST}:{int(port_file.read_text())}/?replicaSet=secantus"
+        yield RunningStore(
+            f"mongodb://{HOST}:{int(port_file.read_text())}/?replicaSet=secantus", process.pid)
     finally:
         _stop(process)
 
@@ -105,10 +115,35 @@ def _lrs_env() -> dict[str, str]:
     return env
 
 
-def create_credential(data_dir: Path, store: str | None, retention: str = "full") -> str:
+def lrs_command(data_dir: Path, store: str | None, *args: str) -> str:
+    """Run `lrs ARGS --data-dir DIR [--store URL]` as `lrs serve` would see the store; its
+    standard output. RuntimeError when it fails."""
+    command = [*_lrs_command(), *args, "--data-dir", str(data_dir)]
+    if store:
+        command += ["--store", store]
+    done = subprocess.run(command, capture_output=True, text=True, env=_lrs_env(), timeout=120,
+                          check=False)
+    if done.returncode != 0:
+        last = "\n".join(done.stderr.strip().splitlines()[-12:])
+        raise RuntimeError(f"lrs {' '.join(args[:2])} failed:\n{last}")
+    return done.stdout
+
+
+def bench_python(*args: str, timeout_s: float = 7200) -> None:
+    """Run `python -m ARGS` (a bench module) with the environment `lrs serve` gets."""
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=_lrs_env(),
+                          capture_output=True, text=True, timeout=timeout_s, check=False,
+                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    if done.returncode != 0:
+        last = "\n".join(done.stderr.strip().splitlines()[-12:])
+        raise RuntimeError(f"python -m {' '.join(args[:2])} failed:\n{last}")
+
+
+def create_credential(data_dir: Path, store: str | None, retention: str = "full",
+                      name: str = "bench") -> str:
     """A new credential with scope `all` by `lrs credentials create`; returns its
     Authorization header."""
-    command = [*_lrs_command(), "credentials", "create", "--name", "bench", "--scopes", "all",
+    command = [*_lrs_command(), "credentials", "create", "--name", name, "--scopes", "all",
                "--retention", retention, "--json", "--data-dir", str(data_dir)]
     if store:
         command += ["--store", store]
@@ -124,11 +159,12 @@ def create_credential(data_dir: Path, store: str | None, retention: str = "full"
 
 @contextmanager
 def lrs_serve(work: Path, store: str | None, workers: int = 1,
-              retention: str = "full") -> Iterator[RunningLrs]:
-    """`lrs serve` on a free loopback port with a fresh data directory and a credential whose
-    default retention is `retention`."""
+              retention: str = "full", authorization: str | None = None) -> Iterator[RunningLrs]:
+    """`lrs serve` on a free loopback port with the data directory work/data and, unless an
+    `authorization` is given, a new credential whose default retention is `retention`."""
     data_dir = work / "data"
-    authorization = create_credential(data_dir, store, retention)
+    if authorization is None:
+        authorization = create_credential(data_dir, store, retention)
     port, log = free_port(), work / "lrs-serve.log"
     command = [*_lrs_command(), "serve", "--host", HOST, "--port", str(port),
                "--workers", str(workers), "--data-dir", str(data_dir)]
@@ -138,7 +174,7 @@ def lrs_serve(work: Path, store: str | None, workers: int = 1,
     base_url = f"http://{HOST}:{port}"
     try:
         _wait_until_up(f"{base_url}{BASE_PATH}/about", process, log)
-        yield RunningLrs(base_url, authorization, log)
+        yield RunningLrs(base_url, authorization, log, process.pid)
         if process.poll() is not None:
             raise RuntimeError(f"lrs serve died during the run:\n{_tail(log)}")
     finally:

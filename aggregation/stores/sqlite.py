@@ -6,6 +6,7 @@ import secrets
 import sqlite3
 import time
 import uuid
+from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Literal
 
@@ -145,6 +146,22 @@ def _roll_up(conn: sqlite3.Connection) -> int:
 
 
 Dims = tuple[str, str, str, str, str]
+
+
+def bump_counters(conn: sqlite3.Connection, hits: Counter[Hit]) -> None:
+    """Add pre-counted hits straight to the hour and day counters, with no fingerprint and
+    no journal: for filling a store in bulk (the benchmark's 10,000,000 hits)."""
+    by_day: Counter[tuple[object, ...]] = Counter()
+    for h, n in hits.items():
+        by_day[(h.day, h.activity, h.verb, h.activity_type, h.platform, h.credential)] += n
+    conn.executemany(
+        "INSERT INTO tally_hours VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE"
+        " SET hits = hits + excluded.hits",
+        [(h.activity, h.hour, h.verb, h.activity_type, h.platform, h.credential, n)
+         for h, n in hits.items() if n])
+    conn.executemany(
+        "INSERT INTO tally_days VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE"
+        " SET hits = hits + excluded.hits", [(*key, n) for key, n in by_day.items() if n])
 
 
 def _save(conn: sqlite3.Connection, kept: Sequence[StoredStatement],

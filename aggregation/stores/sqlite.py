@@ -25,6 +25,7 @@ _DIMS = ("activity", "verb", "activity_type", "platform", "credential")
 _ROLL_UP_HITS = 5_000
 _ROLL_UP_SECONDS = 1.0
 _DIMS_MEMORY = 100_000
+_LEARNER_LOOKUPS = 100  # up to this many activities, their sketches are read one by one
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -105,6 +106,20 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _schema_v3(conn: sqlite3.Connection) -> None:
+    # Hits per activity and day, whatever the verb, type, platform or credential: the
+    # unfiltered popularity query (the dashboard's first view) sums one row per activity and
+    # day instead of one per combination of dimensions.
+    run_script(conn, """
+        CREATE TABLE tally_activity_days (
+            day INTEGER NOT NULL, activity TEXT NOT NULL, hits INTEGER NOT NULL,
+            PRIMARY KEY (day, activity)
+        ) WITHOUT ROWID;
+        INSERT INTO tally_activity_days(day, activity, hits)
+        SELECT day, activity, SUM(hits) FROM tally_days GROUP BY day, activity
+    """)
+
+
 def _id_bytes(statement_id: str) -> bytes:
     return uuid.UUID(statement_id).bytes
 
@@ -124,6 +139,11 @@ _ROLL_UP = f"""
            d.credential, SUM(j.delta)
     FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
     WHERE j.seq <= :last GROUP BY j.dims, j.hour / {DAY_HOURS} HAVING SUM(j.delta) != 0
+    ON CONFLICT DO UPDATE SET hits = hits + excluded.hits;
+    INSERT INTO tally_activity_days(day, activity, hits)
+    SELECT j.hour / {DAY_HOURS}, d.activity, SUM(j.delta)
+    FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
+    WHERE j.seq <= :last GROUP BY 1, 2 HAVING SUM(j.delta) != 0
     ON CONFLICT DO UPDATE SET hits = hits + excluded.hits;
     INSERT INTO tally_learners(activity, day, register, rank)
     SELECT d.activity, j.hour / {DAY_HOURS}, j.register, MAX(j.rank)
@@ -162,6 +182,12 @@ def bump_counters(conn: sqlite3.Connection, hits: Counter[Hit]) -> None:
     conn.executemany(
         "INSERT INTO tally_days VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE"
         " SET hits = hits + excluded.hits", [(*key, n) for key, n in by_day.items() if n])
+    by_activity: Counter[tuple[int, str]] = Counter()
+    for h, n in hits.items():
+        by_activity[(h.day, h.activity)] += n
+    conn.executemany(
+        "INSERT INTO tally_activity_days VALUES (?,?,?) ON CONFLICT DO UPDATE"
+        " SET hits = hits + excluded.hits", [(*key, n) for key, n in by_activity.items() if n])
 
 
 def _save(conn: sqlite3.Connection, kept: Sequence[StoredStatement],
@@ -263,7 +289,7 @@ class SqliteTallyStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1, _schema_v2], name="tally")
+        await self._db.migrate([_schema_v1, _schema_v2, _schema_v3], name="tally")
 
     async def save(self, kept: Sequence[StoredStatement], attachments: Sequence[RawAttachment],
                    tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
@@ -321,17 +347,17 @@ class SqliteTallyStore:
         await self.roll_up()
         where, params = _filter_sql(filters)
 
+        table = "tally_days" if where else "tally_activity_days"
+
         def run(conn: sqlite3.Connection) -> list[ActivityCount]:
             rows = conn.execute(
-                f"SELECT activity, SUM(hits) FROM tally_days WHERE day BETWEEN ? AND ?{where}"
+                f"SELECT activity, SUM(hits) FROM {table} WHERE day BETWEEN ? AND ?{where}"
                 " GROUP BY activity HAVING SUM(hits) > 0", (first_day, last_day, *params),
             ).fetchall()
-            registers: dict[str, dict[int, int]] = {}
-            for activity, register, rank in conn.execute(
-                    "SELECT activity, register, MAX(rank) FROM tally_learners"
-                    " WHERE day BETWEEN ? AND ? GROUP BY activity, register",
-                    (first_day, last_day)):
-                registers.setdefault(activity, {})[register] = rank
+            if by == "hits" and len(rows) > limit:  # learners only for the top (and ties)
+                rows.sort(key=lambda row: row[1], reverse=True)
+                rows = [row for row in rows if row[1] >= rows[limit - 1][1]]
+            registers = _registers(conn, [a for a, _ in rows], first_day, last_day)
             counts = [ActivityCount(a, n, estimate(registers.get(a, {}))) for a, n in rows]
             key = (lambda c: (c.hits, c.learners)) if by == "hits" else (
                 lambda c: (c.learners, c.hits))
@@ -388,6 +414,25 @@ class SqliteTallyStore:
             conn.execute("DELETE FROM day_keys WHERE day < ?", (today,))
 
         await self._db.write(lambda conn: transaction(conn, run))
+
+
+def _registers(conn: sqlite3.Connection, activities: list[str], first_day: int,
+               last_day: int) -> dict[str, dict[int, int]]:
+    """The merged sketch registers (register → rank) of these activities over the days."""
+    registers: dict[str, dict[int, int]] = {}
+    if len(activities) <= _LEARNER_LOOKUPS:  # a range of the primary key each
+        for activity in activities:
+            registers[activity] = dict(conn.execute(
+                "SELECT register, MAX(rank) FROM tally_learners WHERE activity=? AND day"
+                " BETWEEN ? AND ? GROUP BY register", (activity, first_day, last_day)))
+        return registers
+    wanted = set(activities)
+    for activity, register, rank in conn.execute(
+            "SELECT activity, register, MAX(rank) FROM tally_learners"
+            " WHERE day BETWEEN ? AND ? GROUP BY activity, register", (first_day, last_day)):
+        if activity in wanted:
+            registers.setdefault(activity, {})[register] = rank
+    return registers
 
 
 def _journal_has_hits(conn: sqlite3.Connection) -> bool:

@@ -80,12 +80,18 @@ def build_query(query: StatementQuery, *, fetch: int) -> tuple[str, list[Any]]:
     source, driver = "statements s", "s"
     filters: list[str] = []
     params: list[Any] = []
+    # The same filters on one referenced statement `s`, for the StatementRef seed below.
+    seed: list[str] = []
     if query.agent is not None:
         source, driver = "statement_agents a JOIN statements s ON s.seq = a.seq", "a"
-        filters.append("a.agent=?" if query.related_agents else "a.agent=? AND a.direct=1")
+        direct = "" if query.related_agents else " AND a.direct=1"
+        filters.append(f"a.agent=?{direct}")
+        seed.append("EXISTS (SELECT 1 FROM statement_agents a WHERE a.agent=? AND"
+                    f" a.stored=s.stored AND a.seq=s.seq{direct})")
         params.append(query.agent)
     if query.verb is not None:
         filters.append("s.verb=?")
+        seed.append("s.verb=?")
         params.append(query.verb)
     if query.activity is not None:
         if not query.related_activities:
@@ -95,9 +101,13 @@ def build_query(query: StatementQuery, *, fetch: int) -> tuple[str, list[Any]]:
             filters.append("x.activity=?")
         else:
             filters.append("s.seq IN (SELECT seq FROM statement_activities WHERE activity=?)")
+        seed.append("s.activity=?" if not query.related_activities else
+                    "EXISTS (SELECT 1 FROM statement_activities x WHERE x.activity=? AND"
+                    " x.stored=s.stored AND x.seq=s.seq)")
         params.append(query.activity)
     if query.registration is not None:
         filters.append("s.registration=?")
+        seed.append("s.registration=?")
         params.append(query.registration)
     order = "ASC" if query.ascending else "DESC"
     window, window_params = _window(query, driver)
@@ -106,14 +116,17 @@ def build_query(query: StatementQuery, *, fetch: int) -> tuple[str, list[Any]]:
     if not filters:
         return f"SELECT {_COLUMNS} FROM statements s WHERE {window} {tail}", window_params
     # Communication §2.1.3.s3: a statement whose object is a StatementRef also matches when
-    # its target does, recursively. Only referenced statements seed the recursion, so its
-    # cost is bounded by how many statements are referenced, not by how many match.
+    # its target does, recursively. The recursion is seeded from the referenced statements
+    # (CROSS JOIN keeps them the outer loop), each tested against the filters, so its cost
+    # is bounded by how many statements are referenced, not by how many match.
     referring_window, referring_params = _window(query, "s")
     sql = f"""
         WITH RECURSIVE referring(id) AS (
-            SELECT s.id FROM {source}
-            WHERE {where_f}
-              AND s.id IN (SELECT ref_target FROM statements WHERE ref_target IS NOT NULL)
+            SELECT s.id
+            FROM (SELECT DISTINCT ref_target AS id FROM statements
+                  WHERE ref_target IS NOT NULL) t
+            CROSS JOIN statements s ON s.id = t.id
+            WHERE {" AND ".join(seed)}
             UNION
             SELECT r.id FROM statements r JOIN referring m ON r.ref_target = m.id
         )

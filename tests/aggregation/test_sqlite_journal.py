@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aggregation.store import Filters
-from aggregation.stores.sqlite import SqliteTallyStore, _schema_v1
+from aggregation.stores.sqlite import SqliteTallyStore, _schema_v1, _schema_v2
 from lrs.config import Settings
 from lrs.storage import open_storage
 from statements.errors import Conflict
@@ -99,3 +99,49 @@ async def test_fingerprints_of_the_first_schema_still_count_retries_and_voids(
                                               "000000000009"])) == {counted.statement_id}
     finally:
         await storage.close()
+
+
+async def test_the_activity_day_totals_are_built_from_the_existing_counters(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "lrs.db"
+    db = SqliteDatabase(path)
+    await SqliteStatementStore(db).open()
+    await db.migrate([_schema_v1, _schema_v2], name="tally")  # before the totals existed
+    await db.close()
+    with sqlite3.connect(path) as conn:  # counted by that version: two verbs, one page
+        conn.executemany("INSERT INTO tally_days VALUES (?,?,?,?,?,?,?)", [
+            (DAY, PAGE, verb, "http://e.com/type", "intranet", "key1", n)
+            for verb, n in (("http://e.com/viewed", 3), ("http://e.com/liked", 4))])
+    storage = await open_storage(Settings(data_dir=tmp_path))
+    try:
+        await storage.tally.save([], [], [tallied(1)], decisions={}, day=DAY,
+                                 fingerprint_expires_ms=FAR)
+        everything = await storage.tally.popular(DAY, DAY, Filters(), by="hits", limit=5)
+        liked = await storage.tally.popular(DAY, DAY, Filters(verb="http://e.com/liked"),
+                                            by="hits", limit=5)
+    finally:
+        await storage.close()
+    assert [(c.activity, c.hits) for c in everything] == [(PAGE, 8)]
+    assert [(c.activity, c.hits) for c in liked] == [(PAGE, 4)]
+    assert rows(path, "SELECT day, activity, hits FROM tally_activity_days") == [(DAY, PAGE, 8)]
+
+
+async def test_learners_are_estimated_for_the_top_activities_and_their_ties(
+    tmp_path: Path,
+) -> None:
+    storage = await open_storage(Settings(data_dir=tmp_path))
+    pages = [f"http://e.com/page{n}" for n in range(4)]
+    try:  # hits 3, 2, 2, 1; every hit by another learner
+        await storage.tally.save([], [], [
+            tallied(10 * p + n, h=hit(page), learner=(10 * p + n, 1))
+            for p, (page, count) in enumerate(zip(pages, (3, 2, 2, 1), strict=True))
+            for n in range(count)], decisions={}, day=DAY, fingerprint_expires_ms=FAR)
+        top = await storage.tally.popular(DAY, DAY, Filters(), by="hits", limit=2)
+        by_learners = await storage.tally.popular(DAY, DAY, Filters(), by="learners", limit=4)
+    finally:
+        await storage.close()
+    assert [(c.activity, c.hits, round(c.learners)) for c in top] == [
+        (pages[0], 3, 3), (pages[1], 2, 2)]
+    assert [(c.activity, round(c.learners)) for c in by_learners] == [
+        (pages[0], 3), (pages[1], 2), (pages[2], 2), (pages[3], 1)]

@@ -67,3 +67,27 @@ def test_build_query_is_answered_from_an_index(schema: sqlite3.Connection,
     first_page = rows[: next((i for i, r in enumerate(rows) if r.startswith("SCAN (sub")),
                              len(rows))]
     assert "USE TEMP B-TREE FOR ORDER BY" not in first_page
+
+
+@pytest.mark.parametrize("query", [
+    StatementQuery(verb="http://v", limit=10),
+    StatementQuery(agent="k", limit=10),
+    StatementQuery(agent="k", related_agents=True, activity="http://a",
+                   related_activities=True, limit=10),
+    StatementQuery(registration="r", activity="http://a", limit=10),
+])
+def test_statement_ref_targeting_is_seeded_from_the_referenced_statements(
+    schema: sqlite3.Connection, query: StatementQuery,
+) -> None:
+    # Communication §2.1.3.s3: the recursion's seed reads the referenced statements (few),
+    # never every statement that matches the filters (at 1,000,000 statements, a common verb
+    # matches hundreds of thousands).
+    sql, params = build_query(query, fetch=11)
+    rows = [row[3] for row in schema.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    seed = rows[rows.index("SETUP"):rows.index("RECURSIVE STEP")]
+    searches = [r for r in seed if r.startswith(("SEARCH", "SCAN"))]
+    assert searches[:3] == [
+        "SEARCH statements USING COVERING INDEX statements_ref_target (ref_target>?)",
+        "SCAN t", "SEARCH s USING INDEX sqlite_autoindex_statements_1 (id=?)"]
+    assert not any(("statements_verb" in r or "statements_registration" in r
+                    or "statements_activity" in r) for r in seed)

@@ -53,7 +53,10 @@ class SqliteDatabase:
             # can lose the last commits. LRS_SQLITE_SYNCHRONOUS=FULL closes that gap.
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA cache_size=-65536")
+            # Page cache: 64 MiB for the writer, whose B-tree pages are hot, 16 MiB for each
+            # reader (the OS caches the file as well); the server's RSS stays bounded.
+            writer = threading.current_thread().name.startswith("sqlite-write")
+            conn.execute(f"PRAGMA cache_size=-{65536 if writer else 16384}")
             # The checkpoint thread keeps the WAL short; connections checkpoint themselves
             # only if it falls this far (64 MiB) behind.
             conn.execute(f"PRAGMA wal_autocheckpoint={_WAL_BACKSTOP_PAGES}")

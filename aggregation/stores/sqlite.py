@@ -106,18 +106,27 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     """)
 
 
+# tally_activity_days keeps, per activity and day, the total (dim '') and the hits of each
+# value of one dimension at a time.
+_SINGLE = (("", "''"), ("verb", "verb"), ("activity_type", "activity_type"),
+           ("platform", "platform"), ("credential", "credential"))
+
+
 def _schema_v3(conn: sqlite3.Connection) -> None:
-    # Hits per activity and day, whatever the verb, type, platform or credential: the
-    # unfiltered popularity query (the dashboard's first view) sums one row per activity and
-    # day instead of one per combination of dimensions.
+    # A popularity query with no filter or one (the dashboard's usual views) sums one row
+    # per activity and day, not one per combination of dimensions; two filters or more read
+    # tally_days.
     run_script(conn, """
         CREATE TABLE tally_activity_days (
-            day INTEGER NOT NULL, activity TEXT NOT NULL, hits INTEGER NOT NULL,
-            PRIMARY KEY (day, activity)
-        ) WITHOUT ROWID;
-        INSERT INTO tally_activity_days(day, activity, hits)
-        SELECT day, activity, SUM(hits) FROM tally_days GROUP BY day, activity
+            dim TEXT NOT NULL, value TEXT NOT NULL, day INTEGER NOT NULL,
+            activity TEXT NOT NULL, hits INTEGER NOT NULL,
+            PRIMARY KEY (dim, value, day, activity)
+        ) WITHOUT ROWID
     """)
+    for dim, value in _SINGLE:
+        conn.execute(f"INSERT INTO tally_activity_days(dim, value, day, activity, hits)"
+                     f" SELECT '{dim}', {value}, day, activity, SUM(hits) FROM tally_days"
+                     f" GROUP BY 2, 3, 4")
 
 
 def _id_bytes(statement_id: str) -> bytes:
@@ -127,6 +136,14 @@ def _id_bytes(statement_id: str) -> bytes:
 def _short(content_hash: str) -> bytes:
     return bytes.fromhex(content_hash[:32])
 
+
+_ACTIVITY_DAYS_ROLL_UP = "".join(f"""
+    INSERT INTO tally_activity_days(dim, value, day, activity, hits)
+    SELECT '{dim}', {"d." + dim if dim else "''"}, j.hour / {DAY_HOURS}, d.activity,
+           SUM(j.delta)
+    FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
+    WHERE j.seq <= :last GROUP BY 2, 3, 4 HAVING SUM(j.delta) != 0
+    ON CONFLICT DO UPDATE SET hits = hits + excluded.hits;""" for dim, _ in _SINGLE)
 
 _ROLL_UP = f"""
     INSERT INTO tally_hours(activity, hour, verb, activity_type, platform, credential, hits)
@@ -140,11 +157,7 @@ _ROLL_UP = f"""
     FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
     WHERE j.seq <= :last GROUP BY j.dims, j.hour / {DAY_HOURS} HAVING SUM(j.delta) != 0
     ON CONFLICT DO UPDATE SET hits = hits + excluded.hits;
-    INSERT INTO tally_activity_days(day, activity, hits)
-    SELECT j.hour / {DAY_HOURS}, d.activity, SUM(j.delta)
-    FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
-    WHERE j.seq <= :last GROUP BY 1, 2 HAVING SUM(j.delta) != 0
-    ON CONFLICT DO UPDATE SET hits = hits + excluded.hits;
+{_ACTIVITY_DAYS_ROLL_UP}
     INSERT INTO tally_learners(activity, day, register, rank)
     SELECT d.activity, j.hour / {DAY_HOURS}, j.register, MAX(j.rank)
     FROM tally_journal j JOIN tally_dims d ON d.id = j.dims
@@ -182,11 +195,12 @@ def bump_counters(conn: sqlite3.Connection, hits: Counter[Hit]) -> None:
     conn.executemany(
         "INSERT INTO tally_days VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE"
         " SET hits = hits + excluded.hits", [(*key, n) for key, n in by_day.items() if n])
-    by_activity: Counter[tuple[int, str]] = Counter()
+    by_activity: Counter[tuple[str, str, int, str]] = Counter()
     for h, n in hits.items():
-        by_activity[(h.day, h.activity)] += n
+        for dim, _ in _SINGLE:
+            by_activity[(dim, getattr(h, dim) if dim else "", h.day, h.activity)] += n
     conn.executemany(
-        "INSERT INTO tally_activity_days VALUES (?,?,?) ON CONFLICT DO UPDATE"
+        "INSERT INTO tally_activity_days VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE"
         " SET hits = hits + excluded.hits", [(*key, n) for key, n in by_activity.items() if n])
 
 
@@ -346,8 +360,11 @@ class SqliteTallyStore:
                       by: Literal["hits", "learners"], limit: int) -> list[ActivityCount]:
         await self.roll_up()
         where, params = _filter_sql(filters)
-
-        table = "tally_days" if where else "tally_activity_days"
+        given = [(dim, value) for dim, value in vars(filters).items() if value is not None]
+        if len(given) <= 1:  # the per-activity totals answer it
+            dim, value = given[0] if given else ("", "")
+            where, params = " AND dim=? AND value=?", [dim, value]
+        table = "tally_days" if len(given) > 1 else "tally_activity_days"
 
         def run(conn: sqlite3.Connection) -> list[ActivityCount]:
             rows = conn.execute(

@@ -14,7 +14,7 @@ from lrs.storage import open_storage
 from statements.errors import Conflict
 from statements.stores.sqlite import SqliteStatementStore
 from statements.stores.sqlite_db import SqliteDatabase
-from tests.aggregation.test_tally_contract import DAY, FAR, PAGE, hit, tallied
+from tests.aggregation.test_tally_contract import DAY, FAR, PAGE, VIEWED, hit, tallied
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -124,7 +124,10 @@ async def test_the_activity_day_totals_are_built_from_the_existing_counters(
         await storage.close()
     assert [(c.activity, c.hits) for c in everything] == [(PAGE, 8)]
     assert [(c.activity, c.hits) for c in liked] == [(PAGE, 4)]
-    assert rows(path, "SELECT day, activity, hits FROM tally_activity_days") == [(DAY, PAGE, 8)]
+    assert rows(path, "SELECT dim, value, hits FROM tally_activity_days WHERE dim IN"
+                " ('', 'verb') ORDER BY 1, 2") == [
+        ("", "", 8), ("verb", "http://e.com/liked", 4), ("verb", "http://e.com/viewed", 3),
+        ("verb", VIEWED, 1)]
 
 
 async def test_learners_are_estimated_for_the_top_activities_and_their_ties(

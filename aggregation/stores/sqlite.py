@@ -121,7 +121,8 @@ def _schema_v3(conn: sqlite3.Connection) -> None:
             dim TEXT NOT NULL, value TEXT NOT NULL, day INTEGER NOT NULL,
             activity TEXT NOT NULL, hits INTEGER NOT NULL,
             PRIMARY KEY (dim, value, day, activity)
-        ) WITHOUT ROWID
+        ) WITHOUT ROWID;
+        CREATE INDEX tally_activity_days_series ON tally_activity_days(activity, dim, value, day)
     """)
     for dim, value in _SINGLE:
         conn.execute(f"INSERT INTO tally_activity_days(dim, value, day, activity, hits)"
@@ -360,7 +361,7 @@ class SqliteTallyStore:
                       by: Literal["hits", "learners"], limit: int) -> list[ActivityCount]:
         await self.roll_up()
         where, params = _filter_sql(filters)
-        given = [(dim, value) for dim, value in vars(filters).items() if value is not None]
+        given = _given(filters)
         if len(given) <= 1:  # the per-activity totals answer it
             dim, value = given[0] if given else ("", "")
             where, params = " AND dim=? AND value=?", [dim, value]
@@ -386,7 +387,14 @@ class SqliteTallyStore:
                      daily: bool, filters: Filters = NO_FILTERS) -> list[tuple[int, int]]:
         where, params = _filter_sql(filters)
         await self.roll_up()
-        if daily:
+        given = _given(filters)
+        if daily and len(given) <= 1:  # one row a day from the per-activity totals
+            dim, value = given[0] if given else ("", "")
+            sql = ("SELECT day, hits FROM tally_activity_days WHERE activity=? AND day"
+                   " BETWEEN ? AND ? AND dim=? AND value=? AND hits > 0 ORDER BY day")
+            span = (first_hour // DAY_HOURS, last_hour // DAY_HOURS)
+            params = [dim, value]
+        elif daily:
             sql = ("SELECT day, SUM(hits) FROM tally_days WHERE activity=? AND day BETWEEN ? AND ?"
                    f"{where} GROUP BY day HAVING SUM(hits) > 0 ORDER BY day")
             span = (first_hour // DAY_HOURS, last_hour // DAY_HOURS)
@@ -459,6 +467,11 @@ def _journal_has_hits(conn: sqlite3.Connection) -> bool:
 def _key(conn: sqlite3.Connection, day: int) -> bytes | None:
     row = conn.execute("SELECT key FROM day_keys WHERE day=?", (day,)).fetchone()
     return bytes(row[0]) if row else None
+
+
+def _given(filters: Filters) -> list[tuple[str, str]]:
+    """The filters set, as (dimension, value)."""
+    return [(dim, value) for dim, value in vars(filters).items() if value is not None]
 
 
 def _filter_sql(filters: Filters) -> tuple[str, list[str]]:

@@ -143,16 +143,8 @@ def create_credential(data_dir: Path, store: str | None, retention: str = "full"
                       name: str = "bench") -> str:
     """A new credential with scope `all` by `lrs credentials create`; returns its
     Authorization header."""
-    command = [*_lrs_command(), "credentials", "create", "--name", name, "--scopes", "all",
-               "--retention", retention, "--json", "--data-dir", str(data_dir)]
-    if store:
-        command += ["--store", store]
-    done = subprocess.run(command, capture_output=True, text=True, env=_lrs_env(), timeout=120,
-                          check=False)
-    if done.returncode != 0:
-        last = "\n".join(done.stderr.strip().splitlines()[-12:])
-        raise RuntimeError(f"lrs credentials create failed:\n{last}")
-    created = orjson.loads(done.stdout)
+    created = orjson.loads(lrs_command(data_dir, store, "credentials", "create", "--name", name,
+                                       "--scopes", "all", "--retention", retention, "--json"))
     token = base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
     return f"Basic {token}"
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import subprocess
 import threading
 import time
 import uuid
@@ -42,17 +41,7 @@ import httpx
 import orjson
 
 from bench.report import machine_info, write_json
-from bench.servers import (
-    BASE_PATH,
-    ROOT,
-    _lrs_command,
-    _lrs_env,
-    _spawn,
-    _stop,
-    _wait_until_up,
-    free_port,
-    secantus,
-)
+from bench.servers import ROOT, create_credential, lrs_serve, secantus
 
 COURSES = [f"http://bench.example.com/mandatory/course-{n:02d}" for n in range(10)]
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -208,19 +197,6 @@ def measure(base: str, authorization: str, pid: int, filled: dict[str, Any]) -> 
         "samples": len(sampler.samples)}}
 
 
-def credential(data_dir: Path, store: str | None) -> str:
-    import base64
-
-    command = [*_lrs_command(), "credentials", "create", "--name", "auditor", "--scopes",
-               "compliance/read", "--json", "--data-dir", str(data_dir)]
-    if store:
-        command += ["--store", store]
-    done = subprocess.run(command, capture_output=True, text=True, env=_lrs_env(), timeout=120,
-                          check=True)
-    created = orjson.loads(done.stdout)
-    return "Basic " + base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
-
-
 def run(args: argparse.Namespace, work: Path, store: str | None) -> dict[str, Any]:
     from lrs.config import Settings
 
@@ -229,19 +205,10 @@ def run(args: argparse.Namespace, work: Path, store: str | None) -> dict[str, An
                         **({"store": store} if store else {}))
     print(f"filling {args.statements:,} statements ({args.engine})", flush=True)
     filled = asyncio.run(fill(settings, args.statements))
-    authorization = credential(data_dir, store)
-    port, log = free_port(), work / "lrs-serve.log"
-    command = [*_lrs_command(), "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    if store:
-        command += ["--store", store]
-    process = _spawn(command, log, _lrs_env())
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}{BASE_PATH}/about", process, log)
+    auditor = create_credential(data_dir, store, name="auditor", scopes="compliance/read")
+    with lrs_serve(work, store, authorization=auditor) as lrs:
         print("streaming reports", flush=True)
-        measured = measure(base, authorization, process.pid, filled)
-    finally:
-        _stop(process)
+        measured = measure(lrs.base_url, lrs.authorization, lrs.pid, filled)
     return {"fill": filled, **measured}
 
 

@@ -140,11 +140,11 @@ def bench_python(*args: str, timeout_s: float = 7200) -> None:
 
 
 def create_credential(data_dir: Path, store: str | None, retention: str = "full",
-                      name: str = "bench") -> str:
-    """A new credential with scope `all` by `lrs credentials create`; returns its
+                      name: str = "bench", scopes: str = "all") -> str:
+    """A new credential (scope `all` unless told) by `lrs credentials create`; returns its
     Authorization header."""
     created = orjson.loads(lrs_command(data_dir, store, "credentials", "create", "--name", name,
-                                       "--scopes", "all", "--retention", retention, "--json"))
+                                       "--scopes", scopes, "--retention", retention, "--json"))
     token = base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
     return f"Basic {token}"
 

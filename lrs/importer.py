@@ -3,6 +3,7 @@ batches, idempotent and resumable (docs/import.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import os
@@ -35,7 +36,7 @@ from plugins.hookspecs import Decision
 from plugins.manager import make_plugin_manager
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
-from statements.errors import XapiError
+from statements.errors import StoreUnavailable, XapiError
 from statements.versions import XapiVersion
 
 # Ids of statements imported without one: a UUID v5 of their content, so a second import of
@@ -75,6 +76,9 @@ class _Item:
     statement_id: str | None = None
     problem: str | None = None
 
+
+_STORE_ATTEMPTS = 8  # 15 s apart: the minute or two MongoDB may need (Importer._ingest)
+_STORE_RETRY_SECONDS = 15.0
 
 class _OnceTally:
     """The tally store, but a statement already held (a retried batch, a second import)
@@ -282,8 +286,18 @@ class Importer:
         state["rejects_bytes"] = self.rejects.stat().st_size if self.rejects.exists() else 0
 
     async def _ingest(self, ingest: Ingest, body: bytes) -> None:
-        await ingest(body, content_type="application/json", version=self.version,
-                     credential=self.credential)
+        # A batch is idempotent, so a store that is briefly unavailable is waited for: after
+        # an interrupted import, MongoDB holds the killed process's transaction (and the ids
+        # it wrote) until the server expires it, about a minute later.
+        for attempt in range(_STORE_ATTEMPTS):
+            try:
+                await ingest(body, content_type="application/json", version=self.version,
+                             credential=self.credential)
+                return
+            except StoreUnavailable:
+                if attempt == _STORE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(_STORE_RETRY_SECONDS)
 
     def _save(self, checkpoint: Path, state: dict[str, Any], summary: ImportSummary,
               total: int) -> None:

@@ -101,7 +101,9 @@ def test_cli_import_killed_mid_file_resumes_with_nothing_lost_or_doubled(
     assert not interrupted["done"] and 0 < interrupted["position"] < path.stat().st_size
     assert len(stored(settings)[0]) < count // 4  # really part-way
 
-    output = run_lrs("import", str(path), "--credential", "old-lms", env=env)
+    # On MongoDB the killed process's transaction holds its ids until the server expires it;
+    # the resumed import waits for that (lrs.importer), up to a couple of minutes.
+    output = run_lrs("import", str(path), "--credential", "old-lms", env=env, timeout=240)
 
     assert "rejected 0" in output
     ids, totals = stored(settings)

@@ -28,9 +28,9 @@ def free_port() -> int:
         return port
 
 
-def run_lrs(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run([*LRS, *args], env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
+def run_lrs(*args: str, env: dict[str, str], timeout: float = 60) -> str:
+    done = subprocess.run([*LRS, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -2,9 +2,10 @@
 
 `python -m bench.soak --engine sqlite --minutes 30` posts batches of generated statements
 at a fixed rate (default 95 requests/s of 10 statements: half the batch-10 ingest benchmark
-of bench/results/2026-11-28-sqlite.json) and every `--sample-seconds` records the server's
-resident memory (VmRSS), its open file descriptors, and the latency and outcome of the
-requests of that interval. The curve goes to bench/results/DATE-soak-ENGINE.json, with the
+of bench/results/2026-11-28-sqlite.json; on MongoDB pass the half of that engine's figure)
+and every `--sample-seconds` records the server's resident memory (VmRSS, and the store's on
+MongoDB), its open file descriptors, and the latency and outcome of the requests of that
+interval. The curve goes to bench/results/DATE-soak-ENGINE.json, with the
 RSS growth after warm-up (the goal: under 10 %). Everything runs on 127.0.0.1 and stops
 by itself at the end of the run.
 """
@@ -30,20 +31,6 @@ from bench.load import body_templates, fill, summarise
 from bench.servers import ROOT, lrs_serve, secantus
 
 
-def server_pid(port: int) -> int:
-    """The pid of the `lrs serve` listening on `port` (found by its command line)."""
-    wanted = f"--port\x00{port}\x00".encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"serve" in command and wanted in command + b"\x00":
-                return int(entry.name)
-    raise RuntimeError(f"no lrs serve process on port {port}")
-
-
 def rss_kib(pid: int) -> int:
     """Resident memory of `pid`, KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -57,8 +44,8 @@ def open_files(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-async def soak(base_url: str, authorization: str, pid: int, args: argparse.Namespace
-               ) -> list[dict[str, Any]]:
+async def soak(base_url: str, authorization: str, pid: int, store_pid: int | None,
+               args: argparse.Namespace) -> list[dict[str, Any]]:
     """Send at the fixed rate until the end; return one sample per interval."""
     templates = body_templates(generate(max(2000, args.batch * 50)), args.batch)
     headers = {"Authorization": authorization, "Content-Type": "application/json",
@@ -89,6 +76,7 @@ async def soak(base_url: str, authorization: str, pid: int, args: argparse.Names
             samples.append({
                 "t_s": round(now - begin, 1), "rss_kib": rss_kib(pid),
                 "open_files": open_files(pid), "requests": len(ordered),
+                **({"store_rss_kib": rss_kib(store_pid)} if store_pid else {}),
                 "outcome": dict(outcome), "latency_ms": {
                     k: round(v, 2) for k, v in summarise(ordered).items()}})
             latencies.clear()
@@ -143,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ExitStack() as stack:
             store = stack.enter_context(secantus(work)) if args.engine == "mongodb" else None
-            running = stack.enter_context(lrs_serve(work, store))
-            pid = server_pid(int(running.base_url.rsplit(":", 1)[1]))
-            samples = asyncio.run(soak(running.base_url, running.authorization, pid, args))
+            running = stack.enter_context(lrs_serve(work, store.url if store else None))
+            pid = running.pid
+            samples = asyncio.run(soak(running.base_url, running.authorization, pid,
+                                       store.pid if store else None, args))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     warmup = min(args.warmup_minutes * 60, args.minutes * 60 / 3)

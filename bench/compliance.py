@@ -201,8 +201,8 @@ def run(args: argparse.Namespace, work: Path, store: str | None) -> dict[str, An
     from lrs.config import Settings
 
     data_dir = work / "data"
-    settings = Settings(data_dir=data_dir, mongodb_database="bench",
-                        **({"store": store} if store else {}))
+    settings = Settings(data_dir=data_dir, mongodb_database="bench") if store is None else \
+        Settings(data_dir=data_dir, mongodb_database="bench", store=store)
     print(f"filling {args.statements:,} statements ({args.engine})", flush=True)
     filled = asyncio.run(fill(settings, args.statements))
     auditor = create_credential(data_dir, store, name="auditor", scopes="compliance/read")
@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True)
     try:
         if args.engine == "mongodb":
-            with secantus(work) as url:
-                measured = run(args, work, url)
+            with secantus(work) as store:
+                measured = run(args, work, store.url)
         else:
             measured = run(args, work, None)
     finally:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -395,7 +396,7 @@ def run_state(run: Run, lrs: RunningLrs, store: RunningStore | None, work: Path,
     for method, calls in (("PUT", scenarios.state_calls(documents, "PUT", overwrite=True)),
                           ("GET", scenarios.state_calls(documents, "GET"))):
         result, warmup, resources = run.measure(
-            lrs, store, lambda load, calls=calls: run.tool.run_calls(lrs, calls, load, work))
+            lrs, store, partial(run.tool.run_calls, lrs, calls, work=work))
         title = "State PUT, overwriting (If-Match: *)" if method == "PUT" else "State GET"
         run.record(_figures(
             f"state-{method.lower()}", "state", f"{title}, {len(documents):,} documents",
@@ -422,9 +423,8 @@ def run_queries(run: Run, work: Path, sizes: list[int]) -> None:
         authorization = create_credential(data, _url(store))
         filled = 0
         for size in sizes:
-            seconds = _timed(f"filling the store to {size:,} statements", lambda size=size,
-                             filled=filled: bench_python(
-                "bench.fill", "statements", "--data-dir", str(data), *(
+            seconds = _timed(f"filling the store to {size:,} statements", partial(
+                bench_python, "bench.fill", "statements", "--data-dir", str(data), *(
                     ("--store", store.url) if store else ()), "--start", str(filled),
                 "--count", str(size - filled), "--seed", str(args.seed)))
             run.document["fills"].append({"what": "statements", "from": filled, "to": size,
@@ -435,8 +435,8 @@ def run_queries(run: Run, work: Path, sizes: list[int]) -> None:
                 for kind in scenarios.QUERY_KINDS:
                     calls = scenarios.statement_queries(kind, sample, size, seed=args.seed)
                     result, warmup, resources = run.measure(
-                        lrs, store, lambda load, calls=calls, kind=kind: run.tool.run_calls(
-                            lrs, calls, load, work, follow=kind == "since"))
+                        lrs, store, partial(run.tool.run_calls, lrs, calls, work=work,
+                                            follow=kind == "since"))
                     title = "since, following more" if kind == "since" else kind
                     run.record(_figures(
                         f"get-{kind}", "query", f"GET by {title} at {size:,}", args.clients,
@@ -460,8 +460,7 @@ def run_aggregates(run: Run, work: Path, hits: int) -> None:
             for kind, title in (("popular", "popularity"), ("series", "time series")):
                 calls = scenarios.aggregate_queries(kind, generator, seed=args.seed)
                 result, warmup, resources = run.measure(
-                    lrs, store, lambda load, calls=calls: run.tool.run_calls(
-                        lrs, calls, load, work))
+                    lrs, store, partial(run.tool.run_calls, lrs, calls, work=work))
                 run.record(_figures(f"aggregates-{kind}", "aggregates",
                                     f"{title.capitalize()} at {hits:,} hits", args.clients,
                                     result, warmup, resources, hits=hits))

@@ -211,8 +211,8 @@ def _p99_under(ids: tuple[str, ...], size_key: str, size: int, limit_ms: float
 
 
 def _peak_rss(document: dict[str, Any]) -> tuple[str, bool | None]:
-    peaks = [(_server(s).get("peak_rss_bytes"), s["name"]) for s in document["scenarios"]]
-    peaks = [(b, n) for b, n in peaks if b is not None]
+    peaks = [(int(b), s["name"]) for s in document["scenarios"]
+             if (b := _server(s).get("peak_rss_bytes")) is not None]
     if not peaks:
         return "not measured", None
     peak, name = max(peaks)

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 from lrs.config import Settings
 from lrs.storage import Storage
@@ -23,7 +24,10 @@ from statements.erasure import (
     AuditRecord,
     Change,
     KeptStatement,
+    Plan,
+    agent_keys_anywhere,
     attachment_hashes,
+    canonical_key,
     erasure_keys,
     plan_erasure,
 )
@@ -96,8 +100,46 @@ class ForgetReport:
 
 
 async def subject_hash(storage: Storage, key: str) -> str:
-    """The audit log's keyed hash of an agent key (HMAC-SHA256 with the store's secret)."""
-    return hmac.new(await storage.erasure.secret(), key.encode(), hashlib.sha256).hexdigest()
+    """The audit log's keyed hash of an agent key (HMAC-SHA256 with the store's secret, of
+    the key's canonical form: an mbox is recorded as its mbox_sha1sum)."""
+    return _keyed(await storage.erasure.secret(), canonical_key(key))
+
+
+def _keyed(secret: bytes, key: str) -> str:
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class ErasedPeople:
+    """The people erased so far, known only by the audit log's keyed hashes: what `lrs
+    import` screens a file against, so that loading an old export does not bring back a
+    person who has been forgotten since."""
+
+    secret: bytes
+    subjects: frozenset[str]
+
+    def plan(self, statement: dict[str, Any]) -> Plan:
+        """What forget would do to this statement for the erased people in it: DELETE, the
+        statement rewritten without them, or None (none of them is in it)."""
+        if not self.subjects:
+            return None
+        erased = [key for key in agent_keys_anywhere(statement)
+                  # the key as given (records made before keys were canonical) or canonical
+                  if {_keyed(self.secret, key), _keyed(self.secret, canonical_key(key))}
+                  & self.subjects]
+        if not erased:
+            return None
+        try:
+            return plan_erasure(statement, frozenset().union(*map(erasure_keys, erased)))
+        except (AttributeError, KeyError, TypeError):
+            return None  # not a valid statement: the import rejects it, storing nothing
+
+
+async def erased_people(storage: Storage) -> ErasedPeople:
+    """Everyone the audit log records as forgotten."""
+    return ErasedPeople(await storage.erasure.secret(), frozenset(
+        r.subject for r in await storage.erasure.audit_log()
+        if r.action == "forget" and r.subject))
 
 
 async def forget(storage: Storage, key: str, *, now_ms: int, operator: str) -> ForgetReport:
@@ -107,6 +149,9 @@ async def forget(storage: Storage, key: str, *, now_ms: int, operator: str) -> F
     keys = erasure_keys(key)
     subject = await subject_hash(storage, key)
     earlier = [r.at_ms for r in await storage.erasure.audit_log(subject)]
+    if (as_given := _keyed(await storage.erasure.secret(), key)) != subject:
+        # Recorded before mbox keys were recorded in their canonical form.
+        earlier = sorted(earlier + [r.at_ms for r in await storage.erasure.audit_log(as_given)])
     delete: list[KeptStatement] = []
     rewrite: list[tuple[KeptStatement, StoredStatement]] = []
     for kept in await storage.erasure.involving(keys):

@@ -28,6 +28,7 @@ from aggregation.store import (
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential
+from lrs.erasure import ErasedPeople, erased_people
 from lrs.errors import STATUS
 from lrs.ingest import Ingest
 from lrs.storage import Storage
@@ -36,6 +37,7 @@ from plugins.hookspecs import Decision
 from plugins.manager import make_plugin_manager
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
+from statements.erasure import DELETE
 from statements.errors import StoreUnavailable, XapiError
 from statements.versions import XapiVersion
 
@@ -62,8 +64,12 @@ class ImportSummary:
     def line(self) -> str:
         """One line for the terminal."""
         c = self.counts
-        return (f"kept {c['kept']}, tallied {c['tallied']}, dropped {c['dropped']}, "
+        line = (f"kept {c['kept']}, tallied {c['tallied']}, dropped {c['dropped']}, "
                 f"already held {c['held']}, rejected {c['rejected']}")
+        if c["erased"] or c["redacted"]:
+            line += (f"; of people erased since: {c['erased']} statements left out, "
+                     f"{c['redacted']} without them")
+        return line
 
 
 @dataclass
@@ -75,6 +81,9 @@ class _Item:
     body: bytes | None
     statement_id: str | None = None
     problem: str | None = None
+    # A person erased since the file was written: "erased" (their statement, left out) or
+    # "redacted" (body is the statement without them).
+    erasure: Literal["erased", "redacted"] | None = None
 
 
 _STORE_ATTEMPTS = 8  # 15 s apart: the minute or two MongoDB may need (Importer._ingest)
@@ -130,7 +139,7 @@ class _OnceTally:
         await self.inner.purge(now_ms=now_ms, today=today)
 
 
-def _prepare(raw: bytes, position: int, end: int) -> _Item:
+def _prepare(raw: bytes, position: int, end: int, erased: ErasedPeople) -> _Item:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -138,29 +147,35 @@ def _prepare(raw: bytes, position: int, end: int) -> _Item:
     if not isinstance(value, dict):
         return _Item(position, end, None, problem="a statement must be a JSON object")
     statement_id = value.get("id")
-    if statement_id is None:
+    if statement_id is None:  # derived from the statement as written: the same every time
         value = {"id": derived_id(value), **value}
-        return _Item(position, end, orjson.dumps(value), value["id"])
-    return _Item(position, end, raw, statement_id if isinstance(statement_id, str) else None)
+        raw = orjson.dumps(value)
+    item = _Item(position, end, raw, value["id"] if isinstance(value["id"], str) else None)
+    plan = erased.plan(value)
+    if plan == DELETE:
+        return dataclasses.replace(item, body=None, erasure="erased")
+    if plan is not None:
+        return dataclasses.replace(item, body=orjson.dumps(plan), erasure="redacted")
+    return item
 
 
-def _json_lines(path: Path, offset: int, line: int) -> Iterator[_Item]:
+def _json_lines(path: Path, offset: int, line: int, erased: ErasedPeople) -> Iterator[_Item]:
     with path.open("rb") as f:
         f.seek(offset)
         for raw in f:
             offset += len(raw)
             line += 1
             if raw.strip():
-                yield _prepare(raw, line, offset)
+                yield _prepare(raw, line, offset, erased)
 
 
-def _json_array(path: Path, start: int) -> Iterator[_Item]:
+def _json_array(path: Path, start: int, erased: ErasedPeople) -> Iterator[_Item]:
     # A statement array is read whole: JSON Lines is the format for very large files.
     items = orjson.loads(path.read_bytes())
     if not isinstance(items, list):
         raise ImportFailed(f"{path}: a JSON file must hold an array of statements")
     for index in range(start, len(items)):
-        yield _prepare(orjson.dumps(items[index]), index + 1, index + 1)
+        yield _prepare(orjson.dumps(items[index]), index + 1, index + 1, erased)
 
 
 class ImportFailed(Exception):
@@ -216,8 +231,9 @@ class Importer:
             return summary
         with self.rejects.open("ab") as out:
             out.truncate(state["rejects_bytes"])
-        items = (_json_array(self.path, state["position"]) if array
-                 else _json_lines(self.path, state["position"], state["line"]))
+        erased = await erased_people(self.storage)
+        items = (_json_array(self.path, state["position"], erased) if array
+                 else _json_lines(self.path, state["position"], state["line"], erased))
         total = len(orjson.loads(self.path.read_bytes())) if array else self.path.stat().st_size
         tally = _OnceTally(self.storage.tally)
         decided: Counter[Decision] = Counter()
@@ -260,7 +276,17 @@ class Importer:
             return
         good = [i for i in batch if i.body is not None]
         rejected: list[tuple[_Item, int, str, list[dict[str, str]]]] = [
-            (i, 400, i.problem or "", []) for i in batch if i.body is None]
+            (i, 400, i.problem or "", []) for i in batch if i.body is None and not i.erasure]
+        if left_out := sum(i.erasure == "erased" for i in batch):
+            summary.counts["erased"] += left_out
+        redacted = [i for i in good if i.erasure == "redacted"]
+        if redacted:
+            # Already stored (rewritten by the erasure, or without them by an earlier
+            # import): held, as it is. Sent again, neither form would match what is stored.
+            held = await self.storage.tally.where([i.statement_id or "" for i in redacted])
+            if already := {id(i) for i in redacted if i.statement_id in held}:
+                summary.counts["held"] += len(already)
+                good = [i for i in good if id(i) not in already]
         if good:
             try:
                 await self._ingest(ingest, b"[" + b",".join(i.body or b"" for i in good) + b"]")
@@ -281,6 +307,9 @@ class Importer:
                         "line": item.position, "id": item.statement_id, "status": status,
                         "message": message, "problems": problems}) + b"\n")
             summary.counts["rejected"] += len(rejected)
+        not_stored = {id(r[0]) for r in rejected}
+        if stored := sum(i.erasure == "redacted" and id(i) not in not_stored for i in good):
+            summary.counts["redacted"] += stored
         state["position"] = batch[-1].end
         state["line"] = batch[-1].position
         state["rejects_bytes"] = self.rejects.stat().st_size if self.rejects.exists() else 0

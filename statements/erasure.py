@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Collection, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -46,6 +47,36 @@ def erasure_keys(key: str) -> frozenset[str]:
         mbox = key.removeprefix("mbox:")
         keys.add(f"mbox_sha1sum:{hashlib.sha1(mbox.encode(), usedforsecurity=False).hexdigest()}")
     return frozenset(keys)
+
+
+def canonical_key(key: str) -> str:
+    """The one form of an agent key that the audit log records: an mbox and its
+    mbox_sha1sum are the same person (Data §2.4.2.3), recorded under the SHA1 form so
+    that a statement carrying either form can be matched against the record."""
+    return next((k for k in erasure_keys(key) if k.startswith("mbox_sha1sum:")), key)
+
+
+def agent_keys_anywhere(value: Any) -> set[str]:
+    """The agent key of every object in `value` (a statement as received, valid or not)
+    that has an inverse functional identifier, wherever it is: a superset of the people
+    plan_erasure looks for. Walked without recursion: the JSON may be deeply nested."""
+    keys: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.keys() & _IDENTIFIERS:
+                with suppress(AttributeError, KeyError, TypeError):  # malformed: not an agent
+                    key = agent_key(item)
+                    if key is not None:
+                        keys.add(key)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return keys
+
+
+_IDENTIFIERS = frozenset(("mbox", "mbox_sha1sum", "openid", "account"))
 
 
 def plan_erasure(statement: dict[str, Any], keys: Collection[str]) -> Plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from lrs.config import Settings
 from lrs.credentials import Retention, Scope
+from lrs.erasure import forget
 from lrs.importer import Importer, ImportFailed
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueEntry
@@ -124,3 +126,56 @@ async def test_import_reads_a_statement_array(
     assert (summary.counts["tallied"], summary.counts["rejected"]) == (2, 1)
     [reject] = [json.loads(line) for line in run.rejects.read_text().splitlines()]
     assert reject["line"] == 3 and reject["status"] == 400
+
+
+async def test_import_leaves_out_people_erased_since_the_file_was_written(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    await storage.catalogue.replace([CatalogueEntry("activity", COURSE)])
+    alice, bob, dave = make_agent("alice"), make_agent("bob"), make_agent("dave")
+    taught_before = kept(10, context={"instructor": alice, "platform": "LMS"})
+    first = tmp_path / "first.jsonl"
+    first.write_text(orjson.dumps(taught_before).decode() + "\n")
+    await (await importer(storage, settings, first)).run()
+    # Erased: Alice and Bob by mbox, Dave by the SHA1 of his (either form must match).
+    for key in ("mbox:mailto:alice@example.com", "mbox:mailto:bob@example.com",
+                f"mbox_sha1sum:{_sha1('mailto:dave@example.com')}"):
+        await forget(storage, key, now_ms=int(time.time() * 1000), operator="test")
+
+    in_extension = kept(15, result={"completion": True, "extensions": {
+        "http://e.com/witness": alice}})
+    old_file = [
+        kept(11, actor=alice), viewed(11, actor=alice),  # their own: left out
+        kept(12, actor={"mbox_sha1sum": _sha1("mailto:bob@example.com")}),
+        kept(13, actor=dave),
+        kept(14, context={"instructor": alice, "platform": "LMS"}),  # stored without her
+        taught_before,  # stored before, rewritten by the erasure: held
+        in_extension,  # forget leaves extensions alone, so does the import
+        kept(16),
+    ]
+    path = tmp_path / "old-export.jsonl"
+    path.write_text("\n".join(orjson.dumps(s).decode() for s in old_file) + "\n")
+    run = await importer(storage, settings, path)
+
+    summary = await run.run()
+
+    assert dict(summary.counts) == {"kept": 3, "tallied": 0, "dropped": 0, "held": 1,
+                                    "erased": 4, "redacted": 1}
+    assert "4 statements left out, 1 without them" in summary.line()
+    ids, totals = await store_state(storage)
+    assert set(ids) == {taught_before["id"], old_file[4]["id"], in_extension["id"],
+                        old_file[7]["id"]}
+    assert totals.hits == 0
+    page = await storage.statements.query(StatementQuery(limit=100))
+    stored = {s["id"]: s for s in map(orjson.loads, page.statements)}
+    assert "instructor" not in stored[old_file[4]["id"]]["context"]
+    assert "instructor" not in stored[taught_before["id"]]["context"]
+    assert stored[in_extension["id"]]["result"]["extensions"] == {"http://e.com/witness": alice}
+
+    again = await run.run(restart=True)  # idempotent: what is stored is held
+    assert dict(again.counts) == {"kept": 0, "tallied": 0, "dropped": 0, "held": 4,
+                                  "erased": 4}
+    assert await store_state(storage) == (ids, totals)
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()

@@ -13,6 +13,8 @@ from statements.enrich import StoredStatement
 from statements.errors import Conflict, Problem
 from statements.query import StatementQuery
 from statements.store import SaveOutcome, StatementPage
+from statements.stores.sqlite_compliance import INSERT_RESULTS, result_rows
+from statements.stores.sqlite_compliance import MIGRATIONS as COMPLIANCE_MIGRATIONS
 from statements.stores.sqlite_db import SqliteDatabase, run_script, transaction
 
 
@@ -173,8 +175,9 @@ class SqliteStatementStore:
         self._db = db
 
     async def open(self) -> None:
-        """Create or upgrade the schema."""
+        """Create or upgrade the schema, and the compliance side table it writes."""
         await self._db.migrate(MIGRATIONS, name="statements")
+        await self._db.migrate(COMPLIANCE_MIGRATIONS, name="compliance")
 
     async def save(self, statements: Sequence[StoredStatement],
                    attachments: Sequence[RawAttachment] = ()) -> SaveOutcome:
@@ -261,6 +264,7 @@ def save_in(conn: sqlite3.Connection, statements: Sequence[StoredStatement],
              index.registration, index.ref_target, int(index.voiding), index.authority,
              statement.content_hash, body),
         ).lastrowid
+        assert seq is not None  # set by the INSERT
         conn.executemany(
             "INSERT INTO statement_agents(agent, stored, seq, direct) VALUES (?,?,?,?)",
             [(key, statement.stored_ms, seq, int(key in index.agents))
@@ -270,6 +274,7 @@ def save_in(conn: sqlite3.Connection, statements: Sequence[StoredStatement],
             "INSERT INTO statement_activities(activity, stored, seq) VALUES (?,?,?)",
             [(key, statement.stored_ms, seq) for key in index.related_activities],
         )
+        conn.executemany(INSERT_RESULTS, result_rows(seq, statement.statement, index))
     _apply_voiding(conn, [s for s, _ in fresh])
     conn.executemany(
         "INSERT INTO attachments(sha2, content_type, data) VALUES (?,?,?)"

@@ -1,9 +1,10 @@
 """Compliance reads on SQLite: a side table of result statements kept by triggers.
 
 `compliance_results` holds one row per (result statement, agent): a kept statement whose
-object is an Activity and which has a `result`, for each agent key of its actor. Triggers on
-the statement tables fill it and empty it, so whatever inserts or deletes statements (saves,
-purges, erasure) keeps it true without knowing it exists. Its key (activity, agent,
+object is an Activity and which has a `result`, for each agent key of its actor. The code
+that writes a statement's index rows writes its result rows (`result_rows`, from the parsed
+statement); triggers on the statement tables empty it, so whatever deletes statements
+(purges, erasure) keeps it true without knowing it exists. Its key (activity, agent,
 timestamp desc, seq desc) yields a report in order, page by page.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from statements.compliance import ResultRow, Target, Window
+from statements.indexing import StatementIndex
 from statements.stores.sqlite_db import SqliteDatabase
 
 _BODY = "CAST(s.body AS TEXT)"  # the JSON functions read text; bodies are stored as BLOBs
@@ -68,7 +70,28 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
         {_SELECT_RESULT.format(a="a", join="JOIN statement_agents a ON a.seq = s.seq")}""")
 
 
-MIGRATIONS = [_schema_v1]
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    # The rows of new statements are written by the code that stores them (result_rows):
+    # the trigger parsed each stored body again, a fifth of a kept statement's write.
+    conn.execute("DROP TRIGGER compliance_results_insert")
+
+
+MIGRATIONS = [_schema_v1, _schema_v2]
+INSERT_RESULTS = ("INSERT OR IGNORE INTO compliance_results(activity, agent, ts, seq, completed)"
+                  " VALUES (?,?,?,?,?)")
+
+
+def result_rows(seq: int, statement: dict[str, Any], index: StatementIndex
+                ) -> list[tuple[str, str, str, int, int]]:
+    """The compliance_results rows of a statement stored as `seq`: none unless its object
+    is an Activity, it is not a voiding statement and it has a result; else one per agent
+    key of its actor, completed when the result says completion or success is true."""
+    result = statement.get("result")
+    if index.activity is None or index.voiding or not isinstance(result, dict):
+        return []
+    completed = int(result.get("completion") is True or result.get("success") is True)
+    return [(index.activity, agent, statement["timestamp"], seq, completed)
+            for agent in index.agents]
 GROUPS_PER_PAGE = 500
 AGENTS_PER_PAGE = 500
 _ROW = ("SELECT c.activity, c.agent, c.ts, s.id, c.completed, s.body"
@@ -94,7 +117,8 @@ class SqliteComplianceStore:
         self._db = db
 
     async def open(self) -> None:
-        """Create the side table and its triggers, filled from the statements held."""
+        """Create the side table and its triggers, filled from the statements held (the
+        statement store's open has done it already: it writes the table)."""
         await self._db.migrate(MIGRATIONS, name="compliance")
 
     async def results(self, target: Target, window: Window, *,

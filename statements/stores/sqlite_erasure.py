@@ -11,6 +11,7 @@ import orjson
 
 from statements.erasure import AuditRecord, Change, KeptStatement
 from statements.indexing import StatementIndex, index_statement
+from statements.stores.sqlite_compliance import INSERT_RESULTS, result_rows
 from statements.stores.sqlite_db import SqliteDatabase, run_script, transaction
 
 _CHUNK = 500
@@ -81,6 +82,7 @@ def _apply(conn: sqlite3.Connection, change: Change, audit: AuditRecord) -> dict
              for key in index.related_agents])
         conn.executemany("INSERT INTO statement_activities(activity, stored, seq) VALUES (?,?,?)",
                          [(key, before.stored_ms, seq) for key in index.related_activities])
+        conn.executemany(INSERT_RESULTS, result_rows(seq, after.statement, index))
         done["statements_rewritten"] += 1
     agents = sorted(change.document_agents)
     for start in range(0, len(agents), _CHUNK):

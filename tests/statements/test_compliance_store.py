@@ -116,10 +116,16 @@ async def test_sqlite_migration_reports_statements_stored_before_it(tmp_path: Pa
     path = tmp_path / "lrs.db"
     old = SqliteDatabase(path)
     store = SqliteStatementStore(old)
-    await old.migrate(STATEMENT_MIGRATIONS, name="statements")
+    await store.open()
     earlier = make_statement(actor=make_agent("alice"))
     await store.save([stored(earlier), stored(make_statement(result=None))])
     await old.close()
+    with sqlite3.connect(path) as conn:  # as a store of the release before reports was
+        conn.executescript("""
+            DROP TABLE compliance_results;
+            DROP TRIGGER compliance_results_delete;
+            DROP TRIGGER compliance_results_agent_delete;
+            DELETE FROM schema_versions WHERE domain = 'compliance'""")
     storage = await open_storage(Settings(data_dir=tmp_path))
     try:
         found = await rows(storage)
@@ -153,3 +159,36 @@ async def test_group_actor_reports_each_member(storage: Storage) -> None:
     found = await rows(storage)
     assert [(r.agent, r.agent_name) for r in found] == [
         ("mbox:mailto:alice@example.com", "Alice"), ("mbox:mailto:bob@example.com", "Bob")]
+
+
+async def test_sqlite_result_rows_are_those_the_stored_bodies_give(tmp_path: Path) -> None:
+    # The rows written from the parsed statement against what the first schema's trigger
+    # computed from the stored JSON (its query still fills a store that predates the table):
+    # statements with and without results, a voiding one, non-Activity objects, Groups.
+    from bench.generator import StatementGenerator
+
+    generator = StatementGenerator(11, compliance_share=0.5)
+    statements = [generator.statement() for _ in range(300)]
+    statements += [
+        make_statement(actor={"objectType": "Group", "name": "pair", "member": [
+            make_agent("ann"), make_agent("ben")]}),
+        make_statement(result={"completion": False, "success": True}),
+        make_statement(result={"score": {"scaled": 0.2}}),
+        make_statement(verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+                       object={"objectType": "StatementRef", "id": statements[0]["id"]},
+                       result={"completion": True}),
+        make_statement(object=make_agent("carl"), result={"completion": True}),
+    ]
+    storage = await open_storage(Settings(data_dir=tmp_path))
+    try:
+        await storage.statements.save([stored(s) for s in statements])
+        db: Any = storage._resource
+        query = sqlite_compliance._SELECT_RESULT.format(
+            a="a", join="JOIN statement_agents a ON a.seq = s.seq")
+        written, recomputed = await db.read(lambda c: (
+            sorted(c.execute("SELECT * FROM compliance_results").fetchall()),
+            sorted(c.execute(query).fetchall())))
+    finally:
+        await storage.close()
+    assert len(written) > 100 and written == recomputed
+    assert any(not row[4] for row in written) and any(row[4] for row in written)

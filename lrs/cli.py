@@ -77,6 +77,7 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     """Run the LRS."""
     import uvicorn
 
+    from lrs.protocol import HttpProtocol
     from lrs.requestlog import logging_config
 
     settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir, store=store)
@@ -98,6 +99,7 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
                 log_config=logging_config(settings.log_level), access_log=False,
                 proxy_headers=False, server_header=False,
+                http=HttpProtocol,  # unparseable requests answered in the LRS's error shape
                 timeout_graceful_shutdown=settings.graceful_timeout_seconds,
                 # Past this many connections uvicorn answers 503 rather than grow.
                 limit_concurrency=settings.max_connections)

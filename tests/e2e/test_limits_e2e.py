@@ -107,3 +107,34 @@ def test_hostile_and_oversized_requests_do_not_grow_memory(
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("raw", "named"), [
+    (b"GET /xapi/about HTTP/1.1\r\nHost: lrs\r\nContent-Length:\r\n\r\n", "Content-Length"),
+    (b"POST /xapi/statements HTTP/1.1\r\nHost: lrs\r\nContent-Length: 2\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n[]", "Transfer-Encoding"),
+    (b"GET /xapi/about HTTP/1.1\r\nHost: lrs\r\nX-Note: a\x01b\r\n\r\n", "header value"),
+    (b"G@T /xapi/about HTTP/1.1\r\nHost: lrs\r\n\r\n", "method"),
+])
+def test_a_request_that_is_not_http_gets_the_json_error_shape(
+        env: dict[str, str], tmp_path: Path, raw: bytes, named: str) -> None:
+    # Refused by the HTTP parser before the application sees it; uvicorn's own answer is
+    # plain text. Found by schemathesis (an empty Content-Length header).
+    process, base = start(env, tmp_path / "serve.log")
+    try:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(raw)
+            answer = b""
+            while chunk := sock.recv(65536):  # the server closes the connection
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 ")
+        assert b"content-type: application/json" in head.lower()
+        error = orjson.loads(body)["error"]
+        assert error["status"] == 400 and named.lower() in error["message"].lower(), error
+        assert httpx.get(f"{base}/xapi/about").status_code == 200  # and it carries on
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

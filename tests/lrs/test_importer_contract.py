@@ -151,6 +151,7 @@ async def test_import_leaves_out_people_erased_since_the_file_was_written(
         taught_before,  # stored before, rewritten by the erasure: held
         in_extension,  # forget leaves extensions alone, so does the import
         kept(16),
+        kept(17, actor={"objectType": "Group", "member": [make_agent("erin"), bob]}),
     ]
     path = tmp_path / "old-export.jsonl"
     path.write_text("\n".join(orjson.dumps(s).decode() for s in old_file) + "\n")
@@ -158,21 +159,22 @@ async def test_import_leaves_out_people_erased_since_the_file_was_written(
 
     summary = await run.run()
 
-    assert dict(summary.counts) == {"kept": 3, "tallied": 0, "dropped": 0, "held": 1,
-                                    "erased": 4, "redacted": 1}
-    assert "4 statements left out, 1 without them" in summary.line()
+    assert dict(summary.counts) == {"kept": 4, "tallied": 0, "dropped": 0, "held": 1,
+                                    "erased": 4, "redacted": 2}
+    assert "4 statements left out, 2 without them" in summary.line()
     ids, totals = await store_state(storage)
     assert set(ids) == {taught_before["id"], old_file[4]["id"], in_extension["id"],
-                        old_file[7]["id"]}
+                        old_file[7]["id"], old_file[8]["id"]}
     assert totals.hits == 0
     page = await storage.statements.query(StatementQuery(limit=100))
     stored = {s["id"]: s for s in map(orjson.loads, page.statements)}
     assert "instructor" not in stored[old_file[4]["id"]]["context"]
     assert "instructor" not in stored[taught_before["id"]]["context"]
     assert stored[in_extension["id"]]["result"]["extensions"] == {"http://e.com/witness": alice}
+    assert stored[old_file[8]["id"]]["actor"]["member"] == [make_agent("erin")]
 
     again = await run.run(restart=True)  # idempotent: what is stored is held
-    assert dict(again.counts) == {"kept": 0, "tallied": 0, "dropped": 0, "held": 4,
+    assert dict(again.counts) == {"kept": 0, "tallied": 0, "dropped": 0, "held": 5,
                                   "erased": 4}
     assert await store_state(storage) == (ids, totals)
 

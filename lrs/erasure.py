@@ -147,9 +147,10 @@ async def forget(storage: Storage, key: str, *, now_ms: int, operator: str) -> F
     they are the actor of, rewrite those they otherwise appear in, delete their State and
     Agent Profile documents and the attachments no statement refers to any more."""
     keys = erasure_keys(key)
-    subject = await subject_hash(storage, key)
+    secret = await storage.erasure.secret()
+    subject = _keyed(secret, canonical_key(key))  # subject_hash, with the secret at hand
     earlier = [r.at_ms for r in await storage.erasure.audit_log(subject)]
-    if (as_given := _keyed(await storage.erasure.secret(), key)) != subject:
+    if (as_given := _keyed(secret, key)) != subject:
         # Recorded before mbox keys were recorded in their canonical form.
         earlier = sorted(earlier + [r.at_ms for r in await storage.erasure.audit_log(as_given)])
     delete: list[KeptStatement] = []

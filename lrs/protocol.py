@@ -3,10 +3,12 @@ LRS's own error shape.
 
 A request whose framing cannot be parsed (an empty or doubled Content-Length, both
 Content-Length and Transfer-Encoding, a control character in a header, a malformed request
-line) never reaches the application: uvicorn answers it itself, 400 with the plain text
-"Invalid HTTP request received.". Here it is answered like every other client error, JSON
-`{"error": {"status": 400, "message": …}}` naming what the parser found wrong, and the
-connection is closed as uvicorn closes it (the rest of the stream cannot be trusted).
+line; RFC 9112 §6.3: a server that cannot determine a message's length answers 400 and
+closes the connection) never reaches the application: uvicorn answers it itself, 400
+with the plain text "Invalid HTTP request received.". Here it is answered like every
+other client error, JSON `{"error": {"status": 400, "message": …}}` naming what the parser
+found wrong, and the connection is closed as uvicorn closes it (the rest of the stream
+cannot be trusted).
 `lrs serve` runs uvicorn with this protocol (`http=HttpProtocol`).
 """
 

@@ -9,10 +9,11 @@ authorise a platform's credential (DESIGN §6).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from lrs.credentials import Scope
+from lrs.credentials import Credential, Retention, Scope
 
 
 class Role(StrEnum):
@@ -47,3 +48,15 @@ class Person:
     def scopes(self) -> frozenset[Scope]:
         """The union of the scopes of every role held."""
         return frozenset().union(*(ROLE_SCOPES[role] for role in self.roles))
+
+
+def principal_of(person: Person, *, created: datetime) -> Credential:
+    """The person as the `/api/v1` handlers see a caller: a credential-shaped principal whose
+    scopes come from the roles. Its name `person:<subject>` is what the audit log records as
+    the operator; its authority is the learner's Agent (so `statements/read/mine` reads their
+    own statements) or, without one, an account under the issuer that matches nobody else."""
+    authority = person.agent or {"objectType": "Agent", "name": person.name,
+                                 "account": {"homePage": person.issuer, "name": person.subject}}
+    return Credential(key=f"person:{person.subject}", name=f"person:{person.subject}",
+                      secret_hash="", scopes=person.scopes(), retention=Retention.TALLY,
+                      authority=authority, created=created)

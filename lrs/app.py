@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount
 
-from lrs import dashboard, health, metrics
+from lrs import console, dashboard, health, metrics
 from lrs.api import (
     about,
     activities,
@@ -28,6 +28,7 @@ from lrs.api import (
     hits,
     openapi,
     portfolio,
+    retention,
     state,
     statements,
 )
@@ -107,8 +108,10 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
             *activities.routes, *agents.routes, *about.routes]),
         Mount("/api/v1", routes=[*aggregates.routes, *coverage.routes, *catalogue.routes,
                                  *hits.routes, *admin_erasure.routes, *compliance.routes,
-                                 *portfolio.routes, *openapi.routes]),
+                                 *portfolio.routes, *retention.routes,
+                                 *openapi.routes]),
         *dashboard.routes,
+        *console.routes,
         *health.routes,
         *(metrics.routes if counters is not None and settings.metrics_port is None else []),
     ]

@@ -19,8 +19,9 @@ async def _admin(request: Request) -> None:
 
 
 async def list_entries(request: Request) -> Response:
-    """The whole catalogue, in the file format `lrs catalogue load` reads."""
-    await _admin(request)
+    """The whole catalogue, in the file format `lrs catalogue load` reads (compliance officers
+    read it too: it is the list of activities they report on)."""
+    require(await credential_of(request), Scope.ADMIN, Scope.COMPLIANCE_READ)
     entries = await request.app.state.storage.catalogue.entries()
     return json_bytes(dump_catalogue(entries).encode())
 
@@ -30,7 +31,9 @@ async def add_entries(request: Request) -> Response:
     await _admin(request)
     body = await read_body(request, request.app.state.settings.max_body_bytes)
     try:
-        entries = load_catalogue(body.decode("utf-8", "replace"), filename="request.json")
+        yaml = "yaml" in request.headers.get("content-type", "")  # an uploaded catalogue.yaml
+        entries = load_catalogue(body.decode("utf-8", "replace"),
+                                 filename="request.yaml" if yaml else "request.json")
     except CatalogueError as exc:
         raise InvalidRequest("invalid catalogue entries",
                              tuple(Problem("body", p) for p in exc.problems)) from None

@@ -47,6 +47,12 @@ def _get(summary: str, parameters: list[dict[str, Any]], result: dict[str, Any],
                         "400": _ERROR, "401": _ERROR, "403": _ERROR}}}
 
 
+def _any_caller(path: dict[str, Any]) -> dict[str, Any]:
+    path["get"]["description"] = "Any credential or signed-in person; no scope is needed."
+    del path["get"]["responses"]["403"]
+    return path
+
+
 def _compliance_report() -> dict[str, Any]:
     parameters = [_query("activity", "One activity IRI; every catalogue entry when neither "
                                      "this nor prefix is given"),
@@ -156,7 +162,8 @@ DOCUMENT: dict[str, Any] = {
             "responses": {"200": {"description": "A 1x1 GIF",
                                   "content": {"image/gif": {}}}, "400": _ERROR}}},
         "/api/v1/catalogue": {
-            "get": {"summary": "The compliance catalogue", "security": [{"basic": []}],
+            "get": {"summary": "The compliance catalogue (scope admin or compliance/read)",
+                    "security": [{"basic": []}],
                     "responses": {"200": {"description": "The catalogue document"}}},
             "post": {"summary": "Add catalogue entries (a catalogue document)",
                      "security": [{"basic": []}],
@@ -206,6 +213,17 @@ DOCUMENT: dict[str, Any] = {
             "responses": {"200": {"description": "The portfolio", "content": {
                 "application/zip": {}, "application/json": {}, "text/html": {}}},
                 "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+        "/api/v1/retention": _any_caller(_get(
+            "What the LRS keeps and for how long: the retention policy in force", [],
+            {"type": "object", "properties": {
+                "default": {"enum": ["full", "tally", "drop"]},
+                "tallied_statements_retrievable": {"type": "boolean"},
+                "default_days": {"type": ["integer", "null"]},
+                "verb_days": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "catalogue": {"type": "array", "items": {"type": "object"}},
+                "fingerprint_days": {"type": "integer"},
+                "suppression_threshold": {"type": "integer"}}},
+            "")),
     },
 }
 

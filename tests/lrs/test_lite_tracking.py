@@ -173,10 +173,11 @@ def test_openapi_lists_every_api_route() -> None:
         hits,
         openapi,
         portfolio,
+        retention,
     )
 
     modules = (aggregates, catalogue, coverage, hits, openapi, admin_erasure, compliance,
-               portfolio)
+               portfolio, retention)
     paths = {f"/api/v1{r.path}" for m in modules for r in m.routes} - {"/api/v1/openapi.json"}
     assert paths == set(openapi.DOCUMENT["paths"])
 

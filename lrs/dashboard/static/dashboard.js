@@ -1,6 +1,7 @@
-// The dashboard: reads only the public aggregates API (/api/v1/aggregates/…) with the
-// credential the user types in. The key and secret live in this closure, never in the URL,
-// localStorage or sessionStorage; the filters live in the URL so a view can be shared.
+// The dashboard: reads only the public aggregates API (/api/v1/aggregates/…), either with the
+// session of a person signed in with the analyst role (the cookie) or with the credential the
+// user types in. The key and secret live in this closure, never in the URL, localStorage or
+// sessionStorage; the filters live in the URL so a view can be shared.
 "use strict";
 
 (() => {
@@ -26,6 +27,7 @@
   };
 
   let auth = null;  // the Authorization header value, in memory only
+  let session = false;  // signed in as a person with the analyst role: the cookie is enough
   let charts = [];  // uPlot instances, destroyed before each redraw
   let k = 5;  // the suppression threshold, as the API reports it ({"fewer_than": k})
   const $ = (id) => document.getElementById(id);
@@ -48,10 +50,10 @@
     for (const [name, value] of Object.entries(params || {})) {
       if (value !== undefined && value !== null && value !== "") query.set(name, value);
     }
-    const response = await fetch(`${API}/${path}?${query}`, {
-      headers: {"Authorization": auth, "X-Requested-With": "dashboard"},
-      credentials: "omit", cache: "no-store",
-    });
+    const response = await fetch(`${API}/${path}?${query}`, session
+      ? {headers: {"X-Requested-With": "dashboard"}, credentials: "same-origin", cache: "no-store"}
+      : {headers: {"Authorization": auth, "X-Requested-With": "dashboard"},
+         credentials: "omit", cache: "no-store"});
     if (!response.ok) {
       let message = response.statusText;
       try { message = (await response.json()).error.message; } catch (_) { /* not JSON */ }
@@ -95,6 +97,33 @@
     $("sign-out").hidden = true;
     $("sign-in").hidden = false;
     $("key").focus();
+  }
+
+  // ---- the session of a signed-in analyst -----------------------------------------
+
+  function signInUrl() {
+    return `/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`;
+  }
+
+  // Who the session is (GET /api/v1/me); null when nobody is signed in.
+  async function me() {
+    try {
+      const response = await fetch("/api/v1/me", {headers: {"X-Requested-With": "dashboard"},
+                                                   credentials: "same-origin", cache: "no-store"});
+      return response.ok ? await response.json() : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  async function startWithSession(person) {
+    session = true;
+    $("sign-in").hidden = true;
+    $("board").hidden = false;
+    $("person").hidden = false;
+    $("person-name").textContent = person.name;
+    showState(readState());
+    await load();
   }
 
   // ---- filters in the URL -----------------------------------------------------------
@@ -261,6 +290,7 @@
       showWhere(summary);
       showCompliance(compliance);
     } catch (exc) {
+      if (exc.status === 401 && session) { location.assign(signInUrl()); return; }
       if (exc.status === 401) { signOut(); $("sign-in-error").textContent =
         "The credential no longer works: sign in again."; return; }
       $("load-error").textContent = `Could not load the figures: ${exc.message}`;
@@ -488,7 +518,7 @@
 
   // ---- wiring -----------------------------------------------------------------------
 
-  function start() {
+  async function start() {
     $("sign-in-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", signOut);
     $("filters").addEventListener("submit", applyFilters);
@@ -498,6 +528,13 @@
     window.addEventListener("popstate", () => {
       if (auth) { showState(readState()); load(); }
     });
+    $("sso").href = signInUrl();
+    const person = await me();
+    if (person && person.roles.includes("analyst")) { await startWithSession(person); return; }
+    if (person) {
+      $("sso-note").textContent = `You are signed in as ${person.name}, without the analyst `
+        + "role: sign in with a credential instead.";
+    }
     showState(readState());
     $("key").focus();
   }

@@ -41,6 +41,7 @@ from lrs.ingest import Ingest
 from lrs.limits import RateLimiter
 from lrs.metrics import Metrics
 from lrs.middleware import XapiMiddleware
+from lrs.people import web as people
 from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
 from lrs.storage import Storage, open_storage
 from plugins.catalogue_store import CachedCatalogue
@@ -91,10 +92,16 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         app.state.beacon_limiter = RateLimiter(settings.beacon_hits_per_minute)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) \
             if settings.rate_limit_per_minute else None
+        signed_in = people.open_people(settings, opened.sessions) \
+            if settings.sign_in_enabled() else None
+        app.state.people = signed_in
         try:
-            async with scheduled_purge(settings, opened, cached.current, clock.now_ms):
+            async with scheduled_purge(settings, opened, cached.current, clock.now_ms), \
+                    people.sweeping(signed_in):
                 yield
         finally:
+            if signed_in is not None:
+                await signed_in.close()
             # Uvicorn runs the lifespan's shutdown only after the in-flight requests have
             # been answered (or its graceful timeout has passed), so nothing writes after this.
             if counters is not None:
@@ -108,8 +115,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
             *activities.routes, *agents.routes, *about.routes]),
         Mount("/api/v1", routes=[*aggregates.routes, *coverage.routes, *catalogue.routes,
                                  *hits.routes, *admin_erasure.routes, *compliance.routes,
-                                 *portfolio.routes, *retention.routes,
-                                 *openapi.routes]),
+                                 *portfolio.routes, *retention.routes, *openapi.routes,
+                                 *people.api_routes]),
+        *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
         *console.routes,
         *health.routes,
@@ -120,6 +128,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         middleware=[
             Middleware(RequestLogMiddleware, routes=routes, metrics=counters),
             _cors(settings.cors_origins),
+            *people.middleware(settings),
             Middleware(XapiMiddleware, base_path=settings.base_path,
                        default_version=settings.default_xapi_version,
                        consistent_through=clock.consistent_through,

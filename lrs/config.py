@@ -5,10 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveInt, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lrs.credentials import Scope
 from statements.versions import XapiVersion
+
+
+class MachineClient(BaseModel):
+    """What an OAuth 2.0 client of the identity provider may do with its bearer tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="The name the audit log and request log show.")
+    scopes: list[Scope] = Field(description="Scopes, as a credential's (statements/write, ...).")
+    retention: Literal["full", "tally"] = "tally"
+
+
+RoleName = Literal["admin", "compliance", "analyst", "learner"]  # lrs.people.Role's values
+_DEFAULT_ROLE_MAP: dict[str, RoleName] = {"admin": "admin", "compliance": "compliance",
+                                          "analyst": "analyst", "learner": "learner"}
 
 
 class Settings(BaseSettings):
@@ -136,6 +152,81 @@ class Settings(BaseSettings):
         "before they are cancelled and the store is closed; keep it below the orchestrator's "
         "kill delay."
     )
+
+    oidc_issuer: str | None = Field(
+        None, description="OpenID Connect issuer URL of the organisation's identity provider "
+        "(its discovery document is <issuer>/.well-known/openid-configuration); unset: no "
+        "sign-in, no bearer tokens (docs/sign-in.md).",
+    )
+    oidc_client_id: str | None = Field(None, description="The LRS's client id at the issuer.")
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="The LRS's client secret at the issuer (a confidential client)."
+    )
+    oidc_scopes: str = Field(
+        "openid email profile", description="Scopes asked for at sign-in, space-separated."
+    )
+    oidc_roles_claim: str = Field(
+        "groups", description="The ID token claim whose values (a list or a string) map to "
+        "roles through LRS_OIDC_ROLE_MAP.",
+    )
+    oidc_role_map: dict[str, RoleName] = Field(
+        _DEFAULT_ROLE_MAP, description="Claim value -> role (admin, compliance, analyst, "
+        "learner); other values are ignored. JSON object in the environment.",
+    )
+    oidc_agent_mapping: Literal["mbox", "account"] = Field(
+        "mbox", description="A learner's xAPI agent: `mbox` from the email claim, or `account` "
+        "with LRS_OIDC_AGENT_HOMEPAGE and the claim LRS_OIDC_AGENT_NAME_CLAIM.",
+    )
+    oidc_agent_homepage: str | None = Field(
+        None, description="homePage of a learner's account agent (mapping `account`).",
+    )
+    oidc_agent_name_claim: str = Field(
+        "preferred_username", description="The claim giving a learner's account name "
+        "(mapping `account`).",
+    )
+    oidc_audience: str | None = Field(
+        None, description="The audience (`aud`) a bearer access token must carry; unset: "
+        "bearer tokens are refused.",
+    )
+    oidc_machine_clients: dict[str, MachineClient] = Field(
+        {}, description="OAuth 2.0 clients whose bearer tokens the xAPI API accepts: client id "
+        "-> {\"name\", \"scopes\": [...], \"retention\": \"full\"|\"tally\"}. JSON in "
+        "the environment.",
+    )
+    session_secret: SecretStr | None = Field(
+        None, description="Signs the session and CSRF cookies; required with LRS_OIDC_ISSUER, "
+        "the same in every worker (e.g. `openssl rand -hex 32`).",
+    )
+    session_idle_seconds: int = Field(
+        30 * 60, ge=1, description="A signed-in session ends after this long without a request."
+    )
+    session_lifetime_seconds: int = Field(
+        12 * 3600, ge=1, description="A signed-in session ends this long after sign-in, "
+        "whatever its use.",
+    )
+    dev_sign_in: bool = Field(
+        False, description="Local development without an identity provider: /sign-in offers a "
+        "form to sign in as anyone with any role. Refused when LRS_PUBLIC_URL is https.",
+    )
+
+    @model_validator(mode="after")
+    def _sign_in_is_safe(self) -> Settings:
+        if self.dev_sign_in and self.public_url.lower().startswith("https:"):
+            raise ValueError("LRS_DEV_SIGN_IN lets anyone sign in as anyone: it is refused "
+                             "when LRS_PUBLIC_URL is https (a deployment)")
+        if self.oidc_issuer is not None:
+            missing = [name for name, value in (("LRS_OIDC_CLIENT_ID", self.oidc_client_id),
+                                                ("LRS_SESSION_SECRET", self.session_secret))
+                       if value is None]
+            if missing:
+                raise ValueError(f"LRS_OIDC_ISSUER needs {' and '.join(missing)}")
+        if self.oidc_agent_mapping == "account" and not self.oidc_agent_homepage:
+            raise ValueError("LRS_OIDC_AGENT_MAPPING=account needs LRS_OIDC_AGENT_HOMEPAGE")
+        return self
+
+    def sign_in_enabled(self) -> bool:
+        """Whether people can sign in (an identity provider is configured, or dev mode)."""
+        return self.oidc_issuer is not None or self.dev_sign_in
 
     @model_validator(mode="after")
     def _metrics_port_is_free(self) -> Settings:

@@ -12,6 +12,9 @@ from starlette.responses import Response
 from lrs.auth import Authenticator
 from lrs.credentials import Credential
 from lrs.limits import RateLimiter
+from lrs.people import principal_of
+from lrs.people.bearer import BearerTokens
+from lrs.people.web import session_of
 from statements.errors import TooLarge, TooManyRequests, TooSlow
 from statements.versions import XapiVersion
 
@@ -54,10 +57,24 @@ def version_of(request: Request) -> XapiVersion:
 
 
 async def credential_of(request: Request) -> Credential:
-    """Authenticate the request (401 when it cannot be)."""
-    authenticator: Authenticator = request.app.state.authenticator
-    credential = await authenticator.authenticate(request.headers.get("authorization"))
-    request.state.credential_name = credential.name  # for the request log (lrs.requestlog)
+    """Authenticate the request (401 when it cannot be): HTTP Basic as always; a bearer
+    access token from the identity provider (lrs.people.bearer), when one is configured;
+    with no Authorization header, the person signed in on this browser, by role."""
+    header = request.headers.get("authorization")
+    scheme, _, token = (header or "").partition(" ")
+    bearer: BearerTokens | None = getattr(request.app.state.people, "bearer", None) \
+        if getattr(request.app.state, "people", None) is not None else None
+    if header is None and (signed_in := await session_of(request)) is not None:
+        credential = principal_of(signed_in.person, created=signed_in.created)
+        # The request log names no person: only that one was signed in.
+        request.state.credential_name = "person"
+    elif bearer is not None and scheme.lower() == "bearer":
+        credential = await bearer.authenticate(token.strip())
+        request.state.credential_name = credential.name
+    else:
+        authenticator: Authenticator = request.app.state.authenticator
+        credential = await authenticator.authenticate(header)
+        request.state.credential_name = credential.name  # for the request log
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None and (wait := limiter.take(credential.key)):
         raise TooManyRequests("too many requests from this credential: slow down",

@@ -9,6 +9,7 @@ from typing import Any
 from aggregation.store import TallyStore
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
+from lrs.people.sessions import SessionStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -32,6 +33,7 @@ class Storage:
     _resource: Any
     erasure: ErasureStore
     compliance: ComplianceStore
+    sessions: SessionStore  # people signed in (lrs.people)
     _database: str = ""  # MongoDB: the database the stores use
     _layout: frozenset[str] = frozenset()  # the schema as opening (migrating) left it
 
@@ -130,6 +132,7 @@ async def _ping_mongo(client: Any) -> None:
 async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     from aggregation.stores.sqlite import SqliteTallyStore
     from lrs.credentials.sqlite import SqliteCredentialStore
+    from lrs.credentials.sqlite_sessions import SqliteSessionStore
     from plugins.stores.sqlite import SqliteCatalogueStore
     from statements.stores.sqlite import SqliteStatementStore
     from statements.stores.sqlite_activities import SqliteActivityStore
@@ -148,11 +151,12 @@ async def _open_sqlite(path: Path, settings: Settings) -> Storage:
     credentials = SqliteCredentialStore(db)
     erasure = SqliteErasureStore(db)
     compliance = SqliteComplianceStore(db)  # after statements: it triggers on their tables
+    sessions = SqliteSessionStore(db)
     for store in (statements, documents, activities, tally, catalogue, credentials, erasure,
-                  compliance):
+                  compliance, sessions):
         await store.open()
     storage = Storage("sqlite", statements, documents, activities, tally, catalogue,
-                      credentials, db, erasure, compliance)
+                      credentials, db, erasure, compliance, sessions)
     storage._layout = await _layout_of(storage)
     return storage
 
@@ -162,6 +166,7 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
 
     from aggregation.stores.mongo import MongoTallyStore
     from lrs.credentials.mongo import MongoCredentialStore
+    from lrs.credentials.mongo_sessions import MongoSessionStore
     from plugins.stores.mongo import MongoCatalogueStore
     from statements.stores.mongo import MongoStatementStore
     from statements.stores.mongo_compliance import MongoComplianceStore
@@ -180,11 +185,12 @@ async def _open_mongo(url: str, settings: Settings) -> Storage:
     credentials = MongoCredentialStore(db)
     erasure = MongoErasureStore(statements, db)
     compliance = MongoComplianceStore(db)
+    sessions = MongoSessionStore(db)
     for store in (statements, documents, activities, tally, catalogue, credentials, erasure,
-                  compliance):
+                  compliance, sessions):
         await store.open()
     storage = Storage("mongodb", statements, documents, activities, tally, catalogue,
-                      credentials, client, erasure, compliance, db.name)
+                      credentials, client, erasure, compliance, sessions, db.name)
     storage._layout = await _layout_of(storage)
     return storage
 

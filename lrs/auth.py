@@ -6,11 +6,15 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import logging
 import secrets
 import time
+from datetime import UTC, datetime
 
 from lrs.credentials import Credential, CredentialStore, Scope, hash_secret, verify_secret
-from statements.errors import Forbidden, Unauthorized
+from statements.errors import Forbidden, StoreUnavailable, Unauthorized
+
+log = logging.getLogger("lrs.auth")
 
 
 class Authenticator:
@@ -54,6 +58,13 @@ class Authenticator:
                                      if credential is not None and known else self._decoy)
         if credential is None or not known or not ok:
             raise Unauthorized("unknown or revoked credentials")
+        # "Last used" is written here, on the slow path only: once per cache period per
+        # client and process, never on every request. A store that refuses the write
+        # does not turn a valid credential away.
+        try:
+            await self._store.record_use(key, datetime.now(UTC))
+        except StoreUnavailable:
+            log.warning("could not record the use of credential %r", credential.name)
         return credential
 
 

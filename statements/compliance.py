@@ -11,6 +11,7 @@ statement's `timestamp` (when the learner did it; the LRS keeps it in UTC to the
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -101,18 +102,26 @@ class ReportRow:
     evidence: list[str] = field(default_factory=list)
 
 
-def parse_window(since: str | None, until: str | None) -> Window:
-    """The window from ISO 8601 `since`/`until` parameters; InvalidRequest names the one."""
-    def one(name: str, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return normalise_timestamp(value)
-        except ValueError as exc:
-            raise InvalidRequest(f"invalid query parameter '{name}'",
-                                 (Problem(f"?{name}", str(exc)),)) from None
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_OR_TIME = "an ISO 8601 date-time, or a date YYYY-MM-DD (the start of that day, UTC)"
 
-    return Window(one("since", since), one("until", until))
+
+def date_or_timestamp(name: str, value: str) -> str:
+    """A `since`/`until` of the LRS's own APIs (not the xAPI resources', which xAPI defines
+    as timestamps): an ISO 8601 timestamp, or a plain date meaning the start of that day in
+    UTC; normalised. InvalidRequest names the parameter `?name`."""
+    text = f"{value}T00:00:00Z" if _PLAIN_DATE.fullmatch(value) else value
+    try:
+        return normalise_timestamp(text)
+    except ValueError as exc:
+        raise InvalidRequest(f"invalid query parameter '{name}'", (
+            Problem(f"?{name}", f"{exc}; give {DATE_OR_TIME}"),)) from None
+
+
+def parse_window(since: str | None, until: str | None) -> Window:
+    """The window from `since`/`until` parameters (date_or_timestamp)."""
+    return Window(None if since is None else date_or_timestamp("since", since),
+                  None if until is None else date_or_timestamp("until", until))
 
 
 def parse_activity(value: str, name: str = "activity") -> str:

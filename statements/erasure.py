@@ -181,17 +181,30 @@ class Change:
     attachments: Collection[str] = ()
 
 
+AuditAction = Literal[
+    "purge", "forget",  # written with the change they describe (ErasureStore.apply)
+    "credential_create", "credential_rotate", "credential_revoke",
+    "catalogue_add", "catalogue_remove", "catalogue_load",
+    "compliance_report", "evidence_export",
+]
+
+
 @dataclass(frozen=True)
 class AuditRecord:
-    """One purge or erasure. `subject` is a keyed hash of the erased agent key (never the
-    key); `counts` are added to the record of the same `run_id` (a purge spans batches)."""
+    """One admin or compliance action: a purge, an erasure, a credential or catalogue
+    change, a report or an evidence export. `operator` is who did it (a credential's name,
+    `person:<subject>`, or what the CLI was told); `subject` is a keyed hash of a person's
+    agent key (never the key); `counts` are added to the record of the same `run_id` (a
+    purge spans batches); `detail` says what was acted on (a credential name, a catalogue
+    entry, a report's filters), never a learner's identifier."""
 
     run_id: str
-    action: Literal["purge", "forget"]
+    action: AuditAction
     at_ms: int
     operator: str
     subject: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    detail: dict[str, str] = field(default_factory=dict)
 
 
 class ErasureStore(Protocol):
@@ -214,6 +227,11 @@ class ErasureStore(Protocol):
         Returns what was done: statements_deleted, statements_rewritten,
         documents_deleted, attachments_deleted (also added to the audit record's counts).
         """
+        ...
+
+    async def record(self, audit: AuditRecord) -> None:
+        """Add one audit record of an action that changed no kept statement (a credential
+        or catalogue change, a report, an export); its `run_id` is new."""
         ...
 
     async def audit_log(self, subject: str | None = None) -> list[AuditRecord]:

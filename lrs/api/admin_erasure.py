@@ -1,5 +1,5 @@
 """Erasure administration (`/api/v1/admin/…`, scope `admin`): forget a person, purge by
-retention period, read the audit log (docs/retention.md)."""
+retention period, read the audit log of every admin action (docs/retention.md)."""
 
 from __future__ import annotations
 
@@ -68,12 +68,13 @@ async def purge_expired(request: Request) -> Response:
 
 
 async def audit_log(request: Request) -> Response:
-    """Every purge and erasure: what was done, when, by which credential; never who."""
+    """Every admin and compliance action (purges, erasures, credential and catalogue changes,
+    reports, exports): what was done, when, by whom; never a learner's identifier."""
     await _admin(request)
     records = await request.app.state.storage.erasure.audit_log()
     return json_bytes(orjson.dumps([{
         "run_id": r.run_id, "action": r.action, "at": _iso(r.at_ms), "operator": r.operator,
-        "subject": r.subject, "counts": r.counts} for r in records]))
+        "subject": r.subject, "counts": r.counts, "detail": r.detail} for r in records]))
 
 
 routes = [

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from lrs.admin.audit import record_action
 from lrs.auth import require
 from lrs.credentials import Scope
 from lrs.http import credential_of, read_body
@@ -18,6 +19,7 @@ from statements.compliance import (
     ReportRow,
     Target,
     Window,
+    date_or_timestamp,
     parse_activity,
     parse_roster,
     parse_window,
@@ -61,7 +63,8 @@ def _targets(entries: Sequence[CatalogueEntry]) -> tuple[list[tuple[str, Target]
 
 async def compliance_report(request: Request) -> Response:
     """GET (or POST with a roster): per agent, the latest result and completion, streamed."""
-    require(await credential_of(request), Scope.COMPLIANCE_READ)
+    operator = await credential_of(request)
+    require(operator, Scope.COMPLIANCE_READ)
     values = _check_params(request, _REPORT_PARAMS)
     fmt = values.get("format", "json")
     if fmt not in ("json", "csv"):
@@ -83,6 +86,15 @@ async def compliance_report(request: Request) -> Response:
         targets = [(f"prefix:{prefix}", Target(prefix=prefix))]
     else:
         targets, skipped = _targets(await request.app.state.storage.catalogue.entries())
+    # Recorded once the request is known to be valid, before the report streams: what was
+    # asked for, by whom; the roster's people only as a count.
+    await record_action(request.app.state.storage, "compliance_report", operator=operator.name,
+                        now_ms=request.app.state.clock.now_ms(),
+                        detail={"entries": ", ".join(label for label, _ in targets),
+                                **{k: v for k, v in (("since", window.since),
+                                                      ("until", window.until)) if v},
+                                "format": fmt},
+                        counts={"roster": len(roster)} if roster is not None else None)
     rows = _all_rows(request, targets, window, roster)
     url = _evidence_url(request)
     if fmt == "csv":
@@ -112,10 +124,18 @@ def _evidence_url(request: Request) -> Callable[[str], str]:
 
 async def compliance_export(request: Request) -> Response:
     """Every kept statement matching the filter, with attachments, as a streamed zip."""
-    require(await credential_of(request), Scope.COMPLIANCE_READ)
+    operator = await credential_of(request)
+    require(operator, Scope.COMPLIANCE_READ)
     values = _check_params(request, _EXPORT_PARAMS)
+    for name in ("since", "until"):  # a plain date too, unlike xAPI's own since/until
+        if name in values:
+            values[name] = date_or_timestamp(name, values[name])
     query = parse_query(list(values.items()), max_limit=1)
     assert isinstance(query, StatementQuery)  # no statementId among _EXPORT_PARAMS
+    # The person, when the export is theirs, only as the audit log's keyed hash.
+    await record_action(request.app.state.storage, "evidence_export", operator=operator.name,
+                        now_ms=request.app.state.clock.now_ms(), person=query.agent,
+                        detail={k: v for k, v in values.items() if k != "agent"})
     archive = export_archive(request.app.state.storage.statements, query, described=values)
     return StreamingResponse(archive, media_type="application/zip", headers={
         "Content-Disposition": 'attachment; filename="evidence-export.zip"'})

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lrs.credentials import Scope
 from lrs.http import json_bytes
 
 _COUNT = {"oneOf": [{"type": "integer", "minimum": 0},
@@ -57,10 +58,10 @@ def _compliance_report() -> dict[str, Any]:
     parameters = [_query("activity", "One activity IRI; every catalogue entry when neither "
                                      "this nor prefix is given"),
                   _query("prefix", "Every activity whose IRI starts with this"),
-                  _query("since", "Statement timestamps after this (ISO 8601)",
-                         format="date-time"),
-                  _query("until", "Statement timestamps up to this (ISO 8601)",
-                         format="date-time"),
+                  _query("since", "Statement timestamps after this: an ISO 8601 "
+                                  "date-time, or a date (the start of that day, UTC)"),
+                  _query("until", "Statement timestamps up to this: an ISO 8601 "
+                                  "date-time, or a date (the start of that day, UTC)"),
                   _query("format", "json (default) or csv", enum=["json", "csv"])]
     ok = {"description": "The report, streamed", "content": {
         "application/json": {"schema": {"type": "object"}}, "text/csv": {}}}
@@ -80,11 +81,119 @@ def _compliance_report() -> dict[str, Any]:
     }
 
 
+_ISO = {"type": "string", "format": "date-time"}
+_ISO_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+_CREDENTIAL: dict[str, Any] = {
+    "type": "object", "required": ["name", "key", "scopes", "retention", "created", "revoked",
+                                   "last_used"],
+    "properties": {
+        "name": {"type": "string"}, "key": {"type": "string"},
+        "scopes": {"type": "array", "items": {"type": "string"}},
+        "retention": {"enum": ["full", "tally"]}, "created": _ISO, "revoked": _ISO_OR_NULL,
+        "last_used": {**_ISO_OR_NULL, "description": "When its secret was last checked (to "
+                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"}}}
+_SCOPES = [scope.value for scope in Scope]
+_REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
+        "description": "The credential's name (its unrevoked one) or its key"}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _admin_credentials() -> dict[str, Any]:
+    secret = {"type": "string", "description": "Shown this once; only its hash is stored"}
+    admin = {"security": [{"basic": []}], "description": "Needs the `admin` scope."}
+    return {
+        "/api/v1/admin/credentials": {
+            "get": {**admin, "summary": "Every credential (never a secret), oldest first",
+                    "responses": {"200": _json("The credentials",
+                                               {"type": "array", "items": _CREDENTIAL}),
+                                  "401": _ERROR, "403": _ERROR}},
+            "post": {**admin, "summary": "Create a credential; its secret is in the answer",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["name", "scopes"],
+                                    "additionalProperties": False, "properties": {
+                                        "name": {"type": "string", "minLength": 1},
+                                        "scopes": {"type": "array", "minItems": 1,
+                                                   "items": {"enum": _SCOPES}},
+                                        "retention": {"enum": ["full", "tally"],
+                                                      "default": "tally"},
+                                        "agent": {"type": "object", "description":
+                                                  "The learner it belongs to (its authority)"}
+                                    }}}}},
+                     "responses": {
+                         "201": _json("Created", {**_CREDENTIAL, "required": [
+                             *_CREDENTIAL["required"], "secret"], "properties": {
+                                 **_CREDENTIAL["properties"], "secret": secret}}),
+                         "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                         "409": {**_ERROR, "description": "An unrevoked credential has "
+                                                          "this name"}}}},
+        "/api/v1/admin/credentials/{ref}/rotate": {
+            "post": {**admin, "summary": "A new secret (the old one stops working within "
+                                         "LRS_CREDENTIAL_CACHE_SECONDS)", "parameters": [_REF],
+                     "responses": {"200": _json("The new secret", {
+                         "type": "object", "required": ["name", "key", "secret"],
+                         "properties": {"name": {"type": "string"},
+                                        "key": {"type": "string"}, "secret": secret}}),
+                         "401": _ERROR, "403": _ERROR,
+                         "404": {**_ERROR, "description": "No credential named or keyed so"}}}},
+        "/api/v1/admin/credentials/{ref}": {
+            "delete": {**admin, "summary": "Revoke a credential", "parameters": [_REF],
+                       "responses": {"204": {"description": "Revoked"}, "401": _ERROR,
+                                     "403": _ERROR, "404": _ERROR}}},
+        "/api/v1/admin/settings": {
+            "get": {**admin, "summary": "The retention, privacy, limit and metrics settings in "
+                                        "effect (read-only; never a secret)",
+                    "responses": {"200": _json("The settings", {
+                        "type": "object",
+                        "required": ["retention", "privacy", "limits", "metrics"],
+                        "properties": {name: {"type": "object"} for name in (
+                            "retention", "privacy", "limits", "metrics")}}),
+                        "401": _ERROR, "403": _ERROR}}},
+        "/api/v1/catalogue/matches": {
+            "get": {**admin, "summary": "How many kept statements a catalogue entry matches, "
+                                        "per activity (the entry need not be in the catalogue)",
+                    "parameters": [
+                        {**_query("kind", "iri (an exact activity id), prefix or type",
+                                  enum=["iri", "activity", "prefix", "type"]),
+                         "required": True},
+                        {**_query("value", "The IRI (or IRI prefix)"), "required": True}],
+                    "responses": {"200": _json("The matches", {
+                        "type": "object",
+                        "required": ["kind", "value", "statements", "activities"],
+                        "properties": {
+                            "kind": {"type": "string"}, "value": {"type": "string"},
+                            "statements": {"type": "integer", "minimum": 0},
+                            "activities": {"type": "array", "items": {
+                                "type": "object", "required": ["id", "statements"],
+                                "properties": {"id": {"type": "string"},
+                                               "statements": {"type": "integer"}}}}}}),
+                        "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+    }
+
+
+_AUDIT_RECORD = {
+    "type": "object", "properties": {
+        "run_id": {"type": "string"},
+        "action": {"enum": ["purge", "forget", "credential_create", "credential_rotate",
+                            "credential_revoke", "catalogue_add", "catalogue_remove",
+                            "catalogue_load", "compliance_report", "evidence_export"]},
+        "at": _ISO, "operator": {"type": "string", "description": "A credential's name, "
+                                 "person:<subject> for a signed-in person, or the CLI's"},
+        "subject": {"type": ["string", "null"], "description": "A keyed hash of the "
+                    "person concerned (erasure, an export for one person); never an "
+                    "identifier"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "detail": {"type": "object", "additionalProperties": {"type": "string"}}}}
+
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "tally-lrs APIs", "version": "1",
              "description": "Aggregates, the beacon, the compliance catalogue, compliance "
-                            "reports and export, and the learner's portfolio. The xAPI "
+                            "reports and export, administration (credentials, settings, the "
+                            "audit log) and the learner's portfolio. The xAPI "
                             "resources are under /xapi/ and follow the xAPI specification."},
     "components": {
         "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
@@ -186,9 +295,13 @@ DOCUMENT: dict[str, Any] = {
                      "responses": {"200": {"description": "Counts by retention class"},
                                    "400": _ERROR}}},
         "/api/v1/admin/audit": {
-            "get": {"summary": "The audit log of purges and erasures (no identities)",
-                    "security": [{"basic": []}],
-                    "responses": {"200": {"description": "Audit records"}}}},
+            "get": {"summary": "The audit log of every admin and compliance action (no "
+                               "identities)",
+                    "security": [{"basic": []}], "description": "Needs the `admin` scope.",
+                    "responses": {"200": _json("Audit records, oldest first", {
+                        "type": "array", "items": _AUDIT_RECORD}),
+                        "401": _ERROR, "403": _ERROR}}},
+        **_admin_credentials(),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",
@@ -197,8 +310,10 @@ DOCUMENT: dict[str, Any] = {
                            "in xAPI GET /statements (since/until on `stored`).",
             "parameters": [_query("agent", "An Agent or Group as JSON"),
                            _query("activity", "Activity IRI"), _query("verb", "Verb IRI"),
-                           _query("since", "ISO 8601", format="date-time"),
-                           _query("until", "ISO 8601", format="date-time")],
+                           _query("since", "ISO 8601 date-time, or a date (start of day, "
+                                           "UTC)"),
+                           _query("until", "ISO 8601 date-time, or a date (start of day, "
+                                           "UTC)")],
             "security": [{"basic": []}],
             "responses": {"200": {"description": "The archive",
                                   "content": {"application/zip": {}}},

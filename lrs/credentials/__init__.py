@@ -47,6 +47,9 @@ class Credential:
     authority: dict[str, Any]
     created: datetime
     revoked: datetime | None = None
+    # When the slow check of its secret last succeeded (lrs.auth): to the cache period,
+    # not to the request.
+    last_used: datetime | None = None
 
     def allows(self, *wanted: Scope) -> bool:
         """Whether any of `wanted`, or `all`, is among the scopes."""
@@ -78,6 +81,10 @@ class CredentialStore(Protocol):
 
     async def replace_secret(self, key: str, secret_hash: str) -> None:
         """Give a credential a new secret."""
+        ...
+
+    async def record_use(self, key: str, when: datetime) -> None:
+        """Remember that the credential was used at `when` (no-op for an unknown key)."""
         ...
 
 

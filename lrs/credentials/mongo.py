@@ -74,6 +74,10 @@ class MongoCredentialStore:
         await _guard(self._credentials.update_one(
             {"_id": key}, {"$set": {"secret_hash": secret_hash}}))
 
+    async def record_use(self, key: str, when: datetime) -> None:
+        await _guard(self._credentials.update_one(
+            {"_id": key}, {"$set": {"last_used": when.isoformat()}}))
+
     async def _one(self, where: Document,
                    sort: Sort | None = None) -> Credential | None:
         document = await _guard(self._credentials.find_one(where, sort=sort))

@@ -21,6 +21,7 @@ def to_record(credential: Credential) -> dict[str, Any]:
         "authority": orjson.dumps(credential.authority).decode(),
         "created": credential.created.isoformat(),
         "revoked": credential.revoked.isoformat() if credential.revoked else None,
+        "last_used": credential.last_used.isoformat() if credential.last_used else None,
     }
 
 
@@ -35,4 +36,6 @@ def from_record(record: dict[str, Any]) -> Credential:
         authority=orjson.loads(record["authority"]),
         created=datetime.fromisoformat(record["created"]),
         revoked=datetime.fromisoformat(record["revoked"]) if record["revoked"] else None,
+        # Absent from records written before it was kept.
+        last_used=datetime.fromisoformat(used) if (used := record.get("last_used")) else None,
     )

@@ -10,7 +10,7 @@ from lrs.credentials.records import from_record, to_record
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 _FIELDS = ("key", "name", "secret_hash", "scopes", "retention", "authority", "created",
-           "revoked")
+           "revoked", "last_used")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -28,6 +28,10 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX credentials_name ON credentials(name)")
 
 
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE credentials ADD COLUMN last_used TEXT")
+
+
 class SqliteCredentialStore:
     """CredentialStore on a SqliteDatabase."""
 
@@ -36,7 +40,7 @@ class SqliteCredentialStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1], name="credentials")
+        await self._db.migrate([_schema_v1, _schema_v2], name="credentials")
 
     async def add(self, credential: Credential) -> None:
         record = to_record(credential)
@@ -74,6 +78,10 @@ class SqliteCredentialStore:
     async def replace_secret(self, key: str, secret_hash: str) -> None:
         await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
             "UPDATE credentials SET secret_hash=? WHERE key=?", (secret_hash, key))))
+
+    async def record_use(self, key: str, when: datetime) -> None:
+        await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
+            "UPDATE credentials SET last_used=? WHERE key=?", (when.isoformat(), key))))
 
     async def _one(self, where: str, value: str) -> Credential | None:
         def run(conn: sqlite3.Connection) -> Credential | None:

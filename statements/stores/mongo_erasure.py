@@ -117,8 +117,14 @@ class MongoErasureStore:
                 done["attachments_deleted"] += (await self._db["attachments"].delete_one(
                     {"_id": sha2}, session=session)).deleted_count
                 await self._db["attachment_chunks"].delete_many({"sha2": sha2}, session=session)
+        await self._audit(audit, done, session)
+        return done
+
+    async def _audit(self, audit: AuditRecord, done: dict[str, int],
+                     session: AsyncClientSession | None) -> None:
         # Read, add, write back in the transaction: count names (purge classes) hold IRIs,
-        # whose dots `$inc` would take for paths. Stored as [name, count] pairs.
+        # whose dots `$inc` would take for paths. Stored as [name, count] pairs, and the
+        # detail (catalogue entries are IRIs too) as [name, value] pairs.
         log = self._db["audit_log"]
         found = await log.find_one({"_id": audit.run_id}, session=session)
         counts: dict[str, int] = dict(found["counts"]) if found else {}
@@ -127,15 +133,19 @@ class MongoErasureStore:
         await log.replace_one({"_id": audit.run_id}, {
             "action": audit.action, "at": audit.at_ms, "operator": audit.operator,
             **({"subject": audit.subject} if audit.subject else {}),
-            "counts": [[name, value] for name, value in counts.items()]},
+            "counts": [[name, value] for name, value in counts.items()],
+            **({"detail": [[k, v] for k, v in audit.detail.items()]} if audit.detail else {})},
             upsert=True, session=session)
-        return done
+
+    async def record(self, audit: AuditRecord) -> None:
+        await self._statements._guard(self._audit(audit, {}, None))
 
     async def audit_log(self, subject: str | None = None) -> list[AuditRecord]:
         async def run() -> list[AuditRecord]:
             cursor = self._db["audit_log"].find({"subject": subject} if subject else {})
             return [AuditRecord(d["_id"], d["action"], d["at"], d["operator"],
-                                d.get("subject"), {n: v for n, v in d["counts"]})
+                                d.get("subject"), {n: v for n, v in d["counts"]},
+                                {n: v for n, v in d.get("detail", ())})
                     async for d in cursor.sort([("at", ASCENDING), ("_id", ASCENDING)])]
 
         return await self._statements._guard(run())

@@ -29,6 +29,11 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    # detail: a JSON object of what an admin action acted on (NULL: none).
+    conn.execute("ALTER TABLE audit_log ADD COLUMN detail TEXT")
+
+
 def _kept(row: tuple[str, int, bytes]) -> KeptStatement:
     return KeptStatement(row[0], row[1], orjson.loads(row[2]))
 
@@ -104,10 +109,11 @@ def _audit(conn: sqlite3.Connection, audit: AuditRecord, done: dict[str, int]) -
     for name, value in [*audit.counts.items(), *done.items()]:
         counts[name] = counts.get(name, 0) + value
     conn.execute(
-        "INSERT INTO audit_log(run_id, action, at, operator, subject, counts)"
-        " VALUES (?,?,?,?,?,?) ON CONFLICT(run_id) DO UPDATE SET counts=excluded.counts",
+        "INSERT INTO audit_log(run_id, action, at, operator, subject, counts, detail)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT(run_id) DO UPDATE SET counts=excluded.counts",
         (audit.run_id, audit.action, audit.at_ms, audit.operator, audit.subject,
-         orjson.dumps(counts).decode()))
+         orjson.dumps(counts).decode(),
+         orjson.dumps(audit.detail).decode() if audit.detail else None))
 
 
 class SqliteErasureStore:
@@ -118,7 +124,7 @@ class SqliteErasureStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema (after the statement and document stores)."""
-        await self._db.migrate([_schema_v1], name="erasure")
+        await self._db.migrate([_schema_v1, _schema_v2], name="erasure")
 
     async def involving(self, keys: Collection[str]) -> list[KeptStatement]:
         wanted = sorted(keys)
@@ -148,15 +154,19 @@ class SqliteErasureStore:
         return await self._db.write(lambda conn: transaction(
             conn, lambda c: _apply(c, change, audit)))
 
+    async def record(self, audit: AuditRecord) -> None:
+        await self._db.write(lambda conn: transaction(conn, lambda c: _audit(c, audit, {})))
+
     async def audit_log(self, subject: str | None = None) -> list[AuditRecord]:
         def run(conn: sqlite3.Connection) -> list[AuditRecord]:
-            sql = "SELECT run_id, action, at, operator, subject, counts FROM audit_log"
+            sql = "SELECT run_id, action, at, operator, subject, counts, detail FROM audit_log"
             params: list[Any] = []
             if subject is not None:
                 sql += " WHERE subject=?"
                 params.append(subject)
             rows = conn.execute(sql + " ORDER BY at, rowid", params).fetchall()
-            return [AuditRecord(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5])) for r in rows]
+            return [AuditRecord(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5]),
+                                orjson.loads(r[6]) if r[6] else {}) for r in rows]
 
         return await self._db.read(run)
 

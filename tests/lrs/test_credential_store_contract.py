@@ -76,3 +76,21 @@ async def test_credentials_replace_secret(storage: Storage) -> None:
     got = await storage.credentials.get(added.key)
     assert got is not None and got.secret_hash == "scrypt$new"
     assert got.key == added.key and got.authority == added.authority
+
+
+async def test_credentials_record_use_sets_last_used(storage: Storage) -> None:
+    added, other = credential(), credential("other")
+    await storage.credentials.add(added)
+    await storage.credentials.add(other)
+    fresh = await storage.credentials.get(added.key)
+    assert fresh is not None and fresh.last_used is None
+    await storage.credentials.record_use(added.key, T0 + timedelta(hours=1))
+    await storage.credentials.record_use(added.key, T0 + timedelta(hours=2))
+    await storage.credentials.record_use("no-such-key", T0)
+    got = await storage.credentials.get(added.key)
+    assert got is not None and got.last_used == T0 + timedelta(hours=2)
+    assert [c.last_used for c in await storage.credentials.list()] == [
+        T0 + timedelta(hours=2), None]
+    found = await storage.credentials.find_by_name("platform")
+    assert found is not None and found.last_used == T0 + timedelta(hours=2)
+    assert found.secret_hash == added.secret_hash  # nothing else changed

@@ -256,3 +256,23 @@ async def test_purge_without_periods_does_nothing(client: Client, storage: Stora
     policy = retention_policy(settings, Catalogue())
     report = await purge(storage, policy, now_ms=now_ms() + 10**12, operator="cli")
     assert report.statements == 0 and len(statements_of(await client.get("/xapi/statements")))
+
+
+async def test_audit_record_keeps_admin_actions_in_order_with_their_detail(
+        storage: Storage) -> None:
+    first = AuditRecord("run-1", "credential_create", 1_000, "person:sub-1",
+                        detail={"credential": "lms", "scopes": "all"})
+    second = AuditRecord("run-2", "catalogue_add", 2_000, "cli", counts={"entries": 2},
+                         detail={"entries": f"activity {COURSE}, prefix http://x.test/"})
+    export = AuditRecord("run-3", "evidence_export", 3_000, "auditor",
+                         subject=await subject_hash(storage, ALICE_KEY))
+    for record in (second, first, export):  # kept by time, not by arrival
+        await storage.erasure.record(record)
+    assert await storage.erasure.audit_log() == [first, second, export]
+    assert await storage.erasure.audit_log(export.subject) == [export]
+    # Forget and purge records, written with their change, carry no detail.
+    await forget(storage, ALICE_KEY, now_ms=4_000, operator="dpo")
+    log = await storage.erasure.audit_log()
+    assert [r.action for r in log] == ["credential_create", "catalogue_add", "evidence_export",
+                                       "forget"]
+    assert log[-1].detail == {} and log[-1].subject == export.subject

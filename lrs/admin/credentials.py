@@ -1,0 +1,84 @@
+"""Create, rotate and revoke credentials named by their name or their key, each written to
+the audit log: what the admin API and `lrs credentials` both do."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from lrs.admin.audit import record_action
+from lrs.credentials import (
+    Credential,
+    CredentialStore,
+    Retention,
+    Scope,
+    authority_for,
+    hash_secret,
+    new_key,
+    new_secret,
+)
+from lrs.storage import Storage
+from statements.errors import Conflict, NotFound
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+async def resolve(store: CredentialStore, ref: str) -> Credential:
+    """The unrevoked credential whose key, else whose name, is `ref`; NotFound otherwise."""
+    by_key = await store.get(ref)
+    if by_key is not None and by_key.revoked is None:
+        return by_key
+    by_name = await store.find_by_name(ref)
+    if by_name is not None:
+        return by_name
+    if by_key is not None:
+        raise NotFound(f"the credential keyed {ref} is revoked")
+    raise NotFound(f"no credential named or keyed {ref}")
+
+
+async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
+                 retention: Retention, agent: dict[str, Any] | None, public_url: str,
+                 operator: str, now: datetime) -> tuple[Credential, str]:
+    """A new credential and its secret (shown once; only its hash is stored). Conflict when
+    an unrevoked credential already has this name: a name must say which one it is."""
+    if await storage.credentials.find_by_name(name) is not None:
+        raise Conflict(f"a credential named {name} exists: revoke it or choose another name")
+    key, secret = new_key(), new_secret()
+    credential = Credential(
+        key=key, name=name, secret_hash=hash_secret(secret), scopes=frozenset(scopes),
+        retention=retention,
+        authority=agent if agent is not None else authority_for(key, name, public_url),
+        created=now)
+    await storage.credentials.add(credential)
+    await record_action(storage, "credential_create", operator=operator, now_ms=_ms(now),
+                        detail={"credential": name, "key": key,
+                                "scopes": ",".join(sorted(s.value for s in scopes)),
+                                "retention": retention.value})
+    return credential, secret
+
+
+async def rotate(storage: Storage, ref: str, *, operator: str,
+                 now: datetime) -> tuple[Credential, str]:
+    """Give the credential named or keyed `ref` a new secret; the old one stops working
+    once the processes' verification caches expire (LRS_CREDENTIAL_CACHE_SECONDS)."""
+    credential = await resolve(storage.credentials, ref)
+    secret = new_secret()
+    secret_hash = hash_secret(secret)
+    await storage.credentials.replace_secret(credential.key, secret_hash)
+    await record_action(storage, "credential_rotate", operator=operator, now_ms=_ms(now),
+                        detail={"credential": credential.name, "key": credential.key})
+    return replace(credential, secret_hash=secret_hash), secret
+
+
+async def revoke(storage: Storage, ref: str, *, operator: str, now: datetime) -> Credential:
+    """Revoke the credential named or keyed `ref`."""
+    credential = await resolve(storage.credentials, ref)
+    if not await storage.credentials.revoke(credential.key, now):
+        raise NotFound(f"the credential keyed {credential.key} is revoked")  # raced
+    await record_action(storage, "credential_revoke", operator=operator, now_ms=_ms(now),
+                        detail={"credential": credential.name, "key": credential.key})
+    return replace(credential, revoked=now)

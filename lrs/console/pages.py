@@ -17,7 +17,8 @@ from starlette.templating import Jinja2Templates
 
 from lrs.credentials import Retention, Scope
 from lrs.people import Person, Role
-from lrs.people.web import csrf_token, person_of
+from lrs.people.csrf import csrf_token
+from lrs.people.web import person_of
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"

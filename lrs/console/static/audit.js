@@ -3,16 +3,29 @@ import {$, apiJson, element, fillTable, say, showError, when} from "./common.js"
 
 const SHOWN = new Set(["at", "action", "operator", "run_id"]);
 
+function empty(v) {
+  return v === null || v === undefined || v === ""
+    || (typeof v === "object" && !Object.keys(v).length);
+}
+
+// What else a record says (subject, counts, detail), nested objects flattened one level:
+// `counts: {"entries": 2}` reads "entries 2".
 function details(record) {
-  const rest = Object.entries(record).filter(([name, v]) => !SHOWN.has(name)
-                                             && v !== null && v !== undefined && v !== "");
-  if (!rest.length) return "—";
   const list = element("dl", {class: "facts compact"});
-  for (const [name, v] of rest) {
-    list.append(element("dt", {}, name.replaceAll("_", " ")),
-                element("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v)));
+  for (const [name, v] of Object.entries(record)) {
+    if (SHOWN.has(name) || empty(v)) continue;
+    if (typeof v === "object" && !Array.isArray(v)) {
+      for (const [inner, w] of Object.entries(v)) {
+        if (empty(w)) continue;
+        list.append(element("dt", {}, inner.replaceAll("_", " ")),
+                    element("dd", {}, typeof w === "object" ? JSON.stringify(w) : String(w)));
+      }
+    } else {
+      list.append(element("dt", {}, name.replaceAll("_", " ")),
+                  element("dd", {}, Array.isArray(v) ? v.join(", ") : String(v)));
+    }
   }
-  return list;
+  return list.childElementCount ? list : "—";
 }
 
 async function load() {

@@ -7,6 +7,7 @@ import {$, ApiError, agentOf, agentOfKey, api, apiJson, clearError, element, fil
 const REPORT = "/api/v1/compliance/report";
 const EXPORT = "/api/v1/compliance/export";
 const OTHER = "other";
+const NAMES = new Map();  // activity IRI -> its catalogue name
 
 async function loadCatalogue() {
   const select = $("r-activity");
@@ -19,6 +20,7 @@ async function loadCatalogue() {
   }
   select.replaceChildren(element("option", {value: ""}, "Choose an activity"));
   for (const entry of entries) {
+    if (entry.name) NAMES.set(entry.value, entry.name);
     const label = (entry.name || entry.value) + (entry.kind === "prefix" ? " (every activity under it)" : "");
     select.append(element("option", {value: `${entry.kind}:${entry.value}`}, label));
   }
@@ -106,6 +108,13 @@ function person(row) {
                  row.agent_name ? " " : null, element("code", {}, id));
 }
 
+function activityCell(row) {
+  const iri = row.activity || row.entry;
+  const name = NAMES.get(iri);
+  return element("span", {class: "activity"}, name ? element("strong", {}, name) : null,
+                 name ? " " : null, element("code", {class: "iri"}, iri));
+}
+
 function result(row) {
   if (row.status === "no record") return "—";
   const parts = [];
@@ -140,7 +149,7 @@ async function run(event) {
   }
   const groups = {"completed": [], "not completed": [], "no record": []};
   for (const row of report.rows) groups[row.status].push(row);
-  const columns = [person, (r) => element("code", {class: "iri"}, r.activity || r.entry),
+  const columns = [person, activityCell,
                    (r) => when(r.completed_at), result, evidenceButton];
   for (const [status, id] of [["completed", "completed"], ["not completed", "not-completed"],
                               ["no record", "no-record"]]) {
@@ -150,7 +159,8 @@ async function run(event) {
     $(`${id}-count`).textContent = `(${groups[status].length})`;
   }
   const summary = `${groups.completed.length} completed, ${groups["not completed"].length} did `
-    + `not complete` + (report.roster !== null ? `, ${groups["no record"].length} have no record`
+    + `not complete` + (report.roster !== null ? `, ${groups["no record"].length} `
+                                                 + `${groups["no record"].length === 1 ? "has" : "have"} no record`
                                                  + ` (roster of ${report.roster})` : "") + ".";
   $("summary").textContent = summary;
   $("results").hidden = false;

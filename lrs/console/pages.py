@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.people import Person, Role
 from lrs.people.csrf import csrf_token
@@ -23,15 +24,24 @@ from lrs.people.web import person_of
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 
-# Only the console's own scripts, styles and requests; forms post only to this LRS (the
-# sign-out form). The pages hold a CSRF token and personal data: never cached.
+# The pages hold a CSRF token and personal data: never cached.
 HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+
+
+def policy(settings: Settings) -> str:
+    """Only the console's own scripts, styles and requests. Forms post only to this LRS (the
+    sign-out form), and to the identity provider, where sign-out redirects for its own
+    logout (browsers hold a form's redirects to form-action too)."""
+    targets = "'self'"
+    if settings.oidc_issuer:
+        issuer = urlsplit(settings.oidc_issuer)
+        targets += f" {issuer.scheme}://{issuer.netloc}"
+    return ("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+            f"form-action {targets}; base-uri 'none'")
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,8 @@ def _handler(page: Page) -> Any:
         }
         return _templates().TemplateResponse(
             request, page.template if allowed else "forbidden.html", context,
-            status_code=200 if allowed else 403, headers=HEADERS)
+            status_code=200 if allowed else 403,
+            headers={**HEADERS, "Content-Security-Policy": policy(request.app.state.settings)})
 
     render.__name__ = render.__qualname__ = f"console_{page.template.removesuffix('.html')}"
     render.__doc__ = f"The console page {page.path} ({page.role or 'anyone signed in'})."

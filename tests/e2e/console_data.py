@@ -22,10 +22,10 @@ PAGE = "http://activitystrea.ms/schema/1.0/page"
 # The seeded people: (e-mail, name). Ada and Bob are the OIDC provider's learners; the others
 # exist only in statements. No name or address of these may reach an analyst.
 ADA = ("ada@example.com", "Ada Lovelace")
-BOB = ("bob@example.com", "Bob Marley")
-LEARNERS = [ADA, BOB, ("carol@example.com", "Carol Danvers"),
-            ("dan@example.com", "Dan Brown"), ("erin@example.com", "Erin Brockovich"),
-            ("frank@example.com", "Frank Ocean")]
+BOB = ("bob@example.com", "Bob Learner")
+LEARNERS = [ADA, BOB, ("cleo@example.com", "Cleo Patra"),
+            ("dan@example.com", "Dan Dare"), ("erin@example.com", "Erin Evans"),
+            ("frank@example.com", "Frank Fisher")]
 # Who completed fire safety, who attempted and failed it; the rest have no record.
 FIRE_COMPLETED = [ADA, LEARNERS[2], LEARNERS[3]]
 FIRE_FAILED = [BOB]
@@ -67,13 +67,19 @@ def tallied(person: tuple[str, str], page: str, name: str, days_ago: float) -> d
 
 
 def seed(base: str, auth: tuple[str, str]) -> None:
-    """Fill a running LRS (whose credential `auth` has every scope, retention tally)."""
+    """Fill a running LRS (`auth`: a credential with scope `all`) as the LMS and the intranet
+    would: through a platform credential whose retention is `tally`, so that only statements
+    about catalogued activities are kept."""
     with httpx.Client(base_url=base, auth=auth,
                       headers={"X-Experience-API-Version": "2.0.0"}) as client:
+        made = client.post("/api/v1/admin/credentials", json={
+            "name": "seed-platform", "scopes": ["statements/write"], "retention": "tally"})
+        assert made.status_code == 201, made.text
+        client.auth = (made.json()["key"], made.json()["secret"])
         catalogue = {"version": 1, "entries": [
             {"kind": "activity", "value": FIRE, "name": "Fire safety", "retention_days": 2555},
             {"kind": "activity", "value": GDPR, "name": "Data protection"}]}
-        assert client.post("/api/v1/catalogue", json=catalogue).status_code == 200
+        assert client.post("/api/v1/catalogue", json=catalogue, auth=auth).status_code == 200
         batch = [kept(p, FIRE, "Fire safety", COMPLETED, success=True, days_ago=2 + i)
                  for i, p in enumerate(FIRE_COMPLETED)]
         batch += [kept(p, FIRE, "Fire safety", ATTEMPTED, success=False) for p in FIRE_FAILED]

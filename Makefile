@@ -10,6 +10,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: serve test lint bench fuzz crash soak clean demo browser
 
+OIDC := tests/oidc
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -28,8 +30,9 @@ serve: $(STAMP)
 	$(BIN)/lrs credentials demo
 	$(BIN)/lrs serve
 
-## test: set up with the dev extras and run the whole test suite (MongoDB and browser tests included)
-test: $(DEV_STAMP) browser
+## test: set up with the dev extras and run the whole test suite (MongoDB, browser and sign-in
+##       tests included)
+test: $(DEV_STAMP) browser $(OIDC)/node_modules
 	$(BIN)/python -m pytest
 
 ## browser: Debian's chromium for the dashboard's browser tests (Playwright drives it; its own
@@ -37,6 +40,15 @@ test: $(DEV_STAMP) browser
 browser:
 	@test -x $(CHROMIUM) || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+## tests/oidc/node_modules: the OpenID provider the sign-in tests run (npm's oidc-provider, pinned
+## by tests/oidc/package-lock.json); Debian's nodejs and npm first when node is missing
+$(OIDC)/node_modules: $(OIDC)/package.json $(OIDC)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	npm ci --prefix $(OIDC) --no-audit --no-fund
+	touch $@
 
 ## demo: fill data/ with a month of made-up traffic and print a dashboard credential
 demo: $(STAMP)
@@ -71,4 +83,4 @@ soak: $(DEV_STAMP)
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(OIDC)/node_modules

@@ -21,6 +21,9 @@ from lrs.config import Settings
 from lrs.credentials import Credential, Retention, Scope, authority_for, hash_secret
 from lrs.storage import Storage, open_storage
 
+# The OpenID provider of the sign-in tests, for every test module (the console's too).
+from tests.e2e.oidc import oidc_keys, oidc_provider, other_oidc_provider  # noqa: F401
+
 ENGINES = ["sqlite", "mongodb"] + (["real-mongodb"] if os.environ.get("LRS_TEST_MONGODB_URL")
                                    else [])
 

@@ -215,14 +215,17 @@ async def stylesheet(request: Request) -> Response:
 
 
 async def me(request: Request) -> Response:
-    """GET /api/v1/me: who is signed in on this browser (401 when nobody is)."""
+    """GET /api/v1/me: who is signed in on this browser (401 when nobody is), and the CSRF
+    token its scripts send in `x-csrftoken` (only this site can read it: no CORS credentials,
+    a SameSite=Lax cookie)."""
     person = await person_of(request)
     if person is None:
         return JSONResponse({"error": {"status": 401, "message": "not signed in: sign in at "
                                        "/sign-in", "problems": []}}, status_code=401)
     return JSONResponse({"subject": person.subject, "name": person.name,
                          "roles": sorted(role.value for role in person.roles),
-                         "agent": person.agent}, headers={"Cache-Control": "no-store"})
+                         "agent": person.agent, "csrf_token": csrf_token(request)},
+                        headers={"Cache-Control": "no-store"})
 
 
 routes: list[BaseRoute] = [

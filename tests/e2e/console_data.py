@@ -73,7 +73,8 @@ def seed(base: str, auth: tuple[str, str]) -> None:
     with httpx.Client(base_url=base, auth=auth,
                       headers={"X-Experience-API-Version": "2.0.0"}) as client:
         made = client.post("/api/v1/admin/credentials", json={
-            "name": "seed-platform", "scopes": ["statements/write"], "retention": "tally"})
+            "name": "seed-platform", "scopes": ["statements/write", "define"],
+            "retention": "tally"})
         assert made.status_code == 201, made.text
         client.auth = (made.json()["key"], made.json()["secret"])
         catalogue = {"version": 1, "entries": [

@@ -23,8 +23,8 @@ async function load() {
     (e) => removeButton(e),
   ], "No mandatory activities yet: every statement is counted anonymously unless its "
      + "credential keeps it.");
-  say(`${entries.length} ${entries.length === 1 ? "entry" : "entries"} in the catalogue.`);
   for (const [entry, cell] of matched) await countMatches(entry, cell);
+  return entries.length;
 }
 
 async function countMatches(entry, cell) {
@@ -109,7 +109,9 @@ async function importFile(event) {
 document.addEventListener("DOMContentLoaded", () => {
   $("add-form").addEventListener("submit", add);
   $("import-form").addEventListener("submit", importFile);
-  load().catch((exc) => {
+  load().then((count) => {
+    say(`${count} ${count === 1 ? "entry" : "entries"} in the catalogue.`);
+  }).catch((exc) => {
     failedTable($("entries"), "Could not load the catalogue.");
     showError(exc, "Could not load the catalogue");
   });

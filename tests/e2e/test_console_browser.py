@@ -313,6 +313,7 @@ def test_analyst_sees_the_dashboard_and_never_an_identifier(lrs: SignInLrs,
                 "/api/v1/catalogue"):
         assert page.request.get(f"{lrs.url}{api}").status == 403, api
     everything = "\n".join(seen) + watched.bodies()
+    assert "Staff handbook" in everything  # the scan sees what the page received
     leaked = [text for text in IDENTIFIERS if text.lower() in everything.lower()]
     assert leaked == []
     assert [e for e in watched.errors if "403" not in e] == []  # the forbidden pages
@@ -333,7 +334,8 @@ def test_learner_sees_only_their_own_record_and_downloads_the_portfolio(
     assert "Fire safety" in policy and "2555 days" in policy
     assert "cannot" in policy or "nobody" in policy  # tallied activity is not theirs to get
     everything = page.inner_text("body") + watched.bodies()
-    for text in (*ADA, "cleo@example.com", "dan@example.com"):
+    assert f"mailto:{BOB[0]}" in everything  # the scan sees what the page received...
+    for text in (*ADA, "cleo@example.com", "dan@example.com"):  # ...and nothing of others
         assert text not in everything, text
 
     with page.expect_download() as download:

@@ -66,6 +66,21 @@ def tallied(person: tuple[str, str], page: str, name: str, days_ago: float) -> d
             "context": {"platform": "intranet"}, "timestamp": _at(days_ago)}
 
 
+def traffic() -> list[dict[str, Any]]:
+    """A week of intranet page views by the learners and thirty more visitors, more on some
+    days than others, so the dashboard has trends to draw."""
+    visitors = [*LEARNERS, *((f"visitor{n}@example.com", f"Visitor {n}") for n in range(30))]
+    pages = [("handbook", "Staff handbook", 22), ("expenses", "Expense claims", 14),
+             ("holidays", "Holiday booking", 9), ("canteen", "Canteen menu", 3)]
+    views = []
+    for day in range(7):
+        for slug, name, count in pages:
+            for n in range(count - (day * 3 + len(slug)) % 5):
+                person = visitors[(n * 7 + day) % len(visitors)]
+                views.append(tallied(person, slug, name, days_ago=day + 0.1 + n / 100))
+    return views
+
+
 def seed(base: str, auth: tuple[str, str]) -> None:
     """Fill a running LRS (`auth`: a credential with scope `all`) as the LMS and the intranet
     would: through a platform credential whose retention is `tally`, so that only statements
@@ -86,9 +101,6 @@ def seed(base: str, auth: tuple[str, str]) -> None:
         batch += [kept(p, FIRE, "Fire safety", ATTEMPTED, success=False) for p in FIRE_FAILED]
         batch += [kept(BOB, GDPR, "Data protection", COMPLETED, success=True, days_ago=3),
                   kept(ADA, GDPR, "Data protection", ATTEMPTED, days_ago=0.5)]
-        pages = [("handbook", "Staff handbook", 6), ("expenses", "Expense claims", 5),
-                 ("canteen", "Canteen menu", 2)]
-        batch += [tallied(person, slug, name, days_ago=(n % 3) + 0.2)
-                  for slug, name, count in pages for n, person in enumerate(LEARNERS[:count])]
+        batch += traffic()
         posted = client.post("/xapi/statements", json=batch)
         assert posted.status_code == 200, posted.text

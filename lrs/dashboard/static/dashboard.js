@@ -529,7 +529,7 @@
       if (auth) { showState(readState()); load(); }
     });
     $("sso").href = signInUrl();
-    const person = await me();
+    const person = document.body.hasAttribute("data-session") ? await me() : null;
     if (person && person.roles.includes("analyst")) { await startWithSession(person); return; }
     if (person) {
       $("sso-note").textContent = `You are signed in as ${person.name}, without the analyst `

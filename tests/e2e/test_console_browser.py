@@ -317,6 +317,7 @@ def test_analyst_sees_the_dashboard_and_never_an_identifier(lrs: SignInLrs,
     leaked = [text for text in IDENTIFIERS if text.lower() in everything.lower()]
     assert leaked == []
     assert [e for e in watched.errors if "403" not in e] == []  # the forbidden pages
+    sign_out(page, lrs)
 
 
 def test_learner_sees_only_their_own_record_and_downloads_the_portfolio(
@@ -355,6 +356,21 @@ def test_learner_sees_only_their_own_record_and_downloads_the_portfolio(
     sign_in_page(ada, lrs.url, "ada", next_path="/console/me")
     ada.wait_for_selector("#completions tbody tr >> text=Fire safety")
     assert BOB[0] not in ada.inner_text("body") and BOB[1] not in ada.inner_text("main")
+
+
+def test_an_ended_session_sends_the_page_to_sign_in_again(lrs: SignInLrs,
+                                                          browser: Any) -> None:
+    page = browser.new_page()
+    sign_in_page(page, lrs.url, "admin", next_path="/console/credentials")
+    page.wait_for_selector("#credentials tbody tr >> text=seed-platform")
+    browser.clear_cookies()  # the session is gone (expired, or ended elsewhere)
+    page.fill("#c-name", "too-late")
+    page.click("#create-form button[type=submit]")
+    page.wait_for_url(f"{lrs.provider.issuer}/**")  # the API's 401: off to sign in again
+    assert "too-late" not in httpx.get(f"{lrs.url}/api/v1/admin/credentials",
+                                       auth=lrs.basic).text
+    sign_in_page(page, lrs.url, "admin", next_path="/console/credentials")
+    assert page.url == f"{lrs.url}/console/credentials"  # back where they were
 
 
 def test_keyboard_only_creates_a_credential(lrs: SignInLrs, browser: Any) -> None:

@@ -104,6 +104,15 @@ async def test_navigation_and_pages_follow_the_roles(
         assert (await browser.get(path)).status_code == 403, path
 
 
+async def test_home_of_a_person_without_a_role_says_so(browser: Client) -> None:
+    await sign_in(browser, name="Nora Norole", email="nora@example.com")
+    home = await browser.get("/console")
+    assert home.status_code == 200
+    assert nav_links(home.text) == ["/console"]
+    assert "You hold no role in this LRS yet" in home.text
+    assert "Nora Norole" in home.text
+
+
 async def test_console_pages_send_a_strict_policy_and_the_csrf_token(browser: Client) -> None:
     await sign_in(browser, "admin", "compliance", "analyst", "learner")
     for page in PAGES:

@@ -111,3 +111,15 @@ async def test_basic_requests_are_untouched_by_sign_in(dev: Settings, storage: S
                   "object": {"id": "https://lms.example.com/x"}})
         assert response.status_code == 200, response.text
         assert "set-cookie" not in response.headers
+
+
+async def test_signed_in_post_with_a_malformed_multipart_type_is_400(
+        dev: Settings, storage: Storage) -> None:
+    async with app_client(dev, storage) as client:
+        page = await client.get("/sign-in")
+        await client.post("/sign-in/dev", data={"csrftoken": token_of(page.text),
+                                                "name": "Ada", "role": "admin"})
+        response = await client.post("/api/v1/catalogue", content=b"x",
+                                     headers={"Content-Type": "multipart/form-data"})
+        assert response.status_code == 400
+        assert "boundary" in response.json()["error"]["message"]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import jwt
 import pytest
+from pydantic import SecretStr
 
 from lrs.config import Settings
 from lrs.credentials import Scope
@@ -123,3 +125,20 @@ async def test_signed_in_post_with_a_malformed_multipart_type_is_400(
                                      headers={"Content-Type": "multipart/form-data"})
         assert response.status_code == 400
         assert "boundary" in response.json()["error"]["message"]
+
+
+async def test_unreachable_identity_provider_is_a_page_not_a_500(settings: Settings,
+                                                                 storage: Storage) -> None:
+    from tests.e2e.oidc import free_port
+
+    down = settings.model_copy(update={
+        "oidc_issuer": f"http://127.0.0.1:{free_port()}", "oidc_client_id": "lrs",
+        "session_secret": SecretStr("s" * 32), "oidc_audience": "urn:lrs"})
+    async with app_client(down, storage) as client:
+        page = await client.get("/sign-in")
+        assert page.status_code == 502 and "could not be reached" in page.text
+        token = jwt.encode({"iss": down.oidc_issuer}, "k" * 32, headers={"kid": "k1"})
+        bearer = await client.get("/xapi/statements", headers={
+            "Authorization": f"Bearer {token}", "X-Experience-API-Version": "2.0.0"})
+        assert bearer.status_code == 401
+        assert "issuer's keys could not be read" in bearer.json()["error"]["message"]

@@ -15,6 +15,7 @@ import jwt
 
 from lrs.config import MachineClient
 from lrs.credentials import Credential, Retention
+from lrs.people.oidc import SignInFailed
 from statements.errors import Unauthorized
 
 # Asymmetric algorithms only: never "none", never an HMAC keyed by something public.
@@ -100,7 +101,8 @@ class BearerTokens:
                 response = await self._http.get(uri)
                 response.raise_for_status()
                 self._keys = jwt.PyJWKSet.from_dict(response.json())
-            except (httpx2.HTTPError, KeyError, ValueError, jwt.PyJWTError) as exc:
+            except (SignInFailed, httpx2.HTTPError, KeyError, ValueError,
+                    jwt.PyJWTError) as exc:
                 raise Unauthorized(f"cannot check bearer tokens now: the issuer's keys "
                                    f"could not be read ({exc})") from None
             self._fetched = time.monotonic()

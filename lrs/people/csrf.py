@@ -55,7 +55,21 @@ class CsrfMiddleware:
                                        send_csrf_failed=_refuse)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _skip(scope) and _unparseable_multipart(scope):
+            # asgi-csrf would fail on it (an assertion, a 500): say what is wrong instead.
+            body = error_body(400, "malformed Content-Type: multipart/form-data needs "
+                                   "'; boundary=…'")
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+            return
         await self._app(scope, receive, send)
+
+
+def _unparseable_multipart(scope: Scope) -> bool:
+    content_type = dict(scope.get("headers", ())).get(b"content-type", b"")
+    return (content_type.split(b";", 1)[0] == b"multipart/form-data"
+            and len(content_type.split(b"; boundary=")) < 2)
 
 
 def csrf_token(request: Request) -> str:

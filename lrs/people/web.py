@@ -26,7 +26,13 @@ from lrs.people.bearer import BearerTokens
 from lrs.people.claims import person_from_claims, safe_next
 from lrs.people.csrf import SESSION_COOKIE, CsrfMiddleware, csrf_token
 from lrs.people.oidc import IdentityProvider, SignInFailed
-from lrs.people.pages import dev_sign_in_page, sign_in_failed_page, signed_out_page, style
+from lrs.people.pages import (
+    DEV_BANNER,
+    dev_sign_in_page,
+    sign_in_failed_page,
+    signed_out_page,
+    style,
+)
 from lrs.people.sessions import SessionRecord, SessionStore
 from lrs.people.signed_in import SignedInSessions
 from statements.errors import StoreUnavailable
@@ -120,6 +126,12 @@ async def person_of(request: Request) -> Person | None:
     return record.person if record is not None else None
 
 
+def dev_banner(request: Request) -> str:
+    """The DEV SIGN-IN banner (HTML) every page shows while dev sign-in is on, else ""."""
+    settings: Settings = request.app.state.settings
+    return DEV_BANNER if settings.dev_sign_in else ""
+
+
 def _people(request: Request) -> People:
     people: People = request.app.state.people
     return people
@@ -154,7 +166,8 @@ async def callback(request: Request) -> Response:
     """GET /sign-in/callback: the provider sends the browser back here with a code."""
     people = _people(request)
     if people.provider is None:
-        return sign_in_failed_page("no identity provider is configured", status=404)
+        return sign_in_failed_page("no identity provider is configured", status=404,
+                                   dev=people.settings.dev_sign_in)
     try:
         person, id_token = await people.provider.callback(request)
     except SignInFailed as exc:

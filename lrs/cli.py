@@ -1,4 +1,4 @@
-"""The `lrs` command: serve, and manage credentials."""
+"""The `lrs` command: serve, and manage credentials, the catalogue and the store."""
 
 from __future__ import annotations
 
@@ -13,20 +13,15 @@ import click
 import orjson
 from pydantic import SecretStr
 
+from lrs.admin import credentials as admin
+from lrs.admin.audit import record_action
 from lrs.config import Settings
-from lrs.credentials import (
-    Credential,
-    Retention,
-    Scope,
-    authority_for,
-    hash_secret,
-    new_key,
-    new_secret,
-)
+from lrs.credentials import Credential, Retention, Scope
 from lrs.storage import Storage, open_storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
-from statements.compliance import parse_agent
-from statements.errors import InvalidRequest
+from statements.compliance import date_or_timestamp, parse_agent
+from statements.datatypes import parse_timestamp
+from statements.errors import Conflict, InvalidRequest, NotFound
 
 T = TypeVar("T")
 DEMO_NAME = "demo"
@@ -107,20 +102,11 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
 
 @main.group()
 def credentials() -> None:
-    """Create, list and revoke credentials (one per platform)."""
+    """Create, list, rotate and revoke credentials (one per platform), by name or key."""
 
 
-def _new_credential(settings: Settings, name: str, scopes: frozenset[Scope],
-                    retention: Retention, agent: dict[str, Any] | None = None
-                    ) -> tuple[Credential, str]:
-    key, secret = new_key(), new_secret()
-    credential = Credential(
-        key=key, name=name, secret_hash=hash_secret(secret), scopes=scopes,
-        retention=retention,
-        authority=agent if agent is not None else authority_for(key, name, settings.public_url),
-        created=datetime.now(UTC),
-    )
-    return credential, secret
+_operator_option = click.option("--operator", default="cli", show_default=True,
+                                help="Who runs it, for the audit log.")
 
 
 def _show(credential: Credential, secret: str, as_json: bool) -> None:
@@ -141,8 +127,18 @@ def _parse_scopes(value: str) -> frozenset[Scope]:
         raise click.BadParameter(f"{exc}; known scopes: {known}") from None
 
 
+def _admin_step(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
+    """Run an administration step; its refusal (no such credential, a name in use) is the
+    command's error message."""
+    try:
+        return _with_storage(settings, work)
+    except (NotFound, Conflict) as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @credentials.command("create")
-@click.option("--name", required=True, help="The platform's name.")
+@click.option("--name", required=True, help="The platform's name (unique among the "
+              "unrevoked credentials).")
 @click.option("--scopes", required=True, help="Comma-separated, e.g. statements/write,state.")
 @click.option("--retention", type=click.Choice([r.value for r in Retention]),
               default=Retention.TALLY.value, show_default=True,
@@ -152,15 +148,17 @@ def _parse_scopes(value: str) -> frozenset[Scope]:
                    "with statements/read/mine it reads the statements whose authority or "
                    "actor is this learner.")
 @click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
+@_operator_option
 @store_options
 def create(name: str, scopes: str, retention: str, agent_json: str | None, as_json: bool,
-           data_dir: Path | None, store: str | None) -> None:
+           operator: str, data_dir: Path | None, store: str | None) -> None:
     """Create a credential and print its key and secret (shown only this once)."""
     settings = _settings(data_dir=data_dir, store=store)
     agent = _parse_agent_option(agent_json, "--agent") if agent_json is not None else None
-    credential, secret = _new_credential(settings, name, _parse_scopes(scopes),
-                                         Retention(retention), agent)
-    _with_storage(settings, lambda storage: storage.credentials.add(credential))
+    credential, secret = _admin_step(settings, lambda storage: admin.create(
+        storage, name=name, scopes=_parse_scopes(scopes), retention=Retention(retention),
+        agent=agent, public_url=settings.public_url, operator=operator,
+        now=datetime.now(UTC)))
     _show(credential, secret, as_json)
 
 
@@ -174,50 +172,84 @@ def _parse_agent_option(raw: str, option: str) -> dict[str, Any]:
                                  param_hint=option) from None
 
 
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "-"
+
+
 @credentials.command("list")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON array, as GET /api/v1/admin/credentials answers.")
 @store_options
-def list_(data_dir: Path | None, store: str | None) -> None:
-    """List credentials (never their secrets)."""
+def list_(as_json: bool, data_dir: Path | None, store: str | None) -> None:
+    """List credentials (never their secrets), oldest first."""
     settings = _settings(data_dir=data_dir, store=store)
-    for c in _with_storage(settings, lambda storage: storage.credentials.list()):
-        state = f"revoked {c.revoked:%Y-%m-%d}" if c.revoked else "active"
-        click.echo(f"{c.key}  {c.name:<20} {c.retention.value:<6} {state:<18} "
-                   f"{','.join(sorted(s.value for s in c.scopes))}")
+    found = _with_storage(settings, lambda storage: storage.credentials.list())
+    if as_json:
+        click.echo(orjson.dumps([admin.describe(c) for c in found]).decode())
+        return
+    rows = [("KEY", "NAME", "RETENTION", "STATE", "LAST USED", "SCOPES")]
+    rows += [(c.key, c.name, c.retention.value,
+              f"revoked {c.revoked:%Y-%m-%d}" if c.revoked else "active", _when(c.last_used),
+              ",".join(sorted(s.value for s in c.scopes))) for c in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)),
+                              row[-1]]).rstrip())
 
 
 @credentials.command("revoke")
-@click.argument("key")
+@click.argument("ref")
+@_operator_option
 @store_options
-def revoke(key: str, data_dir: Path | None, store: str | None) -> None:
-    """Revoke the credential with this key."""
+def revoke(ref: str, operator: str, data_dir: Path | None, store: str | None) -> None:
+    """Revoke the credential named or keyed REF."""
     settings = _settings(data_dir=data_dir, store=store)
-    if not _with_storage(settings, lambda s: s.credentials.revoke(key, datetime.now(UTC))):
-        raise click.ClickException(f"no active credential with key {key}")
-    click.echo(f"revoked {key}")
+    done = _admin_step(settings, lambda storage: admin.revoke(
+        storage, ref, operator=operator, now=datetime.now(UTC)))
+    click.echo(f"revoked {done.name} (key {done.key})")
+
+
+@credentials.command("rotate")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
+@_operator_option
+@store_options
+def rotate(ref: str, as_json: bool, operator: str, data_dir: Path | None,
+           store: str | None) -> None:
+    """Give the credential named or keyed REF a new secret and print it (shown only this
+    once). The old secret stops working within LRS_CREDENTIAL_CACHE_SECONDS."""
+    settings = _settings(data_dir=data_dir, store=store)
+    credential, secret = _admin_step(settings, lambda storage: admin.rotate(
+        storage, ref, operator=operator, now=datetime.now(UTC)))
+    _show(credential, secret, as_json)
 
 
 @credentials.command("demo")
 @store_options
 def demo(data_dir: Path | None, store: str | None) -> None:
-    """Make sure the demo credential exists, give it a fresh secret and print both.
+    """Make sure the demo credential exists; print its key and secret when it is created.
 
-    Secrets are only kept hashed, so showing the demo secret again means replacing it.
+    Secrets are only kept hashed: later runs leave it as it is (anything wired to it keeps
+    working) and say how to get a new secret.
     """
     settings = _settings(data_dir=data_dir, store=store)
 
-    async def ensure(storage: Storage) -> tuple[Credential, str]:
+    async def ensure(storage: Storage) -> tuple[Credential, str | None]:
         existing = await storage.credentials.find_by_name(DEMO_NAME)
-        if existing is None:
-            credential, secret = _new_credential(settings, DEMO_NAME, frozenset({Scope.ALL}),
-                                                 Retention.FULL)
-            await storage.credentials.add(credential)
-            return credential, secret
-        secret = new_secret()
-        await storage.credentials.replace_secret(existing.key, hash_secret(secret))
-        return existing, secret
+        if existing is not None:
+            return existing, None
+        return await admin.create(storage, name=DEMO_NAME, scopes=[Scope.ALL],
+                                  retention=Retention.FULL, agent=None,
+                                  public_url=settings.public_url, operator="cli",
+                                  now=datetime.now(UTC))
 
     credential, secret = _with_storage(settings, ensure)
-    click.echo("Demo credential (scope all, retention full):")
+    if secret is None:
+        click.echo(f"The demo credential exists (key {credential.key}); its secret was "
+                   "printed when it was created. For a new one: "
+                   f"lrs credentials rotate {DEMO_NAME}")
+        return
+    click.echo("Demo credential (scope all, retention full), its secret shown only now:")
     _show(credential, secret, False)
     click.echo(f"Try: curl -u {credential.key}:{secret} -H 'X-Experience-API-Version: 1.0.3' "
                f"{settings.public_url.rstrip('/')}{settings.base_path}/statements")
@@ -230,8 +262,9 @@ def catalogue() -> None:
 
 @catalogue.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_operator_option
 @store_options
-def catalogue_load(file: Path, data_dir: Path | None, store: str | None) -> None:
+def catalogue_load(file: Path, operator: str, data_dir: Path | None, store: str | None) -> None:
     """Replace the catalogue with FILE (JSON or YAML; see docs/catalogue.md).
 
     Applies to statements arriving afterwards: what was tallied cannot be brought back.
@@ -242,7 +275,13 @@ def catalogue_load(file: Path, data_dir: Path | None, store: str | None) -> None
         raise click.ClickException("\n".join(["the catalogue is not valid:", *exc.problems])) \
             from None
     settings = _settings(data_dir=data_dir, store=store)
-    _with_storage(settings, lambda storage: storage.catalogue.replace(entries))
+
+    async def load(storage: Storage) -> None:
+        await storage.catalogue.replace(entries)
+        await record_action(storage, "catalogue_load", operator=operator, now_ms=_now_ms(),
+                            counts={"entries": len(entries)}, detail={"file": file.name})
+
+    _with_storage(settings, load)
     click.echo(f"loaded {len(entries)} catalogue entries from {file}")
 
 
@@ -271,19 +310,29 @@ def _now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
+def _ms_of_option(option: str, value: str) -> int:
+    """A date-time option (a plain date is the start of that day, UTC) in milliseconds."""
+    try:
+        moment = parse_timestamp(date_or_timestamp(option.lstrip("-"), value))
+    except InvalidRequest as exc:
+        raise click.BadParameter(exc.problems[0].message, param_hint=option) from None
+    return int(moment.timestamp() * 1000)
+
+
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-              help="With --dry-run: what would go on this date (UTC) instead of now.")
+@click.option("--as-of", metavar="WHEN",
+              help="With --dry-run: what would go at this ISO 8601 date-time, or date (the "
+                   "start of that day, UTC), instead of now.")
 @click.option("--operator", default="cli", show_default=True,
               help="Who runs it, for the audit log.")
 @store_options
-def purge(dry_run: bool, as_of: datetime | None, operator: str, data_dir: Path | None,
+def purge(dry_run: bool, as_of: str | None, operator: str, data_dir: Path | None,
           store: str | None) -> None:
     """Delete kept statements past their retention period (docs/retention.md)."""
     if as_of is not None and not dry_run:
         raise click.UsageError("--as-of only previews: give --dry-run too")
-    now_ms = int(as_of.replace(tzinfo=UTC).timestamp() * 1000) if as_of else _now_ms()
+    now_ms = _ms_of_option("--as-of", as_of) if as_of else _now_ms()
     from lrs.erasure import purge as run_purge
     from lrs.erasure import retention_policy
     from plugins.catalogue import Catalogue
@@ -337,9 +386,9 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--credential", "credential_name", required=True,
-              help="Name of the credential the statements are attributed to; its retention "
-              "default applies.")
+@click.option("--credential", "credential_ref", metavar="REF", required=True,
+              help="Name or key of the credential the statements are attributed to; its "
+              "retention default applies.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="Where rejected statements are listed (default FILE.rejects.jsonl).")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint: start from the top.")
@@ -347,7 +396,7 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
 @click.option("--xapi-version", type=click.Choice(["1.0.3", "2.0.0"]),
               help="Version the statements are validated as (default: the server's).")
 @store_options
-def import_(file: Path, credential_name: str, rejects: Path | None, restart: bool,
+def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool,
             batch_size: int, xapi_version: str | None, data_dir: Path | None,
             store: str | None) -> None:
     """Import statements from FILE (JSON Lines, or a JSON array) through the retention chain.
@@ -366,11 +415,12 @@ def import_(file: Path, credential_name: str, rejects: Path | None, restart: boo
     console = Console(stderr=True)
 
     async def work(storage: Storage) -> Any:
-        credential = await storage.credentials.find_by_name(credential_name)
-        if credential is None:
-            raise click.ClickException(f"no active credential named {credential_name!r}")
+        try:
+            credential = await admin.resolve(storage.credentials, credential_ref)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from None
         if not credential.allows(Scope.STATEMENTS_WRITE):  # as a POST would need
-            raise click.ClickException(f"the credential {credential_name!r} may not write "
+            raise click.ClickException(f"the credential {credential.name!r} may not write "
                                        "statements (scope statements/write or all)")
         with Progress(console=console, disable=not console.is_terminal) as bar:
             task = bar.add_task(f"importing {file.name}", total=None)
@@ -413,30 +463,53 @@ def backup_command(destination: Path, data_dir: Path | None, store: str | None) 
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {url} to {destination}")
+
+
+DEMO_DATA_DIR = Path("data-demo")
+
+
 @main.command("demo")
 @click.option("--learners", type=click.IntRange(5, 100_000), default=400, show_default=True,
               help="How many (made-up) learners.")
 @click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True,
               help="How many days of traffic, up to now.")
 @click.option("--seed", type=int, default=9, show_default=True, help="Random seed.")
+@click.option("--force", is_flag=True,
+              help="Add the made-up data to a store that already holds data (it cannot be "
+                   "taken out again).")
 @store_options
-def demo_data(learners: int, days: int, seed: int, data_dir: Path | None,
+def demo_data(learners: int, days: int, seed: int, force: bool, data_dir: Path | None,
               store: str | None) -> None:
-    """Fill the store with a month of made-up intranet, video and LMS traffic (through the
-    real ingest path) and print a credential for the dashboard at /dashboard."""
-    from lrs.demo import fill
+    """Fill a store of its own (data-demo/ unless --data-dir or --store says otherwise) with
+    a month of made-up intranet, video and LMS traffic, through the real ingest path, and
+    print a credential for the dashboard at /dashboard. A store that holds anything already
+    is refused without --force: made-up statements, credentials and catalogue entries are
+    not to be mixed into a live one."""
+    from lrs.demo import fill, holds_data
 
+    if data_dir is None and store is None:
+        data_dir = DEMO_DATA_DIR
     settings = _settings(data_dir=data_dir, store=store)
-    result = _with_storage(settings, lambda storage: fill(
-        storage, settings, learners=learners, days=days, seed=seed))
+    if settings.store is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def work(storage: Storage) -> Any:
+        if not force and (found := await holds_data(storage)):
+            raise click.ClickException(
+                f"{settings.store_url()} already holds {found}: the demo would mix made-up "
+                "data into it for good. Give the demo a store of its own (--data-dir), or "
+                "pass --force to add it anyway.")
+        return await fill(storage, settings, learners=learners, days=days, seed=seed)
+
+    result = _with_storage(settings, work)
     click.echo(f"Sent {result.statements} statements to {settings.store_url()}. Unique "
                "learners count today's only: the keys of past days are destroyed, so "
                "back-dated statements add hits, not learners.")
-    click.echo("Run `lrs serve`, open "
+    serve = "lrs serve" + (f" --store {store}" if store else
+                           f" --data-dir {settings.data_dir}")
+    click.echo(f"Run `{serve}`, open "
                f"{settings.public_url.rstrip('/')}/dashboard and sign in with:")
     click.echo(f"key:    {result.reader.key}\nsecret: {result.reader_secret}")
-
-
 
 
 @main.command("export")
@@ -446,13 +519,16 @@ def demo_data(learners: int, days: int, seed: int, data_dir: Path | None,
               help="Only statements about this Agent or Group (xAPI `agent` filter).")
 @click.option("--activity", help="Only statements about this activity id.")
 @click.option("--verb", help="Only statements with this verb id.")
-@click.option("--since", help="Only statements stored after this ISO 8601 time.")
-@click.option("--until", help="Only statements stored at or before this ISO 8601 time.")
+@click.option("--since", help="Only statements stored after this ISO 8601 date-time, or "
+              "date (the start of that day, UTC).")
+@click.option("--until", help="Only statements stored at or before this ISO 8601 date-time, "
+              "or date (the start of that day, UTC).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_operator_option
 @store_options
 def export(output: Path, agent_json: str | None, activity: str | None, verb: str | None,
-           since: str | None, until: str | None, quiet: bool, data_dir: Path | None,
-           store: str | None) -> None:
+           since: str | None, until: str | None, quiet: bool, operator: str,
+           data_dir: Path | None, store: str | None) -> None:
     """Export the kept statements matching a filter, with their attachments, as one zip:
     statements.jsonl, attachments/<sha2> and manifest.json (see docs/compliance.md)."""
     from rich.console import Console
@@ -465,6 +541,9 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
              "until": until}
     filters = {name: value for name, value in given.items() if value is not None}
     try:
+        for name in ("since", "until"):
+            if name in filters:
+                filters[name] = date_or_timestamp(name, filters[name])
         query = parse_query(list(filters.items()), max_limit=1)
     except InvalidRequest as exc:
         raise click.UsageError("; ".join(
@@ -479,6 +558,9 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
     task = progress.add_task("export", total=None)
 
     async def run(storage: Storage) -> None:
+        await record_action(storage, "evidence_export", operator=operator, now_ms=_now_ms(),
+                            person=query.agent,
+                            detail={k: v for k, v in filters.items() if k != "agent"})
         with partial.open("wb") as out:
             async for chunk in export_archive(
                     storage.statements, query, described=filters,

@@ -27,6 +27,19 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") if moment is not None else None
+
+
+def describe(credential: Credential) -> dict[str, Any]:
+    """A credential as the admin API and `lrs credentials list --json` show it: never its
+    secret or its hash."""
+    return {"name": credential.name, "key": credential.key,
+            "scopes": sorted(scope.value for scope in credential.scopes),
+            "retention": credential.retention.value, "created": _iso(credential.created),
+            "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used)}
+
+
 async def resolve(store: CredentialStore, ref: str) -> Credential:
     """The unrevoked credential whose key, else whose name, is `ref`; NotFound otherwise."""
     by_key = await store.get(ref)

@@ -43,18 +43,6 @@ async def _admin(request: Request) -> Credential:
     return credential
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="milliseconds") if moment is not None else None
-
-
-def credential_json(credential: Credential) -> dict[str, Any]:
-    """A credential as the API shows it: never its secret or hash."""
-    return {"name": credential.name, "key": credential.key,
-            "scopes": sorted(scope.value for scope in credential.scopes),
-            "retention": credential.retention.value, "created": _iso(credential.created),
-            "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used)}
-
-
 def parse_new_credential(body: bytes) -> tuple[NewCredential, dict[str, Any] | None]:
     """The validated body and its Agent; InvalidRequest names each JSON path that is wrong."""
     try:
@@ -80,7 +68,7 @@ async def list_credentials(request: Request) -> Response:
     """Every credential, oldest first, revoked ones included."""
     await _admin(request)
     found = await request.app.state.storage.credentials.list()
-    return json_bytes(orjson.dumps([credential_json(c) for c in found]))
+    return json_bytes(orjson.dumps([admin.describe(c) for c in found]))
 
 
 async def create_credential(request: Request) -> Response:
@@ -92,7 +80,7 @@ async def create_credential(request: Request) -> Response:
         state.storage, name=sent.name, scopes=sent.scopes, retention=sent.retention,
         agent=agent, public_url=state.settings.public_url, operator=operator.name,
         now=datetime.now(UTC))
-    return json_bytes(orjson.dumps({**credential_json(credential), "secret": secret}),
+    return json_bytes(orjson.dumps({**admin.describe(credential), "secret": secret}),
                       status=201)
 
 

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from lrs.admin import credentials as admin
 from lrs.admin.audit import record_action
+from lrs.admin.settings_view import metrics_exposure
 from lrs.config import Settings
 from lrs.credentials import Credential, Retention, Scope
 from lrs.storage import Storage, open_storage
@@ -88,6 +89,9 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     _with_storage(settings, lambda storage: asyncio.sleep(0))
     click.echo(f"tally-lrs on http://{settings.host}:{settings.port}{settings.base_path}/ "
                f"(store: {settings.store_url()})")
+    if metrics_exposure(settings) == "not served":
+        click.echo("metrics: not served (set LRS_METRICS_TOKEN or LRS_METRICS_PORT; see "
+                   "docs/operations.md)")
     # One JSON line per request comes from lrs.requestlog; uvicorn's access log would repeat
     # it with the raw path and query string, where xAPI clients put agents.
     uvicorn.run("lrs.app:create_app_from_environment", factory=True, host=settings.host,

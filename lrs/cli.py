@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import orjson
@@ -15,34 +14,15 @@ from pydantic import SecretStr
 
 from lrs.admin import credentials as admin
 from lrs.admin.audit import record_action
+from lrs.admin.cli import credentials
 from lrs.admin.settings_view import metrics_exposure
-from lrs.config import Settings
-from lrs.credentials import Credential, Retention, Scope
-from lrs.storage import Storage, open_storage
+from lrs.cli_common import now_ms, operator_option, settings_from, store_options, with_storage
+from lrs.credentials import Scope
+from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
-from statements.compliance import date_or_timestamp, parse_agent
+from statements.compliance import date_or_timestamp
 from statements.datatypes import parse_timestamp
-from statements.errors import Conflict, InvalidRequest, NotFound
-
-T = TypeVar("T")
-DEMO_NAME = "demo"
-
-
-def _settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with the options given on the command line on top."""
-    given = {name: value for name, value in overrides.items() if value is not None}
-    return Settings(**given)
-
-
-def _with_storage(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
-    async def run() -> T:
-        storage = await open_storage(settings)
-        try:
-            return await work(storage)
-        finally:
-            await storage.close()
-
-    return asyncio.run(run())
+from statements.errors import InvalidRequest, NotFound
 
 
 @click.group()
@@ -50,17 +30,7 @@ def main() -> None:
     """tally-lrs: an xAPI learning record store with lite-tracking."""
 
 
-_store_options = [
-    click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory."),
-    click.option("--store", help="sqlite:///path/to/file.db or mongodb://… URL."),
-]
-
-
-def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --data-dir and --store to a command."""
-    for option in reversed(_store_options):
-        func = option(func)
-    return func
+main.add_command(credentials)
 
 
 @main.command()
@@ -76,7 +46,7 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     from lrs.protocol import HttpProtocol
     from lrs.requestlog import logging_config
 
-    settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir, store=store)
+    settings = settings_from(host=host, port=port, workers=workers, data_dir=data_dir, store=store)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers are separate processes: hand them the same settings through the environment.
     for name, value in settings.model_dump(mode="json").items():
@@ -86,7 +56,7 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
                     else value if isinstance(value, str) else orjson.dumps(value).decode())
             os.environ[f"LRS_{name.upper()}"] = text
     # Create or migrate the store once, before any worker starts.
-    _with_storage(settings, lambda storage: asyncio.sleep(0))
+    with_storage(settings, lambda storage: asyncio.sleep(0))
     click.echo(f"tally-lrs on http://{settings.host}:{settings.port}{settings.base_path}/ "
                f"(store: {settings.store_url()})")
     if metrics_exposure(settings) == "not served":
@@ -105,168 +75,13 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
 
 
 @main.group()
-def credentials() -> None:
-    """Create, list, rotate and revoke credentials (one per platform), by name or key."""
-
-
-_operator_option = click.option("--operator", default="cli", show_default=True,
-                                help="Who runs it, for the audit log.")
-
-
-def _show(credential: Credential, secret: str, as_json: bool) -> None:
-    if as_json:
-        click.echo(orjson.dumps({"key": credential.key, "secret": secret,
-                                 "name": credential.name}).decode())
-    else:
-        click.echo(f"name:   {credential.name}\nkey:    {credential.key}\nsecret: {secret}\n"
-                   f"scopes: {','.join(sorted(s.value for s in credential.scopes))}\n"
-                   f"retention: {credential.retention.value}")
-
-
-def _parse_scopes(value: str) -> frozenset[Scope]:
-    try:
-        return frozenset(Scope(part.strip()) for part in value.split(",") if part.strip())
-    except ValueError as exc:
-        known = ", ".join(s.value for s in Scope)
-        raise click.BadParameter(f"{exc}; known scopes: {known}") from None
-
-
-def _admin_step(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
-    """Run an administration step; its refusal (no such credential, a name in use) is the
-    command's error message."""
-    try:
-        return _with_storage(settings, work)
-    except (NotFound, Conflict) as exc:
-        raise click.ClickException(exc.message) from None
-
-
-@credentials.command("create")
-@click.option("--name", required=True, help="The platform's name (unique among the "
-              "unrevoked credentials).")
-@click.option("--scopes", required=True, help="Comma-separated, e.g. statements/write,state.")
-@click.option("--retention", type=click.Choice([r.value for r in Retention]),
-              default=Retention.TALLY.value, show_default=True,
-              help="What the retention chain does by default with what it sends.")
-@click.option("--agent", "agent_json", metavar="AGENT_JSON",
-              help="Bind the credential to a learner: this Agent becomes its authority, and "
-                   "with statements/read/mine it reads the statements whose authority or "
-                   "actor is this learner.")
-@click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
-@_operator_option
-@store_options
-def create(name: str, scopes: str, retention: str, agent_json: str | None, as_json: bool,
-           operator: str, data_dir: Path | None, store: str | None) -> None:
-    """Create a credential and print its key and secret (shown only this once)."""
-    settings = _settings(data_dir=data_dir, store=store)
-    agent = _parse_agent_option(agent_json, "--agent") if agent_json is not None else None
-    credential, secret = _admin_step(settings, lambda storage: admin.create(
-        storage, name=name, scopes=_parse_scopes(scopes), retention=Retention(retention),
-        agent=agent, public_url=settings.public_url, operator=operator,
-        now=datetime.now(UTC)))
-    _show(credential, secret, as_json)
-
-
-def _parse_agent_option(raw: str, option: str) -> dict[str, Any]:
-    try:
-        return parse_agent(orjson.loads(raw), option)[1]
-    except orjson.JSONDecodeError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint=option) from None
-    except InvalidRequest as exc:
-        raise click.BadParameter("; ".join(f"{p.path}: {p.message}" for p in exc.problems),
-                                 param_hint=option) from None
-
-
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "-"
-
-
-@credentials.command("list")
-@click.option("--json", "as_json", is_flag=True,
-              help="One JSON array, as GET /api/v1/admin/credentials answers.")
-@store_options
-def list_(as_json: bool, data_dir: Path | None, store: str | None) -> None:
-    """List credentials (never their secrets), oldest first."""
-    settings = _settings(data_dir=data_dir, store=store)
-    found = _with_storage(settings, lambda storage: storage.credentials.list())
-    if as_json:
-        click.echo(orjson.dumps([admin.describe(c) for c in found]).decode())
-        return
-    rows = [("KEY", "NAME", "RETENTION", "STATE", "LAST USED", "SCOPES")]
-    rows += [(c.key, c.name, c.retention.value,
-              f"revoked {c.revoked:%Y-%m-%d}" if c.revoked else "active", _when(c.last_used),
-              ",".join(sorted(s.value for s in c.scopes))) for c in found]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        click.echo("  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)),
-                              row[-1]]).rstrip())
-
-
-@credentials.command("revoke")
-@click.argument("ref")
-@_operator_option
-@store_options
-def revoke(ref: str, operator: str, data_dir: Path | None, store: str | None) -> None:
-    """Revoke the credential named or keyed REF."""
-    settings = _settings(data_dir=data_dir, store=store)
-    done = _admin_step(settings, lambda storage: admin.revoke(
-        storage, ref, operator=operator, now=datetime.now(UTC)))
-    click.echo(f"revoked {done.name} (key {done.key})")
-
-
-@credentials.command("rotate")
-@click.argument("ref")
-@click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
-@_operator_option
-@store_options
-def rotate(ref: str, as_json: bool, operator: str, data_dir: Path | None,
-           store: str | None) -> None:
-    """Give the credential named or keyed REF a new secret and print it (shown only this
-    once). The old secret stops working within LRS_CREDENTIAL_CACHE_SECONDS."""
-    settings = _settings(data_dir=data_dir, store=store)
-    credential, secret = _admin_step(settings, lambda storage: admin.rotate(
-        storage, ref, operator=operator, now=datetime.now(UTC)))
-    _show(credential, secret, as_json)
-
-
-@credentials.command("demo")
-@store_options
-def demo(data_dir: Path | None, store: str | None) -> None:
-    """Make sure the demo credential exists; print its key and secret when it is created.
-
-    Secrets are only kept hashed: later runs leave it as it is (anything wired to it keeps
-    working) and say how to get a new secret.
-    """
-    settings = _settings(data_dir=data_dir, store=store)
-
-    async def ensure(storage: Storage) -> tuple[Credential, str | None]:
-        existing = await storage.credentials.find_by_name(DEMO_NAME)
-        if existing is not None:
-            return existing, None
-        return await admin.create(storage, name=DEMO_NAME, scopes=[Scope.ALL],
-                                  retention=Retention.FULL, agent=None,
-                                  public_url=settings.public_url, operator="cli",
-                                  now=datetime.now(UTC))
-
-    credential, secret = _with_storage(settings, ensure)
-    if secret is None:
-        click.echo(f"The demo credential exists (key {credential.key}); its secret was "
-                   "printed when it was created. For a new one: "
-                   f"lrs credentials rotate {DEMO_NAME}")
-        return
-    click.echo("Demo credential (scope all, retention full), its secret shown only now:")
-    _show(credential, secret, False)
-    click.echo(f"Try: curl -u {credential.key}:{secret} -H 'X-Experience-API-Version: 1.0.3' "
-               f"{settings.public_url.rstrip('/')}{settings.base_path}/statements")
-
-
-@main.group()
 def catalogue() -> None:
     """The compliance catalogue: activities whose statements are kept in full."""
 
 
 @catalogue.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_operator_option
+@operator_option
 @store_options
 def catalogue_load(file: Path, operator: str, data_dir: Path | None, store: str | None) -> None:
     """Replace the catalogue with FILE (JSON or YAML; see docs/catalogue.md).
@@ -278,14 +93,14 @@ def catalogue_load(file: Path, operator: str, data_dir: Path | None, store: str 
     except CatalogueError as exc:
         raise click.ClickException("\n".join(["the catalogue is not valid:", *exc.problems])) \
             from None
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
 
     async def load(storage: Storage) -> None:
         await storage.catalogue.replace(entries)
-        await record_action(storage, "catalogue_load", operator=operator, now_ms=_now_ms(),
+        await record_action(storage, "catalogue_load", operator=operator, now_ms=now_ms(),
                             counts={"entries": len(entries)}, detail={"file": file.name})
 
-    _with_storage(settings, load)
+    with_storage(settings, load)
     click.echo(f"loaded {len(entries)} catalogue entries from {file}")
 
 
@@ -293,25 +108,21 @@ def catalogue_load(file: Path, operator: str, data_dir: Path | None, store: str 
 @store_options
 def catalogue_export(data_dir: Path | None, store: str | None) -> None:
     """Print the catalogue in the format `lrs catalogue load` reads."""
-    settings = _settings(data_dir=data_dir, store=store)
-    click.echo(dump_catalogue(_with_storage(settings, lambda s: s.catalogue.entries())))
+    settings = settings_from(data_dir=data_dir, store=store)
+    click.echo(dump_catalogue(with_storage(settings, lambda s: s.catalogue.entries())))
 
 
 @main.command()
 @store_options
 def migrate(data_dir: Path | None, store: str | None) -> None:
     """Create or upgrade the store's schema and indexes (idempotent; `serve` does it too)."""
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
 
     async def engine_of(storage: Storage) -> str:  # opening the store migrates it
         return storage.engine
 
-    click.echo(f"{_with_storage(settings, engine_of)} store at {settings.store_url()} "
+    click.echo(f"{with_storage(settings, engine_of)} store at {settings.store_url()} "
                "is up to date")
-
-
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 def _ms_of_option(option: str, value: str) -> int:
@@ -336,19 +147,19 @@ def purge(dry_run: bool, as_of: str | None, operator: str, data_dir: Path | None
     """Delete kept statements past their retention period (docs/retention.md)."""
     if as_of is not None and not dry_run:
         raise click.UsageError("--as-of only previews: give --dry-run too")
-    now_ms = _ms_of_option("--as-of", as_of) if as_of else _now_ms()
+    when_ms = _ms_of_option("--as-of", as_of) if as_of else now_ms()
     from lrs.erasure import purge as run_purge
     from lrs.erasure import retention_policy
     from plugins.catalogue import Catalogue
 
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
 
     async def work(storage: Storage) -> Any:
         policy = retention_policy(settings, Catalogue(await storage.catalogue.entries()))
-        return await run_purge(storage, policy, now_ms=now_ms, operator=operator,
+        return await run_purge(storage, policy, now_ms=when_ms, operator=operator,
                                dry_run=dry_run)
 
-    report = _with_storage(settings, work)
+    report = with_storage(settings, work)
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {report.statements} statements past their retention period")
     for name, count in sorted(report.by_class.items()):
@@ -375,9 +186,9 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
         where = "; ".join(f"{p.path.replace('?agent', '--agent', 1)}: {p.message}"
                           for p in exc.problems)
         raise click.BadParameter(where, param_hint="--agent") from None
-    settings = _settings(data_dir=data_dir, store=store)
-    report = _with_storage(settings, lambda storage: run_forget(
-        storage, key, now_ms=_now_ms(), operator=operator))
+    settings = settings_from(data_dir=data_dir, store=store)
+    report = with_storage(settings, lambda storage: run_forget(
+        storage, key, now_ms=now_ms(), operator=operator))
     for at in report.earlier:
         when = datetime.fromtimestamp(at / 1000, UTC).isoformat(timespec="seconds")
         click.echo(f"this agent was already erased on {when}")
@@ -413,7 +224,7 @@ def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool
     from lrs.importer import REJECTS_SUFFIX, Importer, ImportFailed
     from statements.versions import XapiVersion
 
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
     version = XapiVersion(xapi_version) if xapi_version else settings.default_xapi_version
     rejects_path = rejects or Path(str(file) + REJECTS_SUFFIX)
     console = Console(stderr=True)
@@ -434,7 +245,7 @@ def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool
             return await importer.run(restart=restart)
 
     try:
-        summary = _with_storage(settings, work)
+        summary = with_storage(settings, work)
     except ImportFailed as exc:
         raise click.ClickException(str(exc)) from None
     if summary.already_done:
@@ -457,7 +268,7 @@ def backup_command(destination: Path, data_dir: Path | None, store: str | None) 
     from statements.errors import StoreUnavailable
     from statements.stores.sqlite_db import backup
 
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
     url = settings.store_url()
     if not url.startswith("sqlite:///"):
         raise click.ClickException("lrs backup copies an SQLite store; for MongoDB use "
@@ -493,7 +304,7 @@ def demo_data(learners: int, days: int, seed: int, force: bool, data_dir: Path |
 
     if data_dir is None and store is None:
         data_dir = DEMO_DATA_DIR
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
     if settings.store is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -505,7 +316,7 @@ def demo_data(learners: int, days: int, seed: int, force: bool, data_dir: Path |
                 "pass --force to add it anyway.")
         return await fill(storage, settings, learners=learners, days=days, seed=seed)
 
-    result = _with_storage(settings, work)
+    result = with_storage(settings, work)
     click.echo(f"Sent {result.statements} statements to {settings.store_url()}. Unique "
                "learners count today's only: the keys of past days are destroyed, so "
                "back-dated statements add hits, not learners.")
@@ -528,7 +339,7 @@ def demo_data(learners: int, days: int, seed: int, force: bool, data_dir: Path |
 @click.option("--until", help="Only statements stored at or before this ISO 8601 date-time, "
               "or date (the start of that day, UTC).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@_operator_option
+@operator_option
 @store_options
 def export(output: Path, agent_json: str | None, activity: str | None, verb: str | None,
            since: str | None, until: str | None, quiet: bool, operator: str,
@@ -554,7 +365,7 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
             f"--{p.path.lstrip('?')}: {p.message}" for p in exc.problems) or exc.message) \
             from None
     assert isinstance(query, StatementQuery)  # no statementId among the options
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
     partial = output.with_name(output.name + ".partial")
     progress = Progress(TextColumn("exporting"), BarColumn(),
                         TextColumn("{task.completed} statements"), TimeElapsedColumn(),
@@ -562,7 +373,7 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
     task = progress.add_task("export", total=None)
 
     async def run(storage: Storage) -> None:
-        await record_action(storage, "evidence_export", operator=operator, now_ms=_now_ms(),
+        await record_action(storage, "evidence_export", operator=operator, now_ms=now_ms(),
                             person=query.agent,
                             detail={k: v for k, v in filters.items() if k != "agent"})
         with partial.open("wb") as out:
@@ -573,7 +384,7 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
 
     try:
         with progress:
-            _with_storage(settings, run)
+            with_storage(settings, run)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -325,3 +325,14 @@ async def test_a_signed_in_person_is_recorded_by_subject(storage: Storage) -> No
     [record] = await storage.erasure.audit_log()
     assert record.operator == "person:sub-42" and record.action == "credential_create"
     assert "Ada" not in repr(record)
+
+
+async def test_audit_of_a_large_catalogue_addition_lists_the_first_entries(
+        admin_client: Client) -> None:
+    entries = [{"kind": "activity", "value": f"http://x.test/a/{n}"} for n in range(25)]
+    added = await admin_client.post("/api/v1/catalogue", json={"version": 1, "entries": entries})
+    assert added.status_code == 200
+    [record] = (await admin_client.get("/api/v1/admin/audit")).json()
+    assert record["counts"] == {"entries": 25}
+    assert record["detail"]["entries"].startswith("activity http://x.test/a/0, ")
+    assert record["detail"]["entries"].endswith("activity http://x.test/a/19 and 5 more")

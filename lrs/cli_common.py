@@ -13,7 +13,7 @@ import click
 
 from lrs.config import Settings
 from lrs.storage import Storage, open_storage
-from statements.errors import Conflict, NotFound
+from statements.errors import Conflict, InvalidRequest, NotFound
 
 T = TypeVar("T")
 
@@ -43,6 +43,9 @@ def admin_step(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T
         return with_storage(settings, work)
     except (NotFound, Conflict) as exc:
         raise click.ClickException(exc.message) from None
+    except InvalidRequest as exc:
+        raise click.ClickException("; ".join(
+            [exc.message, *(p.message for p in exc.problems)])) from None
 
 
 _store_options = [

@@ -21,10 +21,6 @@ from statements.compliance import parse_agent
 from statements.errors import InvalidRequest, Problem
 from statements.parsing import json_path
 
-# Names that `lrs.people.principal_of` gives signed-in people: a credential may not take
-# one, or the audit log could not tell a person from a platform.
-RESERVED_PREFIX = "person:"
-
 
 class NewCredential(BaseModel):
     """The body of POST /admin/credentials."""
@@ -51,12 +47,7 @@ def parse_new_credential(body: bytes) -> tuple[NewCredential, dict[str, Any] | N
         problems = tuple(
             Problem(json_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False))
         raise InvalidRequest("invalid credential", problems) from None
-    if sent.name != sent.name.strip() or not sent.name.isprintable():
-        raise InvalidRequest("invalid credential", (Problem(
-            "$.name", "no leading or trailing spaces, no control characters"),))
-    if sent.name.startswith(RESERVED_PREFIX):
-        raise InvalidRequest("invalid credential", (Problem(
-            "$.name", f"names starting with {RESERVED_PREFIX!r} are signed-in people's"),))
+    admin.check_name(sent.name, "$.name")
     if "agent" not in sent.model_fields_set:
         return sent, None
     if sent.agent is None:  # xAPI's rule for its own documents, kept here: no explicit nulls

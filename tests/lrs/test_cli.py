@@ -210,3 +210,9 @@ def test_cli_export_takes_plain_dates_and_is_audited_without_the_person(
     assert record.subject is not None and "erin" not in repr(record)
     bad = fail(tmp_path, "export", "-o", str(archive), "--since", "2025-13-01")
     assert "--since" in bad and "date YYYY-MM-DD" in bad
+
+
+@pytest.mark.parametrize("name", ["person:ada", " padded"])
+def test_cli_credentials_create_refuses_names_the_api_refuses(tmp_path: Path, name: str) -> None:
+    out = fail(tmp_path, "credentials", "create", "--name", name, "--scopes", "all")
+    assert "invalid credential name" in out

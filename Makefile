@@ -24,7 +24,8 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP)
 
-## serve: set up, make sure the demo credential exists, run the LRS on 127.0.0.1:8000
+## serve: set up, make sure the demo credential exists (its secret is printed the first time
+## only; `lrs credentials rotate demo` gives a new one), run the LRS on 127.0.0.1:8000
 serve: $(STAMP)
 	mkdir -p data
 	$(BIN)/lrs credentials demo
@@ -50,10 +51,12 @@ $(OIDC)/node_modules: $(OIDC)/package.json $(OIDC)/package-lock.json
 	npm ci --prefix $(OIDC) --no-audit --no-fund
 	touch $@
 
-## demo: fill data/ with a month of made-up traffic and print a dashboard credential
+## demo: a fresh data-demo/ (its own store, replaced each time; data/ is never touched) with a
+## month of made-up traffic, a dashboard credential printed, then served on 127.0.0.1:8000
 demo: $(STAMP)
-	mkdir -p data
-	$(BIN)/lrs demo
+	rm -rf data-demo
+	$(BIN)/lrs demo --data-dir data-demo
+	$(BIN)/lrs serve --data-dir data-demo
 
 ## lint: ruff, mypy --strict, the import contracts and known vulnerabilities in dependencies
 lint: $(DEV_STAMP)

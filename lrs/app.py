@@ -122,7 +122,10 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         *dashboard.routes,
         *console.routes,
         *health.routes,
-        *(metrics.routes if counters is not None and settings.metrics_port is None else []),
+        # On the LRS's own port only behind a bearer token: the metrics name credentials.
+        # Without LRS_METRICS_TOKEN or LRS_METRICS_PORT they are served nowhere.
+        *(metrics.routes if counters is not None and settings.metrics_port is None
+          and settings.metrics_token is not None else []),
     ]
     app = Starlette(
         routes=routes,

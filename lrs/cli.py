@@ -1,52 +1,28 @@
-"""The `lrs` command: serve, and manage credentials."""
+"""The `lrs` command: serve, and manage credentials, the catalogue and the store."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import orjson
 from pydantic import SecretStr
 
-from lrs.config import Settings
-from lrs.credentials import (
-    Credential,
-    Retention,
-    Scope,
-    authority_for,
-    hash_secret,
-    new_key,
-    new_secret,
-)
-from lrs.storage import Storage, open_storage
+from lrs.admin import credentials as admin
+from lrs.admin.audit import record_action
+from lrs.admin.cli import credentials
+from lrs.admin.settings_view import metrics_exposure
+from lrs.cli_common import now_ms, operator_option, settings_from, store_options, with_storage
+from lrs.credentials import Scope
+from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
-from statements.compliance import parse_agent
-from statements.errors import InvalidRequest
-
-T = TypeVar("T")
-DEMO_NAME = "demo"
-
-
-def _settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with the options given on the command line on top."""
-    given = {name: value for name, value in overrides.items() if value is not None}
-    return Settings(**given)
-
-
-def _with_storage(settings: Settings, work: Callable[[Storage], Awaitable[T]]) -> T:
-    async def run() -> T:
-        storage = await open_storage(settings)
-        try:
-            return await work(storage)
-        finally:
-            await storage.close()
-
-    return asyncio.run(run())
+from statements.compliance import date_or_timestamp
+from statements.datatypes import parse_timestamp
+from statements.errors import InvalidRequest, NotFound
 
 
 @click.group()
@@ -54,17 +30,7 @@ def main() -> None:
     """tally-lrs: an xAPI learning record store with lite-tracking."""
 
 
-_store_options = [
-    click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory."),
-    click.option("--store", help="sqlite:///path/to/file.db or mongodb://… URL."),
-]
-
-
-def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --data-dir and --store to a command."""
-    for option in reversed(_store_options):
-        func = option(func)
-    return func
+main.add_command(credentials)
 
 
 @main.command()
@@ -80,7 +46,7 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
     from lrs.protocol import HttpProtocol
     from lrs.requestlog import logging_config
 
-    settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir, store=store)
+    settings = settings_from(host=host, port=port, workers=workers, data_dir=data_dir, store=store)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers are separate processes: hand them the same settings through the environment.
     for name, value in settings.model_dump(mode="json").items():
@@ -90,9 +56,12 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
                     else value if isinstance(value, str) else orjson.dumps(value).decode())
             os.environ[f"LRS_{name.upper()}"] = text
     # Create or migrate the store once, before any worker starts.
-    _with_storage(settings, lambda storage: asyncio.sleep(0))
+    with_storage(settings, lambda storage: asyncio.sleep(0))
     click.echo(f"tally-lrs on http://{settings.host}:{settings.port}{settings.base_path}/ "
                f"(store: {settings.store_url()})")
+    if metrics_exposure(settings) == "not served":
+        click.echo("metrics: not served (set LRS_METRICS_TOKEN or LRS_METRICS_PORT; see "
+                   "docs/operations.md)")
     # One JSON line per request comes from lrs.requestlog; uvicorn's access log would repeat
     # it with the raw path and query string, where xAPI clients put agents.
     uvicorn.run("lrs.app:create_app_from_environment", factory=True, host=settings.host,
@@ -106,132 +75,15 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
 
 
 @main.group()
-def credentials() -> None:
-    """Create, list and revoke credentials (one per platform)."""
-
-
-def _new_credential(settings: Settings, name: str, scopes: frozenset[Scope],
-                    retention: Retention, agent: dict[str, Any] | None = None
-                    ) -> tuple[Credential, str]:
-    key, secret = new_key(), new_secret()
-    credential = Credential(
-        key=key, name=name, secret_hash=hash_secret(secret), scopes=scopes,
-        retention=retention,
-        authority=agent if agent is not None else authority_for(key, name, settings.public_url),
-        created=datetime.now(UTC),
-    )
-    return credential, secret
-
-
-def _show(credential: Credential, secret: str, as_json: bool) -> None:
-    if as_json:
-        click.echo(orjson.dumps({"key": credential.key, "secret": secret,
-                                 "name": credential.name}).decode())
-    else:
-        click.echo(f"name:   {credential.name}\nkey:    {credential.key}\nsecret: {secret}\n"
-                   f"scopes: {','.join(sorted(s.value for s in credential.scopes))}\n"
-                   f"retention: {credential.retention.value}")
-
-
-def _parse_scopes(value: str) -> frozenset[Scope]:
-    try:
-        return frozenset(Scope(part.strip()) for part in value.split(",") if part.strip())
-    except ValueError as exc:
-        known = ", ".join(s.value for s in Scope)
-        raise click.BadParameter(f"{exc}; known scopes: {known}") from None
-
-
-@credentials.command("create")
-@click.option("--name", required=True, help="The platform's name.")
-@click.option("--scopes", required=True, help="Comma-separated, e.g. statements/write,state.")
-@click.option("--retention", type=click.Choice([r.value for r in Retention]),
-              default=Retention.TALLY.value, show_default=True,
-              help="What the retention chain does by default with what it sends.")
-@click.option("--agent", "agent_json", metavar="AGENT_JSON",
-              help="Bind the credential to a learner: this Agent becomes its authority, and "
-                   "with statements/read/mine it reads the statements whose authority or "
-                   "actor is this learner.")
-@click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
-@store_options
-def create(name: str, scopes: str, retention: str, agent_json: str | None, as_json: bool,
-           data_dir: Path | None, store: str | None) -> None:
-    """Create a credential and print its key and secret (shown only this once)."""
-    settings = _settings(data_dir=data_dir, store=store)
-    agent = _parse_agent_option(agent_json, "--agent") if agent_json is not None else None
-    credential, secret = _new_credential(settings, name, _parse_scopes(scopes),
-                                         Retention(retention), agent)
-    _with_storage(settings, lambda storage: storage.credentials.add(credential))
-    _show(credential, secret, as_json)
-
-
-def _parse_agent_option(raw: str, option: str) -> dict[str, Any]:
-    try:
-        return parse_agent(orjson.loads(raw), option)[1]
-    except orjson.JSONDecodeError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint=option) from None
-    except InvalidRequest as exc:
-        raise click.BadParameter("; ".join(f"{p.path}: {p.message}" for p in exc.problems),
-                                 param_hint=option) from None
-
-
-@credentials.command("list")
-@store_options
-def list_(data_dir: Path | None, store: str | None) -> None:
-    """List credentials (never their secrets)."""
-    settings = _settings(data_dir=data_dir, store=store)
-    for c in _with_storage(settings, lambda storage: storage.credentials.list()):
-        state = f"revoked {c.revoked:%Y-%m-%d}" if c.revoked else "active"
-        click.echo(f"{c.key}  {c.name:<20} {c.retention.value:<6} {state:<18} "
-                   f"{','.join(sorted(s.value for s in c.scopes))}")
-
-
-@credentials.command("revoke")
-@click.argument("key")
-@store_options
-def revoke(key: str, data_dir: Path | None, store: str | None) -> None:
-    """Revoke the credential with this key."""
-    settings = _settings(data_dir=data_dir, store=store)
-    if not _with_storage(settings, lambda s: s.credentials.revoke(key, datetime.now(UTC))):
-        raise click.ClickException(f"no active credential with key {key}")
-    click.echo(f"revoked {key}")
-
-
-@credentials.command("demo")
-@store_options
-def demo(data_dir: Path | None, store: str | None) -> None:
-    """Make sure the demo credential exists, give it a fresh secret and print both.
-
-    Secrets are only kept hashed, so showing the demo secret again means replacing it.
-    """
-    settings = _settings(data_dir=data_dir, store=store)
-
-    async def ensure(storage: Storage) -> tuple[Credential, str]:
-        existing = await storage.credentials.find_by_name(DEMO_NAME)
-        if existing is None:
-            credential, secret = _new_credential(settings, DEMO_NAME, frozenset({Scope.ALL}),
-                                                 Retention.FULL)
-            await storage.credentials.add(credential)
-            return credential, secret
-        secret = new_secret()
-        await storage.credentials.replace_secret(existing.key, hash_secret(secret))
-        return existing, secret
-
-    credential, secret = _with_storage(settings, ensure)
-    click.echo("Demo credential (scope all, retention full):")
-    _show(credential, secret, False)
-    click.echo(f"Try: curl -u {credential.key}:{secret} -H 'X-Experience-API-Version: 1.0.3' "
-               f"{settings.public_url.rstrip('/')}{settings.base_path}/statements")
-
-
-@main.group()
 def catalogue() -> None:
     """The compliance catalogue: activities whose statements are kept in full."""
 
 
 @catalogue.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@operator_option
 @store_options
-def catalogue_load(file: Path, data_dir: Path | None, store: str | None) -> None:
+def catalogue_load(file: Path, operator: str, data_dir: Path | None, store: str | None) -> None:
     """Replace the catalogue with FILE (JSON or YAML; see docs/catalogue.md).
 
     Applies to statements arriving afterwards: what was tallied cannot be brought back.
@@ -241,8 +93,14 @@ def catalogue_load(file: Path, data_dir: Path | None, store: str | None) -> None
     except CatalogueError as exc:
         raise click.ClickException("\n".join(["the catalogue is not valid:", *exc.problems])) \
             from None
-    settings = _settings(data_dir=data_dir, store=store)
-    _with_storage(settings, lambda storage: storage.catalogue.replace(entries))
+    settings = settings_from(data_dir=data_dir, store=store)
+
+    async def load(storage: Storage) -> None:
+        await storage.catalogue.replace(entries)
+        await record_action(storage, "catalogue_load", operator=operator, now_ms=now_ms(),
+                            counts={"entries": len(entries)}, detail={"file": file.name})
+
+    with_storage(settings, load)
     click.echo(f"loaded {len(entries)} catalogue entries from {file}")
 
 
@@ -250,52 +108,58 @@ def catalogue_load(file: Path, data_dir: Path | None, store: str | None) -> None
 @store_options
 def catalogue_export(data_dir: Path | None, store: str | None) -> None:
     """Print the catalogue in the format `lrs catalogue load` reads."""
-    settings = _settings(data_dir=data_dir, store=store)
-    click.echo(dump_catalogue(_with_storage(settings, lambda s: s.catalogue.entries())))
+    settings = settings_from(data_dir=data_dir, store=store)
+    click.echo(dump_catalogue(with_storage(settings, lambda s: s.catalogue.entries())))
 
 
 @main.command()
 @store_options
 def migrate(data_dir: Path | None, store: str | None) -> None:
     """Create or upgrade the store's schema and indexes (idempotent; `serve` does it too)."""
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
 
     async def engine_of(storage: Storage) -> str:  # opening the store migrates it
         return storage.engine
 
-    click.echo(f"{_with_storage(settings, engine_of)} store at {settings.store_url()} "
+    click.echo(f"{with_storage(settings, engine_of)} store at {settings.store_url()} "
                "is up to date")
 
 
-def _now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
+def _ms_of_option(option: str, value: str) -> int:
+    """A date-time option (a plain date is the start of that day, UTC) in milliseconds."""
+    try:
+        moment = parse_timestamp(date_or_timestamp(option.lstrip("-"), value))
+    except InvalidRequest as exc:
+        raise click.BadParameter(exc.problems[0].message, param_hint=option) from None
+    return int(moment.timestamp() * 1000)
 
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-              help="With --dry-run: what would go on this date (UTC) instead of now.")
+@click.option("--as-of", metavar="WHEN",
+              help="With --dry-run: what would go at this ISO 8601 date-time, or date (the "
+                   "start of that day, UTC), instead of now.")
 @click.option("--operator", default="cli", show_default=True,
               help="Who runs it, for the audit log.")
 @store_options
-def purge(dry_run: bool, as_of: datetime | None, operator: str, data_dir: Path | None,
+def purge(dry_run: bool, as_of: str | None, operator: str, data_dir: Path | None,
           store: str | None) -> None:
     """Delete kept statements past their retention period (docs/retention.md)."""
     if as_of is not None and not dry_run:
         raise click.UsageError("--as-of only previews: give --dry-run too")
-    now_ms = int(as_of.replace(tzinfo=UTC).timestamp() * 1000) if as_of else _now_ms()
+    when_ms = _ms_of_option("--as-of", as_of) if as_of else now_ms()
     from lrs.erasure import purge as run_purge
     from lrs.erasure import retention_policy
     from plugins.catalogue import Catalogue
 
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
 
     async def work(storage: Storage) -> Any:
         policy = retention_policy(settings, Catalogue(await storage.catalogue.entries()))
-        return await run_purge(storage, policy, now_ms=now_ms, operator=operator,
+        return await run_purge(storage, policy, now_ms=when_ms, operator=operator,
                                dry_run=dry_run)
 
-    report = _with_storage(settings, work)
+    report = with_storage(settings, work)
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {report.statements} statements past their retention period")
     for name, count in sorted(report.by_class.items()):
@@ -322,9 +186,9 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
         where = "; ".join(f"{p.path.replace('?agent', '--agent', 1)}: {p.message}"
                           for p in exc.problems)
         raise click.BadParameter(where, param_hint="--agent") from None
-    settings = _settings(data_dir=data_dir, store=store)
-    report = _with_storage(settings, lambda storage: run_forget(
-        storage, key, now_ms=_now_ms(), operator=operator))
+    settings = settings_from(data_dir=data_dir, store=store)
+    report = with_storage(settings, lambda storage: run_forget(
+        storage, key, now_ms=now_ms(), operator=operator))
     for at in report.earlier:
         when = datetime.fromtimestamp(at / 1000, UTC).isoformat(timespec="seconds")
         click.echo(f"this agent was already erased on {when}")
@@ -337,9 +201,9 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--credential", "credential_name", required=True,
-              help="Name of the credential the statements are attributed to; its retention "
-              "default applies.")
+@click.option("--credential", "credential_ref", metavar="REF", required=True,
+              help="Name or key of the credential the statements are attributed to; its "
+              "retention default applies.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="Where rejected statements are listed (default FILE.rejects.jsonl).")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint: start from the top.")
@@ -347,7 +211,7 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
 @click.option("--xapi-version", type=click.Choice(["1.0.3", "2.0.0"]),
               help="Version the statements are validated as (default: the server's).")
 @store_options
-def import_(file: Path, credential_name: str, rejects: Path | None, restart: bool,
+def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool,
             batch_size: int, xapi_version: str | None, data_dir: Path | None,
             store: str | None) -> None:
     """Import statements from FILE (JSON Lines, or a JSON array) through the retention chain.
@@ -360,17 +224,18 @@ def import_(file: Path, credential_name: str, rejects: Path | None, restart: boo
     from lrs.importer import REJECTS_SUFFIX, Importer, ImportFailed
     from statements.versions import XapiVersion
 
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
     version = XapiVersion(xapi_version) if xapi_version else settings.default_xapi_version
     rejects_path = rejects or Path(str(file) + REJECTS_SUFFIX)
     console = Console(stderr=True)
 
     async def work(storage: Storage) -> Any:
-        credential = await storage.credentials.find_by_name(credential_name)
-        if credential is None:
-            raise click.ClickException(f"no active credential named {credential_name!r}")
+        try:
+            credential = await admin.resolve(storage.credentials, credential_ref)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from None
         if not credential.allows(Scope.STATEMENTS_WRITE):  # as a POST would need
-            raise click.ClickException(f"the credential {credential_name!r} may not write "
+            raise click.ClickException(f"the credential {credential.name!r} may not write "
                                        "statements (scope statements/write or all)")
         with Progress(console=console, disable=not console.is_terminal) as bar:
             task = bar.add_task(f"importing {file.name}", total=None)
@@ -380,7 +245,7 @@ def import_(file: Path, credential_name: str, rejects: Path | None, restart: boo
             return await importer.run(restart=restart)
 
     try:
-        summary = _with_storage(settings, work)
+        summary = with_storage(settings, work)
     except ImportFailed as exc:
         raise click.ClickException(str(exc)) from None
     if summary.already_done:
@@ -403,7 +268,7 @@ def backup_command(destination: Path, data_dir: Path | None, store: str | None) 
     from statements.errors import StoreUnavailable
     from statements.stores.sqlite_db import backup
 
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
     url = settings.store_url()
     if not url.startswith("sqlite:///"):
         raise click.ClickException("lrs backup copies an SQLite store; for MongoDB use "
@@ -413,30 +278,53 @@ def backup_command(destination: Path, data_dir: Path | None, store: str | None) 
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {url} to {destination}")
+
+
+DEMO_DATA_DIR = Path("data-demo")
+
+
 @main.command("demo")
 @click.option("--learners", type=click.IntRange(5, 100_000), default=400, show_default=True,
               help="How many (made-up) learners.")
 @click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True,
               help="How many days of traffic, up to now.")
 @click.option("--seed", type=int, default=9, show_default=True, help="Random seed.")
+@click.option("--force", is_flag=True,
+              help="Add the made-up data to a store that already holds data (it cannot be "
+                   "taken out again).")
 @store_options
-def demo_data(learners: int, days: int, seed: int, data_dir: Path | None,
+def demo_data(learners: int, days: int, seed: int, force: bool, data_dir: Path | None,
               store: str | None) -> None:
-    """Fill the store with a month of made-up intranet, video and LMS traffic (through the
-    real ingest path) and print a credential for the dashboard at /dashboard."""
-    from lrs.demo import fill
+    """Fill a store of its own (data-demo/ unless --data-dir or --store says otherwise) with
+    a month of made-up intranet, video and LMS traffic, through the real ingest path, and
+    print a credential for the dashboard at /dashboard. A store that holds anything already
+    is refused without --force: made-up statements, credentials and catalogue entries are
+    not to be mixed into a live one."""
+    from lrs.demo import fill, holds_data
 
-    settings = _settings(data_dir=data_dir, store=store)
-    result = _with_storage(settings, lambda storage: fill(
-        storage, settings, learners=learners, days=days, seed=seed))
+    if data_dir is None and store is None:
+        data_dir = DEMO_DATA_DIR
+    settings = settings_from(data_dir=data_dir, store=store)
+    if settings.store is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def work(storage: Storage) -> Any:
+        if not force and (found := await holds_data(storage)):
+            raise click.ClickException(
+                f"{settings.store_url()} already holds {found}: the demo would mix made-up "
+                "data into it for good. Give the demo a store of its own (--data-dir), or "
+                "pass --force to add it anyway.")
+        return await fill(storage, settings, learners=learners, days=days, seed=seed)
+
+    result = with_storage(settings, work)
     click.echo(f"Sent {result.statements} statements to {settings.store_url()}. Unique "
                "learners count today's only: the keys of past days are destroyed, so "
                "back-dated statements add hits, not learners.")
-    click.echo("Run `lrs serve`, open "
+    serve = "lrs serve" + (f" --store {store}" if store else
+                           f" --data-dir {settings.data_dir}")
+    click.echo(f"Run `{serve}`, open "
                f"{settings.public_url.rstrip('/')}/dashboard and sign in with:")
     click.echo(f"key:    {result.reader.key}\nsecret: {result.reader_secret}")
-
-
 
 
 @main.command("export")
@@ -446,13 +334,16 @@ def demo_data(learners: int, days: int, seed: int, data_dir: Path | None,
               help="Only statements about this Agent or Group (xAPI `agent` filter).")
 @click.option("--activity", help="Only statements about this activity id.")
 @click.option("--verb", help="Only statements with this verb id.")
-@click.option("--since", help="Only statements stored after this ISO 8601 time.")
-@click.option("--until", help="Only statements stored at or before this ISO 8601 time.")
+@click.option("--since", help="Only statements stored after this ISO 8601 date-time, or "
+              "date (the start of that day, UTC).")
+@click.option("--until", help="Only statements stored at or before this ISO 8601 date-time, "
+              "or date (the start of that day, UTC).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@operator_option
 @store_options
 def export(output: Path, agent_json: str | None, activity: str | None, verb: str | None,
-           since: str | None, until: str | None, quiet: bool, data_dir: Path | None,
-           store: str | None) -> None:
+           since: str | None, until: str | None, quiet: bool, operator: str,
+           data_dir: Path | None, store: str | None) -> None:
     """Export the kept statements matching a filter, with their attachments, as one zip:
     statements.jsonl, attachments/<sha2> and manifest.json (see docs/compliance.md)."""
     from rich.console import Console
@@ -465,13 +356,16 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
              "until": until}
     filters = {name: value for name, value in given.items() if value is not None}
     try:
+        for name in ("since", "until"):
+            if name in filters:
+                filters[name] = date_or_timestamp(name, filters[name])
         query = parse_query(list(filters.items()), max_limit=1)
     except InvalidRequest as exc:
         raise click.UsageError("; ".join(
             f"--{p.path.lstrip('?')}: {p.message}" for p in exc.problems) or exc.message) \
             from None
     assert isinstance(query, StatementQuery)  # no statementId among the options
-    settings = _settings(data_dir=data_dir, store=store)
+    settings = settings_from(data_dir=data_dir, store=store)
     partial = output.with_name(output.name + ".partial")
     progress = Progress(TextColumn("exporting"), BarColumn(),
                         TextColumn("{task.completed} statements"), TimeElapsedColumn(),
@@ -479,6 +373,9 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
     task = progress.add_task("export", total=None)
 
     async def run(storage: Storage) -> None:
+        await record_action(storage, "evidence_export", operator=operator, now_ms=now_ms(),
+                            person=query.agent,
+                            detail={k: v for k, v in filters.items() if k != "agent"})
         with partial.open("wb") as out:
             async for chunk in export_archive(
                     storage.statements, query, described=filters,
@@ -487,7 +384,7 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
 
     try:
         with progress:
-            _with_storage(settings, run)
+            with_storage(settings, run)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -134,11 +134,13 @@ class Settings(BaseSettings):
         "info", description="Log level of the server."
     )
     metrics_enabled: bool = Field(
-        True, description="Serve Prometheus metrics at /metrics."
+        True, description="Collect Prometheus metrics, served at /metrics only behind "
+        "LRS_METRICS_TOKEN or on LRS_METRICS_PORT (neither set: not served)."
     )
     metrics_token: SecretStr | None = Field(
-        None, description="If set, /metrics answers only requests with "
-        "`Authorization: Bearer <token>`."
+        None, description="If set, /metrics is served on the LRS's port (and the metrics "
+        "port) to requests with `Authorization: Bearer <token>` only; unset, /metrics is not "
+        "served on the LRS's port."
     )
     ready_timeout_seconds: float = Field(
         2.0, gt=0, description="How long /health/ready waits for the store before answering 503."

@@ -29,6 +29,7 @@ from lrs.storage import Storage
 from plugins.catalogue import CatalogueEntry
 from plugins.catalogue_store import CachedCatalogue
 from plugins.manager import make_plugin_manager
+from statements.query import StatementQuery
 from statements.versions import XapiVersion
 
 INTRANET = "https://intranet.example.com/pages/"
@@ -138,6 +139,18 @@ def traffic(rng: random.Random, now: datetime, *, learners: int, days: int
         for learner in rng.sample(range(learners), max(1, math.ceil(learners * share))):
             yield "lms", _statement(learner, COMPLETED, course, _moment(rng, now, days),
                                     "lms")
+
+
+async def holds_data(storage: Storage) -> str | None:
+    """What the store already holds (credentials, catalogue entries, kept statements), or
+    None when it is empty: `lrs demo` refuses to mix made-up data into a live store."""
+    if await storage.credentials.list():
+        return "credentials"
+    if await storage.catalogue.entries():
+        return "catalogue entries"
+    if (await storage.statements.query(StatementQuery(limit=1))).statements:
+        return "statements"
+    return None
 
 
 async def fill(storage: Storage, settings: Settings, *, learners: int = 400, days: int = 30,

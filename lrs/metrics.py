@@ -1,5 +1,6 @@
-"""Prometheus metrics: one registry per app, served at `/metrics` (text format), on the
-LRS's port or, with `LRS_METRICS_PORT`, on a port of their own."""
+"""Prometheus metrics: one registry per app, served at `/metrics` (text format) on the LRS's
+port behind `LRS_METRICS_TOKEN`, or with `LRS_METRICS_PORT` on a port of their own; with
+neither, not served at all (they name credentials)."""
 
 from __future__ import annotations
 

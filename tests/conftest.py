@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pluggy
 import pytest
+from pydantic import SecretStr
 
 from lrs.app import create_app
 from lrs.config import Settings
@@ -83,6 +84,22 @@ async def add_credential(storage: Storage, *scopes: Scope, name: str = "platform
         created=datetime.now(UTC)))
     token = base64.b64encode(f"{key}:{secret}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
+
+
+METRICS_TOKEN = "metrics-test-token"
+
+
+def with_metrics_token(settings: Settings) -> Settings:
+    """`settings` with /metrics served on the LRS's port, behind METRICS_TOKEN."""
+    return settings.model_copy(update={"metrics_token": SecretStr(METRICS_TOKEN)})
+
+
+async def scrape(client: httpx.AsyncClient) -> str:
+    """The metrics text, scraped with METRICS_TOKEN (see with_metrics_token)."""
+    response = await client.get("/metrics",
+                                headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 class Client(httpx.AsyncClient):

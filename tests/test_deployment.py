@@ -188,6 +188,17 @@ def replica_addresses() -> set[str]:
     return addresses
 
 
+def metrics_addresses() -> set[str]:
+    """host:port of every replica's metrics port (LRS_METRICS_PORT): the LRS's own port does
+    not serve /metrics without a token."""
+    addresses = set()
+    for name in replicas():
+        port = compose_environment(name).get("LRS_METRICS_PORT")
+        assert port, f"{name} sets no LRS_METRICS_PORT: Prometheus could not scrape it"
+        addresses.add(f"{name}:{port}")
+    return addresses
+
+
 def mounted(service: str, target: str) -> Path:
     """The repository file a service mounts at `target`."""
     for volume in compose()["services"][service].get("volumes", []):
@@ -262,7 +273,8 @@ def test_prometheus_scrapes_every_replica_and_loads_the_alert_rules() -> None:
     assert mounted("prometheus", "/etc/prometheus/prometheus.yml") == PROMETHEUS
     [job] = config["scrape_configs"]
     targets = {t for static in job["static_configs"] for t in static["targets"]}
-    assert targets == replica_addresses()
+    assert targets == metrics_addresses()
+    assert not targets & replica_addresses()
     assert job.get("metrics_path", "/metrics") == "/metrics"
     for rule_file in config["rule_files"]:
         assert mounted("prometheus", rule_file) == ROOT / "docs" / "alerts.yml"

@@ -20,11 +20,40 @@ from lrs.credentials import (
     new_secret,
 )
 from lrs.storage import Storage
-from statements.errors import Conflict, NotFound
+from statements.errors import Conflict, InvalidRequest, NotFound, Problem
+
+# Names that `lrs.people.principal_of` gives signed-in people: a credential may not take
+# one, or the audit log could not tell a person from a platform.
+RESERVED_PREFIX = "person:"
 
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") if moment is not None else None
+
+
+def describe(credential: Credential) -> dict[str, Any]:
+    """A credential as the admin API and `lrs credentials list --json` show it: never its
+    secret or its hash."""
+    return {"name": credential.name, "key": credential.key,
+            "scopes": sorted(scope.value for scope in credential.scopes),
+            "retention": credential.retention.value, "created": _iso(credential.created),
+            "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used)}
+
+
+def check_name(name: str, where: str) -> None:
+    """InvalidRequest (naming `where`) unless `name` can name a credential: printable, no
+    surrounding spaces, not a signed-in person's."""
+    problem = None
+    if not name or name != name.strip() or not name.isprintable():
+        problem = "not empty, no leading or trailing spaces, no control characters"
+    elif name.startswith(RESERVED_PREFIX):
+        problem = f"names starting with {RESERVED_PREFIX!r} are signed-in people's"
+    if problem is not None:
+        raise InvalidRequest("invalid credential name", (Problem(where, problem),))
 
 
 async def resolve(store: CredentialStore, ref: str) -> Credential:
@@ -45,6 +74,7 @@ async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
                  operator: str, now: datetime) -> tuple[Credential, str]:
     """A new credential and its secret (shown once; only its hash is stored). Conflict when
     an unrevoked credential already has this name: a name must say which one it is."""
+    check_name(name, "name")
     if await storage.credentials.find_by_name(name) is not None:
         raise Conflict(f"a credential named {name} exists: revoke it or choose another name")
     key, secret = new_key(), new_secret()

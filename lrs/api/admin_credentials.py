@@ -21,10 +21,6 @@ from statements.compliance import parse_agent
 from statements.errors import InvalidRequest, Problem
 from statements.parsing import json_path
 
-# Names that `lrs.people.principal_of` gives signed-in people: a credential may not take
-# one, or the audit log could not tell a person from a platform.
-RESERVED_PREFIX = "person:"
-
 
 class NewCredential(BaseModel):
     """The body of POST /admin/credentials."""
@@ -43,18 +39,6 @@ async def _admin(request: Request) -> Credential:
     return credential
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="milliseconds") if moment is not None else None
-
-
-def credential_json(credential: Credential) -> dict[str, Any]:
-    """A credential as the API shows it: never its secret or hash."""
-    return {"name": credential.name, "key": credential.key,
-            "scopes": sorted(scope.value for scope in credential.scopes),
-            "retention": credential.retention.value, "created": _iso(credential.created),
-            "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used)}
-
-
 def parse_new_credential(body: bytes) -> tuple[NewCredential, dict[str, Any] | None]:
     """The validated body and its Agent; InvalidRequest names each JSON path that is wrong."""
     try:
@@ -63,12 +47,7 @@ def parse_new_credential(body: bytes) -> tuple[NewCredential, dict[str, Any] | N
         problems = tuple(
             Problem(json_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False))
         raise InvalidRequest("invalid credential", problems) from None
-    if sent.name != sent.name.strip() or not sent.name.isprintable():
-        raise InvalidRequest("invalid credential", (Problem(
-            "$.name", "no leading or trailing spaces, no control characters"),))
-    if sent.name.startswith(RESERVED_PREFIX):
-        raise InvalidRequest("invalid credential", (Problem(
-            "$.name", f"names starting with {RESERVED_PREFIX!r} are signed-in people's"),))
+    admin.check_name(sent.name, "$.name")
     if "agent" not in sent.model_fields_set:
         return sent, None
     if sent.agent is None:  # xAPI's rule for its own documents, kept here: no explicit nulls
@@ -80,7 +59,7 @@ async def list_credentials(request: Request) -> Response:
     """Every credential, oldest first, revoked ones included."""
     await _admin(request)
     found = await request.app.state.storage.credentials.list()
-    return json_bytes(orjson.dumps([credential_json(c) for c in found]))
+    return json_bytes(orjson.dumps([admin.describe(c) for c in found]))
 
 
 async def create_credential(request: Request) -> Response:
@@ -92,7 +71,7 @@ async def create_credential(request: Request) -> Response:
         state.storage, name=sent.name, scopes=sent.scopes, retention=sent.retention,
         agent=agent, public_url=state.settings.public_url, operator=operator.name,
         now=datetime.now(UTC))
-    return json_bytes(orjson.dumps({**credential_json(credential), "secret": secret}),
+    return json_bytes(orjson.dumps({**admin.describe(credential), "secret": secret}),
                       status=201)
 
 

@@ -58,8 +58,14 @@ async def add_entries(request: Request) -> Response:
     await state.catalogue.refresh(force=True)
     await record_action(state.storage, "catalogue_add", operator=operator.name,
                         now_ms=state.clock.now_ms(), counts={"entries": len(entries)},
-                        detail={"entries": ", ".join(f"{e.kind} {e.value}" for e in entries)})
+                        detail={"entries": _listed(entries)})
     return json_bytes(orjson.dumps({"added": len(entries)}))
+
+
+def _listed(entries: list[CatalogueEntry], most: int = 20) -> str:
+    """The entries for the audit log: the first `most`, then how many more."""
+    shown = ", ".join(f"{e.kind} {e.value}" for e in entries[:most])
+    return shown + (f" and {len(entries) - most} more" if len(entries) > most else "")
 
 
 def _kind_and_value(request: Request) -> tuple[EntryKind, str]:

@@ -127,7 +127,7 @@ def test_cli_import_writes_rejects_and_exits_cleanly(settings: Settings, tmp_pat
     assert reject["line"] == 2 and reject["status"] == 400 and reject["problems"]
     unknown = subprocess.run([*LRS, "import", str(path), "--credential", "nobody"], env=env,
                              capture_output=True, text=True, check=False)
-    assert unknown.returncode == 1 and "no active credential named 'nobody'" in unknown.stderr
+    assert unknown.returncode == 1 and "no credential named or keyed nobody" in unknown.stderr
     run_lrs("credentials", "create", "--name", "reader", "--scopes", "statements/read",
             env=env)
     reader = subprocess.run([*LRS, "import", str(path), "--credential", "reader"], env=env,

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from lrs.config import Settings
+from tests.conftest import METRICS_TOKEN
 from tests.e2e.test_serve import LRS, free_port, run_lrs
 from tests.factories import make_statement
 from tests.lrs.test_metrics import sample
@@ -127,7 +128,8 @@ async def test_sigterm_under_load_keeps_every_acknowledged_statement(
 
 
 def in_flight(base: str) -> float:
-    text = httpx.get(f"{base}/metrics").text
+    text = httpx.get(f"{base}/metrics",
+                     headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     return sample(text, "lrs_http_requests_in_flight")
 
 
@@ -135,7 +137,8 @@ def test_sigterm_cancels_a_request_stuck_past_the_graceful_timeout(tmp_path: Pat
     """LRS_GRACEFUL_TIMEOUT_SECONDS reaches uvicorn: a request whose body never arrives is
     cancelled after it, and the store is still closed. (SQLite only: the timeout is
     uvicorn's, the same whatever the engine.)"""
-    env = {**os.environ, "LRS_DATA_DIR": str(tmp_path), "LRS_GRACEFUL_TIMEOUT_SECONDS": "1"}
+    env = {**os.environ, "LRS_DATA_DIR": str(tmp_path), "LRS_GRACEFUL_TIMEOUT_SECONDS": "1",
+           "LRS_METRICS_TOKEN": METRICS_TOKEN}
     env.pop("LRS_STORE", None)
     created = json.loads(run_lrs("credentials", "create", "--name", "slow", "--scopes", "all",
                                  "--json", env=env))

@@ -325,3 +325,44 @@ async def test_a_signed_in_person_is_recorded_by_subject(storage: Storage) -> No
     [record] = await storage.erasure.audit_log()
     assert record.operator == "person:sub-42" and record.action == "credential_create"
     assert "Ada" not in repr(record)
+
+
+async def test_audit_of_a_large_catalogue_addition_lists_the_first_entries(
+        admin_client: Client) -> None:
+    entries = [{"kind": "activity", "value": f"http://x.test/a/{n}"} for n in range(25)]
+    added = await admin_client.post("/api/v1/catalogue", json={"version": 1, "entries": entries})
+    assert added.status_code == 200
+    [record] = (await admin_client.get("/api/v1/admin/audit")).json()
+    assert record["counts"] == {"entries": 25}
+    assert record["detail"]["entries"].startswith("activity http://x.test/a/0, ")
+    assert record["detail"]["entries"].endswith("activity http://x.test/a/19 and 5 more")
+
+
+def documented(path: str, method: str, status: str) -> Any:
+    """The JSON schema the OpenAPI document gives for this answer."""
+    from lrs.api.openapi import DOCUMENT
+
+    response = DOCUMENT["paths"][path][method]["responses"][status]
+    return response["content"]["application/json"]["schema"]
+
+
+async def test_answers_match_the_openapi_document(admin_client: Client) -> None:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    def check(answer: Any, path: str, method: str, status: str) -> None:
+        assert str(answer.status_code) == status, answer.text
+        Draft202012Validator(documented(path, method, status),
+                             format_checker=FormatChecker()).validate(answer.json())
+
+    check(await admin_client.post(CREDENTIALS, json={"name": "lms", "scopes": ["all"]}),
+          "/api/v1/admin/credentials", "post", "201")
+    await admin_client.post("/xapi/statements", json=make_statement())  # a last use
+    check(await admin_client.get(CREDENTIALS), "/api/v1/admin/credentials", "get", "200")
+    check(await admin_client.post(f"{CREDENTIALS}/lms/rotate"),
+          "/api/v1/admin/credentials/{ref}/rotate", "post", "200")
+    check(await admin_client.get("/api/v1/admin/settings"), "/api/v1/admin/settings", "get",
+          "200")
+    check(await admin_client.get("/api/v1/catalogue/matches",
+                                 params={"kind": "prefix", "value": "http://example.com/"}),
+          "/api/v1/catalogue/matches", "get", "200")
+    check(await admin_client.get("/api/v1/admin/audit"), "/api/v1/admin/audit", "get", "200")

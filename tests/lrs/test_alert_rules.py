@@ -10,10 +10,17 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Client
+from lrs.config import Settings
+from tests.conftest import Client, scrape, with_metrics_token
 from tests.factories import make_statement
 
 pytestmark = pytest.mark.usefixtures("engine")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Metrics served on the LRS's port, behind a token (not served by default)."""
+    return with_metrics_token(settings)
 ALERTS = Path(__file__).resolve().parents[2] / "docs" / "alerts.yml"
 # Series Prometheus adds itself, not the LRS.
 SYNTHETIC = {"up"}
@@ -58,7 +65,7 @@ async def test_alert_rules_name_only_exposed_metrics_and_labels(client: Client) 
         "id": "http://example.com/verbs/other"}})).status_code == 409
     assert (await client.post("/xapi/statements", json={"verb": 1})).status_code == 400
     exposed: dict[str, set[str]] = {}
-    for family in text_string_to_metric_families((await client.get("/metrics")).text):
+    for family in text_string_to_metric_families(await scrape(client)):
         for sample in family.samples:
             exposed.setdefault(sample.name, set()).update(sample.labels)
 

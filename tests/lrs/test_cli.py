@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from lrs.cli import main
 from lrs.config import Settings
 from lrs.credentials import Scope, verify_secret
 from lrs.storage import open_storage
+from statements.erasure import AuditRecord
+from tests.factories import make_agent, make_statement
 
 
 def run(data_dir: Path, *args: str) -> str:
@@ -43,9 +46,56 @@ def test_cli_credentials_create_list_revoke(tmp_path: Path) -> None:
     assert "lms" in run(tmp_path, "credentials", "list")
     run(tmp_path, "credentials", "revoke", created["key"])
     assert credential(tmp_path, created["key"]).revoked is not None
-    again = CliRunner().invoke(main, ["credentials", "revoke", created["key"],
-                                      "--data-dir", str(tmp_path)])
-    assert again.exit_code != 0 and "no active credential" in again.output
+    again = fail(tmp_path, "credentials", "revoke", created["key"])
+    assert f"the credential keyed {created['key']} is revoked" in again
+
+
+def fail(data_dir: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, [*args, "--data-dir", str(data_dir)])
+    assert result.exit_code != 0, result.output
+    return result.output
+
+
+def test_cli_credentials_list_has_a_header_row_and_json(tmp_path: Path) -> None:
+    assert run(tmp_path, "credentials", "list").splitlines() == [
+        "KEY  NAME  RETENTION  STATE  LAST USED  SCOPES"]
+    created = json.loads(run(tmp_path, "credentials", "create", "--name", "intranet",
+                             "--scopes", "statements/write", "--json"))
+    header, row = run(tmp_path, "credentials", "list").splitlines()
+    assert header.split() == ["KEY", "NAME", "RETENTION", "STATE", "LAST", "USED", "SCOPES"]
+    assert row.split() == [created["key"], "intranet", "tally", "active", "-",
+                           "statements/write"]
+    assert header.index("NAME") == row.index("intranet")  # the columns line up
+    [listed] = json.loads(run(tmp_path, "credentials", "list", "--json"))
+    assert listed["name"] == "intranet" and listed["key"] == created["key"]
+    assert listed["revoked"] is None and listed["last_used"] is None
+    assert "secret" not in listed
+
+
+@pytest.mark.parametrize("by", ["name", "key"])
+def test_cli_credentials_rotate_and_revoke_by_name_or_key(tmp_path: Path, by: str) -> None:
+    created = json.loads(run(tmp_path, "credentials", "create", "--name", "lms", "--scopes",
+                             "all", "--json"))
+    rotated = json.loads(run(tmp_path, "credentials", "rotate", created[by], "--json"))
+    assert rotated["key"] == created["key"] and rotated["secret"] != created["secret"]
+    stored = credential(tmp_path, created["key"])
+    assert verify_secret(rotated["secret"], stored.secret_hash)
+    assert not verify_secret(created["secret"], stored.secret_hash)
+    assert "revoked lms" in run(tmp_path, "credentials", "revoke", created[by])
+    assert credential(tmp_path, created["key"]).revoked is not None
+
+
+@pytest.mark.parametrize("command", [["credentials", "revoke", "nobody"],
+                                     ["credentials", "rotate", "nobody"]])
+def test_cli_credentials_say_when_a_ref_matches_neither(tmp_path: Path,
+                                                        command: list[str]) -> None:
+    assert "no credential named or keyed nobody" in fail(tmp_path, *command)
+
+
+def test_cli_credentials_create_refuses_a_name_in_use(tmp_path: Path) -> None:
+    run(tmp_path, "credentials", "create", "--name", "lms", "--scopes", "all")
+    out = fail(tmp_path, "credentials", "create", "--name", "lms", "--scopes", "all")
+    assert "a credential named lms exists" in out
 
 
 def test_cli_credentials_reject_unknown_scopes(tmp_path: Path) -> None:
@@ -54,12 +104,44 @@ def test_cli_credentials_reject_unknown_scopes(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "known scopes" in result.output
 
 
-def test_cli_demo_credential_gets_a_new_secret_each_time(tmp_path: Path) -> None:
-    first, second = run(tmp_path, "credentials", "demo"), run(tmp_path, "credentials", "demo")
-    secret = next(line.split()[-1] for line in second.splitlines() if line.startswith("secret:"))
-    key = next(line.split()[-1] for line in second.splitlines() if line.startswith("key:"))
-    assert key in first and secret not in first
+def test_cli_demo_credential_stays_stable_once_created(tmp_path: Path) -> None:
+    first = run(tmp_path, "credentials", "demo")
+    secret = next(line.split()[-1] for line in first.splitlines() if line.startswith("secret:"))
+    key = next(line.split()[-1] for line in first.splitlines() if line.startswith("key:"))
     assert verify_secret(secret, credential(tmp_path, key).secret_hash)
+    second = run(tmp_path, "credentials", "demo")
+    assert secret not in second and key in second
+    assert "lrs credentials rotate demo" in second
+    assert verify_secret(secret, credential(tmp_path, key).secret_hash)  # still works
+    assert len(audit(tmp_path)) == 1  # created once, never replaced
+
+
+def audit(data_dir: Path) -> list[AuditRecord]:
+    async def read() -> list[AuditRecord]:
+        storage = await open_storage(Settings(data_dir=data_dir))
+        try:
+            return await storage.erasure.audit_log()
+        finally:
+            await storage.close()
+
+    return asyncio.run(read())
+
+
+def test_cli_admin_actions_are_in_the_audit_log(tmp_path: Path) -> None:
+    run(tmp_path, "credentials", "create", "--name", "lms", "--scopes", "all",
+        "--operator", "ops-alice")
+    run(tmp_path, "credentials", "rotate", "lms")
+    run(tmp_path, "credentials", "revoke", "lms")
+    good = tmp_path / "catalogue.json"
+    good.write_text(json.dumps({"version": 1, "entries": [
+        {"kind": "activity", "value": "http://e.test/a"}]}))
+    run(tmp_path, "catalogue", "load", str(good))
+    records = audit(tmp_path)
+    assert [(r.action, r.operator) for r in records] == [
+        ("credential_create", "ops-alice"), ("credential_rotate", "cli"),
+        ("credential_revoke", "cli"), ("catalogue_load", "cli")]
+    assert records[3].counts == {"entries": 1} and records[3].detail == {
+        "file": "catalogue.json"}
 
 
 def test_cli_catalogue_load_and_export(tmp_path: Path) -> None:
@@ -87,3 +169,50 @@ def test_cli_catalogue_load_names_the_problem(tmp_path: Path, text: str, expecte
 def test_cli_migrate_is_idempotent(tmp_path: Path) -> None:
     for _ in range(2):
         assert "up to date" in run(tmp_path, "migrate")
+
+
+def test_cli_import_names_the_credential_by_name_or_key(tmp_path: Path) -> None:
+    created = json.loads(run(tmp_path, "credentials", "create", "--name", "old-lms",
+                             "--scopes", "statements/write", "--json"))
+    statements = tmp_path / "s.jsonl"
+    statements.write_text(json.dumps(make_statement()) + "\n")
+    assert "1" in run(tmp_path, "import", str(statements), "--credential", created["key"])
+    assert "already imported" in run(tmp_path, "import", str(statements), "--credential",
+                                     "old-lms")
+    assert "no credential named or keyed nobody" in fail(
+        tmp_path, "import", str(statements), "--credential", "nobody")
+
+
+@pytest.mark.parametrize("when", ["2099-01-01", "2099-01-01T10:00:00Z", "2099-01-01T10:00:00"])
+def test_cli_purge_as_of_takes_a_date_or_a_date_time(tmp_path: Path, when: str) -> None:
+    assert "would delete 0 statements" in run(tmp_path, "purge", "--dry-run", "--as-of", when)
+
+
+def test_cli_purge_as_of_says_what_it_takes(tmp_path: Path) -> None:
+    out = fail(tmp_path, "purge", "--dry-run", "--as-of", "next week")
+    assert "--as-of" in out and "date YYYY-MM-DD (the start of that day, UTC)" in out
+
+
+def test_cli_export_takes_plain_dates_and_is_audited_without_the_person(
+        tmp_path: Path) -> None:
+    archive = tmp_path / "out.zip"
+    agent = json.dumps(make_agent("erin"))
+    assert "exported 0 statements" in run(tmp_path, "export", "-o", str(archive), "--since",
+                                          "2025-01-01", "--until", "2025-02-01", "--agent",
+                                          agent, "-q")
+    with zipfile.ZipFile(archive) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))
+    assert "2025-01-01T00:00:00.000Z" in json.dumps(manifest)
+    [record] = audit(tmp_path)
+    assert record.action == "evidence_export" and record.operator == "cli"
+    assert record.detail == {"since": "2025-01-01T00:00:00.000Z",
+                             "until": "2025-02-01T00:00:00.000Z"}
+    assert record.subject is not None and "erin" not in repr(record)
+    bad = fail(tmp_path, "export", "-o", str(archive), "--since", "2025-13-01")
+    assert "--since" in bad and "date YYYY-MM-DD" in bad
+
+
+@pytest.mark.parametrize("name", ["person:ada", " padded"])
+def test_cli_credentials_create_refuses_names_the_api_refuses(tmp_path: Path, name: str) -> None:
+    out = fail(tmp_path, "credentials", "create", "--name", name, "--scopes", "all")
+    assert "invalid credential name" in out

@@ -1,4 +1,5 @@
-"""An SQLite store made before credentials kept "last used" is upgraded in place."""
+"""Stores made before credentials kept "last used", and audit records their detail, are
+read and upgraded in place."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lrs.config import Settings
+from lrs.credentials import Credential, Retention
+from lrs.credentials.records import from_record, to_record
 from lrs.storage import open_storage
+from statements.erasure import AuditRecord
 
 
 async def test_sqlite_credentials_v1_gain_last_used_and_keep_their_rows(tmp_path: Path) -> None:
@@ -31,5 +35,37 @@ async def test_sqlite_credentials_v1_gain_last_used_and_keep_their_rows(tmp_path
         await storage.credentials.record_use("k1", datetime(2026, 2, 1, tzinfo=UTC))
         used = await storage.credentials.get("k1")
         assert used is not None and used.last_used == datetime(2026, 2, 1, tzinfo=UTC)
+    finally:
+        await storage.close()
+
+
+def test_a_record_written_before_last_used_was_kept_reads_as_never_used() -> None:
+    record = to_record(Credential(key="k", name="n", secret_hash="h", scopes=frozenset(),
+                                  retention=Retention.TALLY, authority={},
+                                  created=datetime(2026, 1, 1, tzinfo=UTC)))
+    del record["last_used"]  # as a MongoDB document written by an earlier version
+    assert from_record(record).last_used is None
+
+
+async def test_sqlite_audit_log_v1_gains_detail_and_keeps_its_records(tmp_path: Path) -> None:
+    path = tmp_path / "lrs.db"
+    with closing(sqlite3.connect(path)) as conn:  # the erasure schema as version 1 left it
+        conn.executescript("""
+            CREATE TABLE schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL);
+            INSERT INTO schema_versions VALUES ('erasure', 1);
+            CREATE TABLE audit_log (
+                run_id TEXT PRIMARY KEY, action TEXT NOT NULL, at INTEGER NOT NULL,
+                operator TEXT NOT NULL, subject TEXT, counts TEXT NOT NULL);
+            CREATE TABLE audit_secret (id INTEGER PRIMARY KEY CHECK (id = 1),
+                key BLOB NOT NULL);
+            INSERT INTO audit_log VALUES ('r1', 'purge', 5, 'cli', NULL,
+                '{"statements_deleted": 2}');
+        """)
+    storage = await open_storage(Settings(data_dir=tmp_path, store=f"sqlite:///{path}"))
+    try:
+        added = AuditRecord("r2", "credential_create", 6, "cli", detail={"credential": "lms"})
+        await storage.erasure.record(added)
+        assert await storage.erasure.audit_log() == [
+            AuditRecord("r1", "purge", 5, "cli", None, {"statements_deleted": 2}), added]
     finally:
         await storage.close()

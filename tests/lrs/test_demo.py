@@ -46,20 +46,54 @@ async def test_demo_traffic_reaches_every_panel(settings: Settings, storage: Sto
     assert "mailto" not in str([summary, popular, unopened, compliance])
 
 
-def test_lrs_demo_prints_a_dashboard_credential_and_replaces_it_when_run_again(
+def test_lrs_demo_prints_a_dashboard_credential_and_replaces_it_when_forced_again(
         tmp_path: Path) -> None:
-    def demo() -> tuple[str, str]:
+    def demo(*extra: str) -> tuple[str, str]:
         out = CliRunner().invoke(main, ["demo", "--learners", "20", "--days", "3",
-                                        "--data-dir", str(tmp_path)])
+                                        "--data-dir", str(tmp_path), *extra])
         assert out.exit_code == 0, out.output
         assert re.search(r"Sent \d+ statements", out.output)
+        assert f"lrs serve --data-dir {tmp_path}" in out.output
         key = re.search(r"key:\s+(\S+)", out.output)
         secret = re.search(r"secret:\s+(\S+)", out.output)
         assert key and secret and "/dashboard" in out.output
         return key[1], secret[1]
 
-    first, second = demo(), demo()
+    first, second = demo(), demo("--force")
     assert first[0] != second[0]
     listing = CliRunner().invoke(main, ["credentials", "list", "--data-dir", str(tmp_path)])
     lines = [line for line in listing.output.splitlines() if "demo-dashboard" in line]
     assert len(lines) == 2 and sum("revoked" in line for line in lines) == 1
+
+
+def test_lrs_demo_uses_a_directory_of_its_own_by_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRS_DATA_DIR", raising=False)
+    monkeypatch.delenv("LRS_STORE", raising=False)
+    out = CliRunner().invoke(main, ["demo", "--learners", "5", "--days", "1"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "data-demo" / "lrs.db").exists()
+    assert not (tmp_path / "data").exists()
+    assert "lrs serve --data-dir data-demo" in out.output
+
+
+@pytest.mark.parametrize("existing", ["credentials", "catalogue"])
+def test_lrs_demo_refuses_a_store_that_holds_data_without_force(
+        tmp_path: Path, existing: str) -> None:
+    if existing == "credentials":
+        made = CliRunner().invoke(main, ["credentials", "create", "--name", "lms", "--scopes",
+                                         "all", "--data-dir", str(tmp_path)])
+    else:
+        catalogue = tmp_path / "c.json"
+        catalogue.write_text('{"version": 1, "entries": [{"kind": "activity", '
+                             '"value": "http://e.test/a"}]}')
+        made = CliRunner().invoke(main, ["catalogue", "load", str(catalogue), "--data-dir",
+                                         str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    out = CliRunner().invoke(main, ["demo", "--learners", "5", "--days", "1", "--data-dir",
+                                    str(tmp_path)])
+    assert out.exit_code != 0 and "--force" in out.output and "already holds" in out.output
+    listing = CliRunner().invoke(main, ["credentials", "list", "--json", "--data-dir",
+                                        str(tmp_path)])
+    assert "demo-" not in listing.output  # nothing was merged in

@@ -9,11 +9,17 @@ from pydantic import SecretStr
 from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.storage import Storage
-from tests.conftest import Client, add_credential, app_client
+from tests.conftest import Client, add_credential, app_client, scrape, with_metrics_token
 from tests.factories import make_agent, make_statement
 
 pytestmark = pytest.mark.usefixtures("engine")
 VERSION = {"X-Experience-API-Version": "2.0.0"}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Metrics served on the LRS's port, behind a token (not served by default)."""
+    return with_metrics_token(settings)
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -40,7 +46,7 @@ async def test_metrics_count_statements_by_decision_and_credential_name(
     assert (await client.put("/xapi/statements", json=one, headers=tally,
                              params={"statementId": one["id"]})).status_code == 204
 
-    text = (await client.get("/metrics")).text
+    text = await scrape(client)
 
     assert sample(text, "lrs_statements_total", decision="full", credential="platform") == 3
     assert sample(text, "lrs_statements_total", decision="tally", credential="intranet") == 3
@@ -60,7 +66,7 @@ async def test_metrics_label_routes_by_template_never_by_query_or_id(client: Cli
     await client.get("/xapi/statements", params={"agent": '{"mbox":"mailto:grace@example.com"}'})
     await client.get(f"/no/such/{statement['id']}")
 
-    text = (await client.get("/metrics")).text
+    text = await scrape(client)
 
     assert sample(text, "lrs_http_requests_total", method="GET", route="/xapi/statements",
                   status="200") == 2
@@ -80,7 +86,7 @@ async def test_metrics_count_rejected_statement_requests_by_status(client: Clien
     assert anonymous.status_code == 401
     await client.get("/xapi/statements", params={"since": "yesterday"})  # a GET: not counted
 
-    text = (await client.get("/metrics")).text
+    text = await scrape(client)
 
     assert sample(text, "lrs_statement_requests_rejected_total", status="400") == 2
     assert sample(text, "lrs_statement_requests_rejected_total", status="401") == 1
@@ -114,10 +120,25 @@ async def test_metrics_disabled_are_not_served(settings: Settings, storage: Stor
     assert posted.status_code == 200  # and nothing fails for want of a registry
 
 
+async def test_metrics_are_not_served_on_the_lrs_port_by_default(settings: Settings,
+                                                                 storage: Storage) -> None:
+    default = settings.model_copy(update={"metrics_token": None})
+    assert Settings.model_fields["metrics_token"].default is None
+    assert Settings.model_fields["metrics_port"].default is None
+    admin = await add_credential(storage, Scope.ALL, name="secret-platform-name")
+    async with app_client(default, storage) as client:
+        await client.post("/xapi/statements", json=make_statement(),
+                          headers={**admin, **VERSION})
+        for headers in ({}, admin, {"Authorization": "Bearer anything"}):
+            response = await client.get("/metrics", headers=headers)
+            assert response.status_code == 404
+            assert "secret-platform-name" not in response.text
+
+
 async def test_metrics_registries_are_per_app(settings: Settings, storage: Storage) -> None:
     async with app_client(settings, storage) as first:
         await first.get("/health/live")
         async with app_client(settings, storage) as second:
-            text = (await second.get("/metrics")).text
+            text = await scrape(second)
     assert sample(text, "lrs_http_requests_total", method="GET", route="/health/live",
                   status="200") == 0

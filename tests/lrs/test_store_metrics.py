@@ -16,7 +16,13 @@ from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.storage import SIZED_TABLES, Storage, open_storage
 from lrs.storemetrics import StoreSizes
-from tests.conftest import Client, add_credential, app_client
+from tests.conftest import (
+    Client,
+    add_credential,
+    app_client,
+    scrape,
+    with_metrics_token,
+)
 from tests.e2e.test_serve import free_port
 from tests.factories import make_statement
 from tests.lrs.test_metrics import sample
@@ -27,10 +33,10 @@ VERSION = {"X-Experience-API-Version": "2.0.0"}
 ARTICLE = {"objectType": "Activity", "id": "http://example.com/intranet/article-7"}
 
 
-async def scrape(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")
-    assert response.status_code == 200, response.text
-    return response.text
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Metrics served on the LRS's port, behind a token (not served by default)."""
+    return with_metrics_token(settings)
 
 
 async def test_metrics_time_store_operations_by_engine_store_and_operation(

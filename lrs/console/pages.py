@@ -19,7 +19,7 @@ from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.people import Person, Role
 from lrs.people.csrf import csrf_token
-from lrs.people.web import person_of
+from lrs.people.web import dev_banner, person_of
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -112,6 +112,7 @@ def _handler(page: Page) -> Any:
         context = {
             "page": page, "person": person, "csrf": csrf_token(request),
             "nav": navigation(person, page.path), "roles": sorted(person.roles),
+            "dev_banner": dev_banner(request),
             "role_text": ROLE_TEXT, "required": page.role, "forbidden": not allowed,
             "scopes": [s.value for s in Scope], "retentions": [r.value for r in Retention],
         }

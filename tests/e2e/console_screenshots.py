@@ -1,5 +1,6 @@
 """The docs' screenshots of the console, taken from the real pages of a real `lrs serve`
-(dev sign-in, the known data of tests/e2e/console_data.py):
+whose people sign in at the test OpenID provider (tests/oidc, `make tests/oidc/node_modules`),
+with the known data of tests/e2e/console_data.py:
 
     .venv/bin/python -m tests.e2e.console_screenshots [docs/img]
 
@@ -15,42 +16,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from lrs.config import Settings
 from tests.e2e.browser import chromium
 from tests.e2e.console_data import ADA, FIRE, ROSTER_ONLY, seed
-from tests.e2e.test_serve import serve
+from tests.e2e.oidc import free_port, run_provider, serve_with_sign_in, sign_in_page
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def dev_sign_in(page: Any, base: str, name: str, roles: list[str], *, email: str = "",
-                next_path: str = "/console") -> None:
-    """Sign in through the dev-mode form (no identity provider needed)."""
-    page.goto(f"{base}/sign-in?next={quote(next_path, safe='')}")
-    page.fill("#name", name)
-    if email:
-        page.fill("#email", email)
-    for role in roles:
-        page.check(f"#role-{role}")
-    page.click("form[action='/sign-in/dev'] button[type=submit]")
-    page.wait_for_url(f"{base}{next_path}*")
-
-
 @contextmanager
-def dev_server(data: Path) -> Iterator[tuple[str, tuple[str, str]]]:
-    """`lrs serve` with dev sign-in and the known data."""
-    settings = Settings(data_dir=data)
-    runs = serve(settings, data, retention="tally",
-                 extra_env={"LRS_DEV_SIGN_IN": "true", "LRS_RETENTION_DEFAULT_DAYS": "730"})
-    base, auth = next(runs)
-    try:
-        seed(base, auth)
-        yield base, auth
-    finally:
-        runs.close()
+def signing_in_lrs(folder: Path) -> Iterator[str]:
+    """The provider and an `lrs serve` signing people in at it, with the known data."""
+    urls = [f"http://127.0.0.1:{free_port()}"]
+    (folder / "lrs").mkdir()
+    with run_provider(folder, folder / "jwks.json", urls) as provider, \
+            serve_with_sign_in(provider, folder / "lrs",
+                               extra_env={"LRS_RETENTION_DEFAULT_DAYS": "730"}) as lrs:
+        seed(lrs.url, lrs.basic)
+        yield lrs.url
 
 
 def settle(page: Any) -> None:
@@ -75,11 +59,11 @@ def compliance_report(page: Any) -> None:
 
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as data, dev_server(Path(data)) as (base, _):
+    with tempfile.TemporaryDirectory() as data, signing_in_lrs(Path(data)) as base:
         for size, suffix in ((LAPTOP, ""), (PHONE, "-phone")):
             with chromium(viewport=size) as browser:
                 page = browser.new_page()
-                dev_sign_in(page, base, "Alex Admin", ["admin", "compliance", "analyst"])
+                sign_in_page(page, base, "multi")  # every role
                 shoot(page, folder / f"console-home{suffix}.png")
                 for name in ("credentials", "catalogue", "settings", "audit"):
                     page.goto(f"{base}/console/{name}")
@@ -98,8 +82,7 @@ def main(folder: Path) -> None:
                 shoot(page, folder / f"console-dashboard{suffix}.png")
             with chromium(viewport=size) as browser:
                 page = browser.new_page()
-                dev_sign_in(page, base, ADA[1], ["learner"], email=ADA[0],
-                            next_path="/console/me")
+                sign_in_page(page, base, "ada", next_path="/console/me")
                 shoot(page, folder / f"console-me{suffix}.png")
 
 

@@ -198,3 +198,33 @@ async def test_aggregates_follow_the_session_role(browser: Client) -> None:
     browser.cookies.clear()  # another person on a fresh browser
     await sign_in(browser, "learner")
     assert (await browser.get("/api/v1/aggregates/summary")).status_code == 403
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_console_text_colours_meet_wcag_aa_contrast() -> None:
+    css = (STATIC / "console.css").read_text()
+    colour = dict(re.findall(r"--([a-z-]+): (#[0-9a-f]{6});", css))
+    # (text, background) pairs the stylesheet uses for text, WCAG 2.x AA: 4.5:1.
+    pairs = [("ink", "paper"), ("ink", "tint"), ("muted", "paper"), ("muted", "tint"),
+             ("accent", "paper"), ("accent-dark", "paper"), ("accent-dark", "tint"),
+             ("danger", "paper"), ("ok", "tint"), ("ok", "paper")]
+    for text, background in pairs:
+        ratio = _contrast(colour[text], colour[background])
+        assert ratio >= 4.5, (text, background, round(ratio, 2))
+    literal = [("#ffffff", colour["accent"]), ("#ffffff", colour["accent-dark"]),
+               ("#ffffff", colour["danger"]), ("#7a1a12", "#fdecea"),  # the error box
+               ("#7c2d12", colour["warn-bg"]), ("#ffffff", "#7a1a12")]  # secret, dev banner
+    for text, background in literal:
+        assert _contrast(text, background) >= 4.5, (text, background)
+    used = {c for pair in literal for c in pair} - {"#ffffff"}  # white is written #fff
+    assert all(c in css for c in used)  # the pairs checked are the stylesheet's own

@@ -3,6 +3,7 @@ shell every page is rendered in (its scripts then call the JSON APIs with the se
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -103,7 +104,7 @@ def _sign_in(request: Request) -> Response:
     return RedirectResponse(f"/sign-in?next={quote(here, safe='')}", status_code=303)
 
 
-def _handler(page: Page) -> Any:
+def _handler(page: Page) -> Callable[[Request], Awaitable[Response]]:
     async def render(request: Request) -> Response:
         person = await person_of(request)
         if person is None:

@@ -57,11 +57,11 @@ def serve(host: str | None, port: int | None, workers: int | None, data_dir: Pat
             os.environ[f"LRS_{name.upper()}"] = text
     # Create or migrate the store once, before any worker starts.
     with_storage(settings, lambda storage: asyncio.sleep(0))
+    # One banner line: what follows is the JSON request log.
+    unserved = metrics_exposure(settings) == "not served"
     click.echo(f"tally-lrs on http://{settings.host}:{settings.port}{settings.base_path}/ "
-               f"(store: {settings.store_url()})")
-    if metrics_exposure(settings) == "not served":
-        click.echo("metrics: not served (set LRS_METRICS_TOKEN or LRS_METRICS_PORT; see "
-                   "docs/operations.md)")
+               f"(store: {settings.store_url()}"
+               f"{'; /metrics not served: see LRS_METRICS_TOKEN' if unserved else ''})")
     # One JSON line per request comes from lrs.requestlog; uvicorn's access log would repeat
     # it with the raw path and query string, where xAPI clients put agents.
     uvicorn.run("lrs.app:create_app_from_environment", factory=True, host=settings.host,

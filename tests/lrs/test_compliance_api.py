@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -130,6 +131,39 @@ async def test_report_since_and_until_bound_the_timestamp(client: Client) -> Non
                                                           "until": "2025-01-01T00:00:00Z"}))
     assert {(r["agent"], r["latest_statement"]) for r in only_until} == {
         ("mbox:mailto:alice@example.com", early["id"]), ("mbox:mailto:bob@example.com", edge["id"])}
+
+
+async def test_report_and_export_take_a_plain_date_as_the_start_of_that_day_utc(
+        client: Client) -> None:
+    before = attempt("alice", "2024-12-31T23:59:59.999Z", completion=True)
+    after = attempt("bob", "2025-01-01T00:00:00.001Z", completion=True)
+    await post(client, before, after)
+    response = await client.get(REPORT, params={"activity": COURSE, "since": "2025-01-01",
+                                                "until": "2025-02-01"})
+    assert [r["agent"] for r in rows_of(response)] == ["mbox:mailto:bob@example.com"]
+    body = response.json()
+    assert (body["since"], body["until"]) == ("2025-01-01T00:00:00.000Z",
+                                              "2025-02-01T00:00:00.000Z")
+    # The export's window is on `stored` (now): a date in the future keeps nothing.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    kept = await client.get(EXPORT, params={"since": "2025-01-01"})
+    none = await client.get(EXPORT, params={"since": tomorrow})
+    assert (kept.status_code, none.status_code) == (200, 200)
+    assert len(archive_statements(kept)) == 2 and archive_statements(none) == []
+
+
+@pytest.mark.parametrize("url", [REPORT, EXPORT])
+async def test_a_bad_date_says_a_plain_date_is_accepted(client: Client, url: str) -> None:
+    response = await client.get(url, params={"since": "2025-13-01"})
+    assert response.status_code == 400
+    [problem] = response.json()["error"]["problems"]
+    assert problem["path"] == "?since"
+    assert "or a date YYYY-MM-DD (the start of that day, UTC)" in problem["message"]
+
+
+def archive_statements(response: Any) -> list[Any]:
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zipped:
+        return [orjson.loads(line) for line in zipped.read("statements.jsonl").splitlines()]
 
 
 async def test_report_csv_is_well_formed(client: Client) -> None:

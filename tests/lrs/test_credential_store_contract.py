@@ -79,7 +79,7 @@ async def test_credentials_replace_secret(storage: Storage) -> None:
 
 
 async def test_credentials_record_use_sets_last_used(storage: Storage) -> None:
-    added, other = credential(), credential("other")
+    added, other = credential(), credential("other", T0 + timedelta(minutes=1))
     await storage.credentials.add(added)
     await storage.credentials.add(other)
     fresh = await storage.credentials.get(added.key)

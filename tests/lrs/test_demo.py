@@ -97,3 +97,22 @@ def test_lrs_demo_refuses_a_store_that_holds_data_without_force(
     listing = CliRunner().invoke(main, ["credentials", "list", "--json", "--data-dir",
                                         str(tmp_path)])
     assert "demo-" not in listing.output  # nothing was merged in
+
+
+def recipe(target: str) -> list[str]:
+    """The commands of a Makefile target."""
+    lines = (Path(__file__).parents[2] / "Makefile").read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(f"{target}:")))
+    commands = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        commands.append(line.strip())
+    return commands
+
+
+def test_make_demo_fills_and_serves_its_own_directory_never_data() -> None:
+    commands = recipe("demo")
+    assert commands == ["rm -rf data-demo", "$(BIN)/lrs demo --data-dir data-demo",
+                        "$(BIN)/lrs serve --data-dir data-demo"]
+    assert "$(BIN)/lrs credentials demo" in recipe("serve")  # the quick start's, in data/

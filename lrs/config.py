@@ -216,6 +216,9 @@ class Settings(BaseSettings):
         if self.dev_sign_in and self.public_url.lower().startswith("https:"):
             raise ValueError("LRS_DEV_SIGN_IN lets anyone sign in as anyone: it is refused "
                              "when LRS_PUBLIC_URL is https (a deployment)")
+        if self.dev_sign_in and self.session_secret is None and self.workers > 1:
+            raise ValueError("LRS_DEV_SIGN_IN with LRS_WORKERS > 1 needs LRS_SESSION_SECRET "
+                             "(else each worker signs its own cookies)")
         if self.oidc_issuer is not None:
             missing = [name for name, value in (("LRS_OIDC_CLIENT_ID", self.oidc_client_id),
                                                 ("LRS_SESSION_SECRET", self.session_secret))

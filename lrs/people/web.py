@@ -79,7 +79,7 @@ async def sweeping(people: People | None) -> AsyncIterator[None]:
 
     async def sweep() -> None:
         while True:
-            with contextlib.suppress(StoreUnavailable):
+            with contextlib.suppress(StoreUnavailable, RuntimeError):  # RuntimeError: closed
                 await people.sessions.delete_expired()
             await asyncio.sleep(_SWEEP_SECONDS)
 

@@ -55,6 +55,12 @@ def test_dev_sign_in_is_refused_behind_https() -> None:
         Settings(dev_sign_in=True, public_url="https://lrs.example.com")
 
 
+def test_dev_sign_in_with_several_workers_needs_a_shared_secret() -> None:
+    with pytest.raises(ValueError, match="LRS_SESSION_SECRET"):
+        Settings(dev_sign_in=True, workers=2)
+    assert Settings(dev_sign_in=True, workers=2, session_secret=SecretStr("s" * 32)).workers == 2
+
+
 def test_oidc_issuer_needs_a_client_id_and_a_session_secret() -> None:
     with pytest.raises(ValueError, match="LRS_OIDC_CLIENT_ID and LRS_SESSION_SECRET"):
         Settings(oidc_issuer="https://idp.example.com")
@@ -142,3 +148,17 @@ async def test_unreachable_identity_provider_is_a_page_not_a_500(settings: Setti
             "Authorization": f"Bearer {token}", "X-Experience-API-Version": "2.0.0"})
         assert bearer.status_code == 401
         assert "issuer's keys could not be read" in bearer.json()["error"]["message"]
+
+
+async def test_session_cookie_is_secure_behind_https(settings: Settings,
+                                                     storage: Storage) -> None:
+    from tests.e2e.oidc import free_port
+
+    https = settings.model_copy(update={
+        "public_url": "https://lrs.example.com", "oidc_client_id": "lrs",
+        "oidc_issuer": f"http://127.0.0.1:{free_port()}", "session_secret": SecretStr("s" * 32)})
+    async with app_client(https, storage) as client:
+        started = await client.get("/sign-in", params={"next": "/console/admin"})
+        cookie = started.headers["set-cookie"].lower()
+        assert cookie.startswith("lrs_session=")
+        assert "; secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie

@@ -73,8 +73,6 @@ ATTACHMENT_CHUNK_INDEXES = [IndexModel([("sha2", ASCENDING), ("n", ASCENDING)], 
 _PAGE_FIELDS = {"statement": 1, "escaped": 1, "stored": 1}
 # Ids per `$in` list, so no command nears MongoDB's 16 MB limit however many match.
 IN_CHUNK = 10_000
-_SAVE_ATTEMPTS = 10
-_DUPLICATE_KEY = 11000
 
 
 # --- Queries (pure; tested without a database) --------------------------------------------

@@ -86,6 +86,7 @@ class MongoKernel:
         self.db = db
         self._transactions = transactions
         self._timeout = timeout
+        self.attempts = _ATTEMPTS  # of `run`, each after a Raced
 
     async def transactions(self) -> bool:
         """Whether the deployment runs multi-document transactions."""
@@ -108,7 +109,7 @@ class MongoKernel:
         by a concurrent writer meanwhile: a duplicate key is not transient) runs it again,
         so that it sees the other writer's result.
         """
-        for _ in range(_ATTEMPTS):
+        for _ in range(self.attempts):
             try:
                 if not await self.transactions():
                     return await guard(work(None))
@@ -116,7 +117,7 @@ class MongoKernel:
             except Raced:
                 continue
         raise StoreUnavailable(f"writes kept colliding with concurrent writers "
-                               f"({_ATTEMPTS} attempts)")
+                               f"({self.attempts} attempts)")
 
     async def _in_transaction(self, work: Callable[[AsyncClientSession | None], Awaitable[T]],
                               timeout: float) -> T:

@@ -144,7 +144,7 @@ async def test_a_save_that_keeps_losing_races_ends_whole_or_absent(
     pair: tuple[Interleaved, Interleaved], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store, other = pair
-    monkeypatch.setattr(mongo, "_SAVE_ATTEMPTS", 2)
+    monkeypatch.setattr(store.kernel, "attempts", 2)
     statements = [prepared(make_statement()) for _ in range(3)]
     remaining = list(statements)
 
@@ -156,7 +156,7 @@ async def test_a_save_that_keeps_losing_races_ends_whole_or_absent(
             store.hook = race
 
     store.hook = race
-    if store._transactions:
+    if await store.kernel.transactions():
         # Each stub commits inside our open transaction: a write conflict, which
         # with_transaction retries until no one races any more; then all are stored voided.
         assert (await store.save(statements)).stored_ids == [s.id for s in statements]
@@ -184,7 +184,7 @@ async def test_open_finds_out_that_the_replica_set_runs_transactions(
 ) -> None:
     store = MongoStatementStore(client, client[f"t_{uuid.uuid4().hex[:12]}"])
     await store.open()
-    assert store._transactions is True
+    assert await store.kernel.transactions() is True
 
 
 async def test_driver_errors_become_store_unavailable(secantus_url: str) -> None:

@@ -8,8 +8,6 @@ import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,16 +17,12 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from lrs.config import Settings
 from lrs.credentials.mongo import MongoCredentialStore
-from lrs.storage import Storage, open_storage
+from lrs.storage import open_storage
 from statements.errors import Conflict, StoreUnavailable
 from statements.query import StatementQuery
 from statements.stores import mongo
 from statements.stores.mongo import MongoStatementStore
 from tests.factories import make_statement, voiding
-
-# The whole contract suite again, on a store told the deployment has no transactions (a
-# standalone mongod): ordered inserts with a compensating undo instead.
-from tests.statements.test_store_contract import *  # noqa: F403
 from tests.statements.test_store_contract import prepared
 
 Document = dict[str, Any]
@@ -61,20 +55,6 @@ async def open_store(client: AsyncMongoClient[Document], database: str, *,
     store = Interleaved(client, client[database], transactions=transactions)
     await store.open()
     return store
-
-
-@pytest.fixture
-async def storage(secantus_url: str, tmp_path: Path) -> AsyncIterator[Storage]:
-    """Overrides conftest's: the contract suite imported above runs without transactions."""
-    settings = Settings(data_dir=tmp_path, store=secantus_url,
-                        mongodb_database=f"t_{uuid.uuid4().hex[:12]}")
-    opened = await open_storage(settings)
-    client = opened._resource
-    statements = MongoStatementStore(client, client[settings.mongodb_database],
-                                     transactions=False)
-    await statements.open()
-    yield replace(opened, engine="mongodb-without-transactions", statements=statements)
-    await opened.close()
 
 
 @pytest.fixture(params=[True, False], ids=["transactions", "no-transactions"])

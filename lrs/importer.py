@@ -148,6 +148,8 @@ class Importer:
     version: XapiVersion
     batch_size: int = 200
     progress: Callable[[int, int], None] | None = None  # (done, total) in file units
+    # Statements the store accepted since the last checkpoint, new or already held.
+    _accepted: int = field(default=0, init=False, repr=False)
 
     async def run(self, *, restart: bool = False) -> ImportSummary:
         """Import the file from its checkpoint (or the start), batch by batch."""
@@ -181,7 +183,6 @@ class Importer:
         await catalogue.refresh()
         ingest = await build_ingest(self.storage, self.settings, catalogue=catalogue,
                                     count_decisions=count)
-        self._accepted = 0
         batch: list[_Item] = []
         for item in items:
             batch.append(item)

@@ -7,6 +7,7 @@ nothing itself. A retry is a plan that writes and counts nothing.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from aggregation.hits import Hit
 from aggregation.store import Tallied
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
-from statements.plan import Held, StatementPlan, is_retry, plan_statements, positions
+from statements.plan import Held, StatementPlan, is_retry, plan_statements
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,12 @@ class Batch:
     fingerprint_expires_ms: int = 0
     order: Sequence[str] = ()
 
-    @property
+    @functools.cached_property
     def ids(self) -> list[str]:
         """Every id of the batch, kept then tallied."""
         return [s.id for s in self.kept] + [t.statement_id for t in self.tallied]
 
-    @property
+    @functools.cached_property
     def targets(self) -> list[str]:
         """The ids the batch's voiding statements target, kept or tallied."""
         return sorted({s.voids for s in self.kept if s.voids}
@@ -90,21 +91,25 @@ class Plan:
 def plan_batch(batch: Batch, known: Known) -> Plan:
     """The plan of `batch` against `known`; raises `statements.errors.Conflict` (409) when an
     id is held with other content, and then nothing of the batch may be written."""
-    where = positions(batch.order or batch.ids)
-    kept = plan_statements(batch.kept, known.held, where)
+    order = batch.order or batch.ids
+    kept = plan_statements(batch.kept, known.held, order)
     # Communication §2.1.2.s2.b5 and DESIGN §4: a tallied statement held already, kept or
     # tallied, with the same content is a retry; with other content a 409.
-    fresh = [t for t in batch.tallied
-             if not is_retry(t.statement_id, t.content_hash, known.held, where[t.statement_id])]
+    fresh = list(batch.tallied)
+    if known.held.kept or known.held.tallied:
+        fresh = [t for t in fresh
+                 if not is_retry(t.statement_id, t.content_hash, known.held, order)]
     hits: Counter[Hit] = Counter(t.hit for t in fresh if t.hit is not None)
     # Data §2.3.2 and DESIGN §3: a tallied voiding statement takes the hit of the tallied
     # statement it voids back out of the counters, once, whether that one was stored
     # before or comes in the same batch; a target held nowhere (or not tallied) counts
     # nothing back.
-    counted = {t.statement_id: t.hit for t in fresh if t.hit is not None}
-    countable = {**known.takeable, **counted}
-    take_back = sorted({t.voids for t in fresh if t.voids and t.voids in countable})
-    hits.subtract(Counter(countable[target] for target in take_back))
+    take_back: list[str] = []
+    if voids := {t.voids for t in fresh if t.voids}:
+        countable = {**known.takeable, **{t.statement_id: t.hit for t in fresh
+                                          if t.hit is not None and t.statement_id in voids}}
+        take_back = sorted(voids & countable.keys())
+        hits.subtract(Counter(countable[target] for target in take_back))
     cells: dict[tuple[str, int, int], tuple[Hit, int]] = {}
     for t in fresh:
         if t.hit is not None and t.learner is not None:
@@ -117,7 +122,7 @@ def plan_batch(batch: Batch, known: Known) -> Plan:
                                          ("drop", batch.dropped)) if n}
     return Plan(
         statements=kept, attachments=batch.attachments if kept.insert else (),
-        fingerprints=fresh, hits=_nonzero(hits), take_back=take_back,
+        fingerprints=fresh, hits=_nonzero(hits) if take_back else hits, take_back=take_back,
         learners=[(hit, register, rank) for (_, _, register), (hit, rank) in cells.items()],
         decisions=decisions, day=batch.day,
         fingerprint_expires_ms=batch.fingerprint_expires_ms)

@@ -40,13 +40,14 @@ class StatementPlan:
     awaited: list[str]  # targets of new voiding statements held nowhere yet
 
 
-def is_retry(statement_id: str, content_hash: str, held: Held, position: str) -> bool:
+def is_retry(statement_id: str, content_hash: str, held: Held, order: Sequence[str]) -> bool:
     """Whether the store already holds this statement, kept or tallied: True for an exact
     retry (nothing to write, nothing to count), False for a new id.
 
     Communication §2.1.1.s2.b2, §2.1.2.s2.b5, Data §2.4.1: the same id with other content
     is a 409 Conflict, whether the first was kept or tallied; nothing of the batch is
     written. A fingerprint may keep a prefix of the hash only (ample to tell them apart).
+    The 409 names the statement's place in the batch sent in `order`.
     """
     if (known := held.kept.get(statement_id)) is not None:
         same = known == content_hash
@@ -56,24 +57,23 @@ def is_retry(statement_id: str, content_hash: str, held: Held, position: str) ->
         return False
     if not same:
         raise Conflict(f"statement {statement_id} already exists with different content",
-                       (Problem(position, f"{statement_id} is already used"),))
+                       (Problem(f"$[{order.index(statement_id)}].id",
+                                f"{statement_id} is already used"),))
     return True
 
 
-def positions(order: Sequence[str]) -> dict[str, str]:
-    """The JSON path of each id's statement in a batch sent in `order`."""
-    return {statement_id: f"$[{n}].id" for n, statement_id in enumerate(order)}
-
-
 def plan_statements(kept: Sequence[StoredStatement], held: Held,
-                    where: Mapping[str, str] | None = None) -> StatementPlan:
+                    order: Sequence[str] | None = None) -> StatementPlan:
     """The plan of `kept` against what the store holds (`held`); raises Conflict.
 
-    `where` names each id's JSON path in the request (for the 409); by default its place in
-    `kept`.
+    `order` is the ids of the request in the order sent (for the 409's JSON path); by
+    default those of `kept`.
     """
-    where = where if where is not None else positions([s.id for s in kept])
-    insert = [s for s in kept if not is_retry(s.id, s.content_hash, held, where[s.id])]
+    if held.kept or held.tallied:
+        order = order if order is not None else [s.id for s in kept]
+        insert = [s for s in kept if not is_retry(s.id, s.content_hash, held, order)]
+    else:  # nothing of the batch is held: no retry, no conflict
+        insert = list(kept)
     new_ids = {s.id for s in insert}
     targets = {s.voids for s in insert if s.voids}
     # Data §2.3.2.s2.b3: a statement is voided when a voiding statement targets it and it is

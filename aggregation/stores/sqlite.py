@@ -129,7 +129,15 @@ def _schema_v3(conn: sqlite3.Connection) -> None:
 
 
 def _id_bytes(statement_id: str) -> bytes:
-    return uuid.UUID(statement_id).bytes
+    # The canonical form (what the ingest stores: lower-case, hyphenated) without building
+    # a UUID object, which costs more than the rest of a fingerprint's write.
+    digits = statement_id.replace("-", "")
+    return bytes.fromhex(digits) if len(digits) == 32 else uuid.UUID(statement_id).bytes
+
+
+def _id_text(stored: bytes) -> str:
+    digits = stored.hex()  # the canonical form, as str(uuid.UUID(bytes=stored)) writes it
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _short(content_hash: str) -> bytes:
@@ -226,24 +234,32 @@ def write_in(conn: sqlite3.Connection, plan: Plan, known_dims: dict[Dims, int]
              ) -> dict[Dims, int]:
     """Write the tally's part of a plan inside the caller's transaction; return the
     dimensions it numbered anew (for the caller to remember once committed)."""
-    dims = _number_dims(conn, {_dims(h) for h in plan.hits} | {
-        _dims(h) for h, _, _ in plan.learners} | {
-        _dims(t.hit) for t in plan.fingerprints if t.hit is not None}, known_dims)
+    used = {*plan.hits, *(h for h, _, _ in plan.learners)}
+    used.update(t.hit for t in plan.fingerprints if t.hit is not None)
+    key = {h: _dims(h) for h in used}
+    dims = _number_dims(conn, set(key.values()), known_dims)
+    number = {h: dims[k] for h, k in key.items()}
     voided = set(plan.take_back)
+    expires = plan.fingerprint_expires_ms
     conn.executemany(
         "INSERT INTO fingerprints(id, hash, expires, voided, hour, dims) VALUES (?,?,?,?,?,?)",
-        [(_id_bytes(t.statement_id), _short(t.content_hash), plan.fingerprint_expires_ms,
+        [(_id_bytes(t.statement_id), _short(t.content_hash), expires,
           int(t.statement_id in voided),
-          *((t.hit.hour, dims[_dims(t.hit)]) if t.hit else (None, None)))
+          *((t.hit.hour, number[t.hit]) if t.hit else (None, None)))
          for t in plan.fingerprints])
-    conn.executemany("UPDATE fingerprints SET voided=1 WHERE id=?",
-                     [(_id_bytes(t),) for t in plan.take_back_held])
-    # The hits go to the journal, one row per bucket (summed in the plan), and one per
-    # sketch cell; _roll_up adds them to the counters later, in batches (see _schema_v2).
+    if plan.take_back:
+        conn.executemany("UPDATE fingerprints SET voided=1 WHERE id=?",
+                         [(_id_bytes(t),) for t in plan.take_back_held])
+    # The hits go to the journal, _roll_up adds them to the counters later, in batches (see
+    # _schema_v2): one row per sketch cell, the first of each bucket carrying the bucket's
+    # hits (summed in the plan), and one per bucket left without a cell.
+    left = dict(plan.hits)
+    rows: list[tuple[int, int, int, int | None, int | None]] = [
+        (h.hour, number[h], left.pop(h, 0), register, rank)
+        for h, register, rank in plan.learners]
+    rows += [(h.hour, number[h], n, None, None) for h, n in left.items()]
     conn.executemany(
-        "INSERT INTO tally_journal(hour, dims, delta, register, rank) VALUES (?,?,?,?,?)",
-        [(h.hour, dims[_dims(h)], n, None, None) for h, n in plan.hits.items()]
-        + [(h.hour, dims[_dims(h)], 0, register, rank) for h, register, rank in plan.learners])
+        "INSERT INTO tally_journal(hour, dims, delta, register, rank) VALUES (?,?,?,?,?)", rows)
     conn.executemany(
         "INSERT INTO tally_decisions VALUES (?,?,?) ON CONFLICT DO UPDATE"
         " SET count = count + excluded.count",
@@ -273,7 +289,7 @@ def _held_fingerprints(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str
     held: dict[str, bytes] = {}
     for start in range(0, len(ids), 500):
         chunk = [_id_bytes(i) for i in ids[start:start + 500]]
-        held.update((str(uuid.UUID(bytes=i)), h) for i, h in conn.execute(
+        held.update((_id_text(i), h) for i, h in conn.execute(
             f"SELECT id, hash FROM fingerprints WHERE id IN ({','.join('?' * len(chunk))})",
             chunk))
     return held

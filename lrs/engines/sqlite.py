@@ -39,7 +39,7 @@ class SqliteBatches:
         def write(conn: sqlite3.Connection) -> tuple[Plan, dict[Dims, int]]:
             # Read and written in one transaction on the one writer: nothing can come
             # between what the plan was made from and what it writes.
-            held = held_in(conn, batch.ids, batch.targets)
+            held = held_in(conn, batch.ids, batch.targets, [s.id for s in batch.kept])
             tallied, takeable = known_in(conn, batch)
             plan = plan_batch(batch, Known(Held(held.kept, tallied, held.voided_before,
                                                 held.targets), takeable))

@@ -238,10 +238,13 @@ def held_hashes(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> dic
     return held
 
 
-def held_in(conn: sqlite3.Connection, ids: Sequence[str], targets: Sequence[str]) -> Held:
-    """What the statements table holds about a batch (`statements.plan.Held`, kept side)."""
+def held_in(conn: sqlite3.Connection, ids: Sequence[str], targets: Sequence[str],
+            voidable: Sequence[str] | None = None) -> Held:
+    """What the statements table holds about a batch (`statements.plan.Held`, kept side):
+    the hashes of `ids` held, which of `voidable` (the ids to keep; by default all of
+    `ids`) a stored voiding statement targets, and the `targets` held."""
     kept = held_hashes(conn, "statements", ids)
-    fresh = [i for i in ids if i not in kept]
+    fresh = [i for i in (ids if voidable is None else voidable) if i not in kept]
     voided_before: set[str] = set()
     for start in range(0, len(fresh), 500):
         chunk = fresh[start:start + 500]

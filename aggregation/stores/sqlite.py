@@ -325,11 +325,14 @@ class SqliteTallyStore:
         """Roll the journal up, in a transaction of its own (after a commit)."""
         transaction(conn, _roll_up)
 
-    def committed(self, numbered: dict[Dims, int], *, hits: int, rolled: bool) -> None:
-        """Remember what a committed plan numbered and journalled."""
+    def remember(self, numbered: dict[Dims, int]) -> None:
+        """Remember the dimension numbers a committed plan added."""
         if len(self._dims) > _DIMS_MEMORY:
             self._dims.clear()
         self._dims.update(numbered)  # committed: dimension numbers are never taken back
+
+    def journalled(self, hits: int, *, rolled: bool) -> None:
+        """Count the hits committed plans journalled (or start again after a roll-up)."""
         if rolled:
             self._journalled, self._rolled_at = 0, time.monotonic()
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from lrs.config import Settings
 from lrs.credentials.sqlite import SqliteCredentialStore
 from lrs.engines import SIZED_TABLES
 from plugins.stores.sqlite import SqliteCatalogueStore
-from statements.errors import StoreUnavailable
+from statements.errors import StoreUnavailable, XapiError
 from statements.plan import Held
 from statements.stores.sqlite import SqliteStatementStore, held_in, write_in
 from statements.stores.sqlite_activities import SqliteActivityStore
@@ -24,37 +25,98 @@ from statements.stores.sqlite_erasure import SqliteErasureStore
 
 # Hits journalled, not yet rolled up into counters: counted with the tables' sizes.
 _BACKLOG = ("tally_journal",)
+# Batches written in one transaction at most (a round holds the writer this long).
+_GROUP_MAX = 64
 
 
 class SqliteBatches:
-    """BatchStore on SQLite: one write transaction per batch, on the one writer thread."""
+    """BatchStore on SQLite: the batches of concurrent requests committed together.
+
+    Group commit: while the writer thread is busy, the batches that arrive wait; the next
+    round plans and writes all of them in one transaction, each in a savepoint of its own
+    (a batch that fails, a 409, is rolled back alone and its request answered with the
+    error), and answers every request once that transaction has committed. Batches of one
+    round are planned in order, each against the store as the ones before it left it, so
+    two requests carrying the same statement store and count it once.
+    """
 
     def __init__(self, db: SqliteDatabase, tally: SqliteTallyStore) -> None:
         self._db = db
         self._tally = tally
+        self._waiting: list[tuple[Batch, asyncio.Future[Plan]]] = []
+        self._rounds: asyncio.Task[None] | None = None
 
     async def commit(self, batch: Batch) -> Plan:
-        roll_up = self._tally.roll_up_due(len(batch.tallied))
+        answer: asyncio.Future[Plan] = asyncio.get_running_loop().create_future()
+        self._waiting.append((batch, answer))
+        if self._rounds is None:
+            # Its own task, so a request that goes away never stops the others' round.
+            self._rounds = asyncio.create_task(self._run_rounds())
+        return await asyncio.shield(answer)
 
-        def write(conn: sqlite3.Connection) -> tuple[Plan, dict[Dims, int]]:
-            # Read and written in one transaction on the one writer: nothing can come
-            # between what the plan was made from and what it writes.
-            held = held_in(conn, batch.ids, batch.targets, [s.id for s in batch.kept])
-            tallied, takeable = known_in(conn, batch)
-            plan = plan_batch(batch, Known(Held(held.kept, tallied, held.voided_before,
-                                                held.targets), takeable))
-            write_in(conn, plan.statements, plan.attachments)
-            return plan, self._tally.write_in(conn, plan)
+    async def _run_rounds(self) -> None:
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting[:_GROUP_MAX], self._waiting[_GROUP_MAX:]
+                await self._round(group)
+        finally:
+            self._rounds = None
 
-        def run(conn: sqlite3.Connection) -> tuple[Plan, dict[Dims, int]]:
-            done = transaction(conn, write)
-            if roll_up:  # after the batch's commit, in a transaction of its own
+    async def _round(self, group: list[tuple[Batch, asyncio.Future[Plan]]]) -> None:
+        roll_up = self._tally.roll_up_due(sum(len(b.tallied) for b, _ in group))
+
+        def run(conn: sqlite3.Connection) -> list[tuple[Plan, dict[Dims, int]] | Exception]:
+            done = transaction(conn, lambda c: [_in_savepoint(c, b, self._tally)
+                                                for b, _ in group])
+            if roll_up:  # after the round's commit, in a transaction of its own
                 self._tally.roll_up_in(conn)
             return done
 
-        plan, numbered = await self._db.write(run)
-        self._tally.committed(numbered, hits=len(plan.fingerprints), rolled=roll_up)
-        return plan
+        try:
+            results = await self._db.write(run)
+        except BaseException as exc:  # the round's transaction failed: every batch of it
+            for _, answer in group:
+                if not answer.done():
+                    answer.set_exception(exc if isinstance(exc, Exception)
+                                         else StoreUnavailable("the write was cancelled"))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        hits = 0
+        for (_, answer), result in zip(group, results, strict=True):
+            if isinstance(result, Exception):
+                answer.set_exception(result)
+                continue
+            plan, numbered = result
+            self._tally.remember(numbered)
+            hits += len(plan.fingerprints)
+            answer.set_result(plan)
+        self._tally.journalled(hits, rolled=roll_up)
+
+
+def _in_savepoint(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
+                  ) -> tuple[Plan, dict[Dims, int]] | Exception:
+    conn.execute("SAVEPOINT batch")
+    try:
+        done = _write(conn, batch, tally)
+    except XapiError as exc:  # this batch's own fault (a 409): the others go on
+        conn.execute("ROLLBACK TO batch")
+        conn.execute("RELEASE batch")
+        return exc
+    conn.execute("RELEASE batch")
+    return done
+
+
+def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
+           ) -> tuple[Plan, dict[Dims, int]]:
+    """Plan `batch` against what the store holds and write the plan, in the caller's
+    transaction: nothing can come between what the plan was made from and what it writes."""
+    held = held_in(conn, batch.ids, batch.targets, [s.id for s in batch.kept])
+    tallied, takeable = known_in(conn, batch)
+    plan = plan_batch(batch, Known(Held(held.kept, tallied, held.voided_before, held.targets),
+                                   takeable))
+    write_in(conn, plan.statements, plan.attachments)
+    return plan, tally.write_in(conn, plan)
 
 
 @dataclass

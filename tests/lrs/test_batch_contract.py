@@ -123,3 +123,24 @@ async def test_commits_of_the_same_batch_at_once_store_and_count_it_once(
         assert await kept_ids(storage) == [statement.id]
     else:
         assert await hits(storage) == 1
+
+
+async def test_a_conflicting_batch_among_concurrent_commits_fails_alone(
+        storage: Storage) -> None:
+    # SQLite commits concurrent batches in one transaction (group commit), each in a
+    # savepoint; MongoDB each in its own: either way the 409 is the conflicting batch's only.
+    held = make_statement()
+    await storage.commit(batch(kept(held)))
+    first, second = kept(make_statement()), kept(make_statement())
+    changed = kept({**held, "verb": {"id": "http://example.com/verbs/other"}})
+    results = await asyncio.gather(
+        storage.commit(batch(first, tallied_items=(tallied(1),))),
+        storage.commit(batch(kept(make_statement()), changed)),
+        storage.commit(batch(second, tallied_items=(tallied(1), tallied(2)))),
+        return_exceptions=True)
+    assert isinstance(results[1], Conflict)
+    assert not isinstance(results[0], BaseException)
+    assert not isinstance(results[2], BaseException)
+    assert await kept_ids(storage) == sorted([held["id"], first.id, second.id])
+    assert await hits(storage) == 2
+    assert await decisions(storage) == {"full": 3, "tally": 2}

@@ -33,9 +33,9 @@ class SqliteBatches:
     """BatchStore on SQLite: the batches of concurrent requests committed together.
 
     Group commit: while the writer thread is busy, the batches that arrive wait; the next
-    round plans and writes all of them in one transaction, each in a savepoint of its own
-    (a batch that fails, a 409, is rolled back alone and its request answered with the
-    error), and answers every request once that transaction has committed. Batches of one
+    round plans and writes all of them in one transaction (a batch the plan refuses, a 409,
+    is refused before it writes anything and its request answered with the error), and
+    answers every request once that transaction has committed. Batches of one
     round are planned in order, each against the store as the ones before it left it, so
     two requests carrying the same statement store and count it once.
     """
@@ -65,9 +65,8 @@ class SqliteBatches:
     async def _round(self, group: list[tuple[Batch, asyncio.Future[Plan]]]) -> None:
         roll_up = self._tally.roll_up_due(sum(len(b.tallied) for b, _ in group))
 
-        def run(conn: sqlite3.Connection) -> list[tuple[Plan, dict[Dims, int]] | Exception]:
-            done = transaction(conn, lambda c: [_in_savepoint(c, b, self._tally)
-                                                for b, _ in group])
+        def run(conn: sqlite3.Connection) -> list[tuple[Plan, dict[Dims, int]] | XapiError]:
+            done = transaction(conn, lambda c: [_write(c, b, self._tally) for b, _ in group])
             if roll_up:  # after the round's commit, in a transaction of its own
                 self._tally.roll_up_in(conn)
             return done
@@ -94,27 +93,22 @@ class SqliteBatches:
         self._tally.journalled(hits, rolled=roll_up)
 
 
-def _in_savepoint(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
-                  ) -> tuple[Plan, dict[Dims, int]] | Exception:
-    conn.execute("SAVEPOINT batch")
-    try:
-        done = _write(conn, batch, tally)
-    except XapiError as exc:  # this batch's own fault (a 409): the others go on
-        conn.execute("ROLLBACK TO batch")
-        conn.execute("RELEASE batch")
-        return exc
-    conn.execute("RELEASE batch")
-    return done
-
-
 def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
-           ) -> tuple[Plan, dict[Dims, int]]:
+           ) -> tuple[Plan, dict[Dims, int]] | XapiError:
     """Plan `batch` against what the store holds and write the plan, in the caller's
-    transaction: nothing can come between what the plan was made from and what it writes."""
+    transaction: nothing can come between what the plan was made from and what it writes.
+
+    A batch the plan refuses (a 409) is refused before it writes anything, so the other
+    batches of the round go on without it and no savepoint is needed (one would cost a copy
+    of every page the batch touches).
+    """
     held = held_in(conn, batch.ids, batch.targets, [s.id for s in batch.kept])
     tallied, takeable = known_in(conn, batch)
-    plan = plan_batch(batch, Known(Held(held.kept, tallied, held.voided_before, held.targets),
-                                   takeable))
+    try:
+        plan = plan_batch(batch, Known(Held(held.kept, tallied, held.voided_before,
+                                            held.targets), takeable))
+    except XapiError as exc:  # this batch's own fault: the others go on
+        return exc
     write_in(conn, plan.statements, plan.attachments)
     return plan, tally.write_in(conn, plan)
 

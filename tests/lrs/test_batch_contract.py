@@ -127,8 +127,8 @@ async def test_commits_of_the_same_batch_at_once_store_and_count_it_once(
 
 async def test_a_conflicting_batch_among_concurrent_commits_fails_alone(
         storage: Storage) -> None:
-    # SQLite commits concurrent batches in one transaction (group commit), each in a
-    # savepoint; MongoDB each in its own: either way the 409 is the conflicting batch's only.
+    # SQLite commits concurrent batches in one transaction (group commit), MongoDB each in
+    # its own: either way the 409 is the conflicting batch's only.
     held = make_statement()
     await storage.commit(batch(kept(held)))
     first, second = kept(make_statement()), kept(make_statement())

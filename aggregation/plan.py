@@ -34,6 +34,7 @@ class Batch:
     day: int = 0  # the day (since the epoch, UTC) the decisions are counted in
     fingerprint_expires_ms: int = 0
     order: Sequence[str] = ()
+    single: bool = False  # the request held one statement, not an array
 
     @functools.cached_property
     def ids(self) -> list[str]:
@@ -92,13 +93,14 @@ def plan_batch(batch: Batch, known: Known) -> Plan:
     """The plan of `batch` against `known`; raises `statements.errors.Conflict` (409) when an
     id is held with other content, and then nothing of the batch may be written."""
     order = batch.order or batch.ids
-    kept = plan_statements(batch.kept, known.held, order)
+    kept = plan_statements(batch.kept, known.held, order, single=batch.single)
     # Communication §2.1.2.s2.b5 and DESIGN §4: a tallied statement held already, kept or
     # tallied, with the same content is a retry; with other content a 409.
     fresh = list(batch.tallied)
     if known.held.kept or known.held.tallied:
         fresh = [t for t in fresh
-                 if not is_retry(t.statement_id, t.content_hash, known.held, order)]
+                 if not is_retry(t.statement_id, t.content_hash, known.held, order,
+                                 single=batch.single)]
     hits: Counter[Hit] = Counter(t.hit for t in fresh if t.hit is not None)
     # Data §2.3.2 and DESIGN §3: a tallied voiding statement takes the hit of the tallied
     # statement it voids back out of the counters, once, whether that one was stored

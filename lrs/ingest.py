@@ -86,7 +86,7 @@ class Ingest:
             tallied = await self._tally(prepared, decisions, credential)
             plan = await self.storage.commit(self._batch(
                 kept, _used_by(kept, attachments), tallied, ids,
-                dropped=decisions.count(Decision.DROP)))
+                dropped=decisions.count(Decision.DROP), single=parsed.single))
         finally:
             self.clock.end(stored)
         # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
@@ -99,11 +99,12 @@ class Ingest:
         return ids
 
     def _batch(self, kept: list[StoredStatement], attachments: list[RawAttachment],
-               tallied: list[Tallied], order: Sequence[str], *, dropped: int) -> Batch:
+               tallied: list[Tallied], order: Sequence[str], *, dropped: int,
+               single: bool = False) -> Batch:
         now_ms = self.clock.now_ms()
         return Batch(kept, attachments, tallied, dropped=dropped, day=now_ms // _DAY_MS,
                      fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS,
-                     order=order)
+                     order=order, single=single)
 
     async def beacon(self, hit: Hit, hit_id: str | None) -> None:
         """Record one hit sent without xAPI (the beacon), down the same tally path.

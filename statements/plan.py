@@ -40,14 +40,16 @@ class StatementPlan:
     awaited: list[str]  # targets of new voiding statements held nowhere yet
 
 
-def is_retry(statement_id: str, content_hash: str, held: Held, order: Sequence[str]) -> bool:
+def is_retry(statement_id: str, content_hash: str, held: Held, order: Sequence[str], *,
+             single: bool = False) -> bool:
     """Whether the store already holds this statement, kept or tallied: True for an exact
     retry (nothing to write, nothing to count), False for a new id.
 
     Communication §2.1.1.s2.b2, §2.1.2.s2.b5, Data §2.4.1: the same id with other content
     is a 409 Conflict, whether the first was kept or tallied; nothing of the batch is
     written. A fingerprint may keep a prefix of the hash only (ample to tell them apart).
-    The 409 names the statement's place in the batch sent in `order`.
+    The 409 names the statement's place in the batch sent in `order` (`$.id` when the
+    request held one statement, not an array: `single`).
     """
     if (known := held.kept.get(statement_id)) is not None:
         same = known == content_hash
@@ -57,21 +59,23 @@ def is_retry(statement_id: str, content_hash: str, held: Held, order: Sequence[s
         return False
     if not same:
         raise Conflict(f"statement {statement_id} already exists with different content",
-                       (Problem(f"$[{order.index(statement_id)}].id",
+                       (Problem("$.id" if single else f"$[{order.index(statement_id)}].id",
                                 f"{statement_id} is already used"),))
     return True
 
 
 def plan_statements(kept: Sequence[StoredStatement], held: Held,
-                    order: Sequence[str] | None = None) -> StatementPlan:
+                    order: Sequence[str] | None = None, *, single: bool = False
+                    ) -> StatementPlan:
     """The plan of `kept` against what the store holds (`held`); raises Conflict.
 
     `order` is the ids of the request in the order sent (for the 409's JSON path); by
-    default those of `kept`.
+    default those of `kept`. `single`: the request held one statement, not an array.
     """
     if held.kept or held.tallied:
         order = order if order is not None else [s.id for s in kept]
-        insert = [s for s in kept if not is_retry(s.id, s.content_hash, held, order)]
+        insert = [s for s in kept
+                  if not is_retry(s.id, s.content_hash, held, order, single=single)]
     else:  # nothing of the batch is held: no retry, no conflict
         insert = list(kept)
     new_ids = {s.id for s in insert}

@@ -112,3 +112,11 @@ def test_plan_batch_writes_attachments_only_with_a_new_kept_statement() -> None:
     batch = Batch(kept=[kept(V)], attachments=[attachment])
     assert plan_batch(batch, Known()).attachments == [attachment]
     assert plan_batch(batch, Known(Held(kept={V: HASH[V]}))).attachments == ()
+
+
+def test_plan_batch_names_dollar_id_when_the_request_held_one_statement() -> None:
+    # A PUT, or a POST of one object rather than an array: the statement is at `$`.
+    batch = Batch(tallied=[Tallied(A, "f" * 64, hit(), None)], single=True)
+    with pytest.raises(Conflict) as caught:
+        plan_batch(batch, Known(Held(kept={A: HASH[A]})))
+    assert caught.value.problems[0].path == "$.id"

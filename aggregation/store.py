@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from aggregation.hits import Hit
-from statements.attachments import RawAttachment
-from statements.enrich import StoredStatement
 
 Where = Literal["full", "tally"]
 
@@ -21,7 +19,7 @@ class Tallied:
     content_hash: str  # for idempotency: a retry is not counted twice; other content is 409
     hit: Hit | None  # None for a voiding statement, which counts nothing itself
     learner: tuple[int, int] | None  # (register, rank) in the (activity, day) sketch
-    voids: str | None = None  # the tallied statement whose hit this one takes back
+    voids: str | None = None  # the statement this one voids (its hit taken back if tallied)
 
 
 @dataclass(frozen=True)
@@ -57,18 +55,9 @@ class Summary:
 
 
 class TallyStore(Protocol):
-    """Where tallied statements go; also the one writer of a mixed batch."""
-
-    async def save(self, kept: Sequence[StoredStatement], attachments: Sequence[RawAttachment],
-                   tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
-                   fingerprint_expires_ms: int) -> None:
-        """Store a batch whose statements were decided `full` (kept) or `tally`, atomically.
-
-        An id already held, kept or tallied, with the same content hash is skipped (a retry);
-        with another hash it raises `statements.errors.Conflict` and nothing is written.
-        `decisions` (full/tally/drop → count) is added to the day's decision counters.
-        """
-        ...
+    """Where tallied statements are counted and read back. It writes no batch itself: the
+    engine's commit (`lrs.engines.BatchStore`) writes a batch's plan (aggregation.plan),
+    kept statements through the statement store and hits through this store's engine."""
 
     async def where(self, statement_ids: Collection[str]) -> dict[str, Where]:
         """For each id held, whether it was kept in full or tallied (unexpired fingerprint)."""

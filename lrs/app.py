@@ -38,7 +38,7 @@ from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.erasure import scheduled_purge
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
-from lrs.ingest import Ingest
+from lrs.ingest import build_ingest
 from lrs.limits import RateLimiter
 from lrs.metrics import Metrics
 from lrs.middleware import XapiMiddleware
@@ -46,7 +46,6 @@ from lrs.people import web as people
 from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
 from lrs.storage import Storage, open_storage
 from plugins.catalogue_store import CachedCatalogue
-from plugins.manager import make_plugin_manager
 from statements.errors import StoreUnavailable, XapiError
 
 
@@ -87,9 +86,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         cached = CachedCatalogue(opened.catalogue, settings.catalogue_refresh_seconds)
         await cached.refresh()
         app.state.catalogue = cached
-        app.state.ingest = Ingest(opened, settings, clock, plugin_manager or make_plugin_manager(),
-                                  cached.current,
-                                  counters.count_decisions if counters is not None else None)
+        app.state.ingest = await build_ingest(
+            opened, settings, catalogue=cached, clock=clock, plugins=plugin_manager,
+            count_decisions=counters.count_decisions if counters is not None else None)
         app.state.beacon_limiter = RateLimiter(settings.beacon_hits_per_minute)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) \
             if settings.rate_limit_per_minute else None

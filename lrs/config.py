@@ -49,7 +49,8 @@ class Settings(BaseSettings):
         description="SQLite durability: NORMAL survives process crashes, FULL also power loss.",
     )
     default_retention: Literal["full", "tally", "drop"] = Field(
-        "tally", description="The retention chain's last word, when no rule decided (DESIGN §3).",
+        "tally", description="The retention chain's last word, when no rule decided "
+        "(docs/architecture.md §3).",
     )
     retention_verb_days: dict[str, PositiveInt] = Field(
         {}, description="Retention period in days of kept statements by verb IRI, when their "

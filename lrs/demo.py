@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 
 from lrs.config import Settings
-from lrs.consistency import StoredClock
 from lrs.credentials import (
     Credential,
     Retention,
@@ -24,11 +23,9 @@ from lrs.credentials import (
     new_key,
     new_secret,
 )
-from lrs.ingest import Ingest
+from lrs.ingest import Ingest, build_ingest
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueEntry
-from plugins.catalogue_store import CachedCatalogue
-from plugins.manager import make_plugin_manager
 from statements.query import StatementQuery
 from statements.versions import XapiVersion
 
@@ -169,9 +166,7 @@ async def fill(storage: Storage, settings: Settings, *, learners: int = 400, day
         platforms[name] = existing
     await storage.catalogue.add([CatalogueEntry("activity", LMS + slug, name)
                                  for slug, name, _ in COURSES])
-    catalogue = CachedCatalogue(storage.catalogue, settings.catalogue_refresh_seconds)
-    await catalogue.refresh(force=True)
-    ingest = Ingest(storage, settings, StoredClock(), make_plugin_manager(), catalogue.current)
+    ingest = await build_ingest(storage, settings)
     batches: dict[str, list[dict[str, Any]]] = {"intranet": [], "lms": []}
     sent = 0
     for platform, statement in traffic(rng, now, learners=learners, days=days):

@@ -9,34 +9,21 @@ import hashlib
 import os
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
-from aggregation.store import (
-    NO_FILTERS,
-    ActivityCount,
-    Filters,
-    Summary,
-    Tallied,
-    TallyStore,
-    Where,
-)
 from lrs.config import Settings
-from lrs.consistency import StoredClock
 from lrs.credentials import Credential
 from lrs.erasure import ErasedPeople, erased_people
 from lrs.errors import STATUS
-from lrs.ingest import Ingest
+from lrs.ingest import Ingest, build_ingest
 from lrs.storage import Storage
 from plugins.catalogue_store import CachedCatalogue
 from plugins.hookspecs import Decision
-from plugins.manager import make_plugin_manager
-from statements.attachments import RawAttachment
-from statements.enrich import StoredStatement
 from statements.erasure import DELETE
 from statements.errors import StoreUnavailable, XapiError
 from statements.versions import XapiVersion
@@ -88,56 +75,6 @@ class _Item:
 
 _STORE_ATTEMPTS = 8  # 15 s apart: the minute or two MongoDB may need (Importer._ingest)
 _STORE_RETRY_SECONDS = 15.0
-
-class _OnceTally:
-    """The tally store, but a statement already held (a retried batch, a second import)
-    adds nothing to the decision counters, as it adds nothing to the hits."""
-
-    def __init__(self, inner: TallyStore) -> None:
-        self.inner = inner
-        self.held_kept = 0
-        self.held_tallied = 0
-
-    async def save(self, kept: Sequence[StoredStatement], attachments: Sequence[RawAttachment],
-                   tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
-                   fingerprint_expires_ms: int) -> None:
-        held = await self.inner.where([s.id for s in kept] + [t.statement_id for t in tallied])
-        held_kept = sum(s.id in held for s in kept)
-        held_tallied = sum(t.statement_id in held for t in tallied)
-        adjusted = dict(decisions)
-        adjusted["full"] = adjusted.get("full", 0) - held_kept
-        adjusted["tally"] = adjusted.get("tally", 0) - held_tallied
-        await self.inner.save(kept, attachments, tallied, decisions=adjusted, day=day,
-                              fingerprint_expires_ms=fingerprint_expires_ms)
-        self.held_kept += held_kept
-        self.held_tallied += held_tallied
-
-    async def where(self, statement_ids: Collection[str]) -> dict[str, Where]:
-        return await self.inner.where(statement_ids)
-
-    async def day_key(self, day: int, *, today: int) -> bytes | None:
-        return await self.inner.day_key(day, today=today)
-
-    async def popular(self, first_day: int, last_day: int, filters: Filters, *,
-                      by: Literal["hits", "learners"], limit: int) -> list[ActivityCount]:
-        return await self.inner.popular(first_day, last_day, filters, by=by, limit=limit)
-
-    async def series(self, activity: str, first_hour: int, last_hour: int, *,
-                     daily: bool, filters: Filters = NO_FILTERS) -> list[tuple[int, int]]:
-        return await self.inner.series(activity, first_hour, last_hour, daily=daily,
-                                       filters=filters)
-
-    async def summary(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
-                      ) -> Summary:
-        return await self.inner.summary(first_day, last_day, filters)
-
-    async def seen(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
-                   ) -> set[str]:
-        return await self.inner.seen(first_day, last_day, filters)
-
-    async def purge(self, *, now_ms: int, today: int) -> None:
-        await self.inner.purge(now_ms=now_ms, today=today)
-
 
 def _prepare(raw: bytes, position: int, end: int, erased: ErasedPeople) -> _Item:
     try:
@@ -211,6 +148,8 @@ class Importer:
     version: XapiVersion
     batch_size: int = 200
     progress: Callable[[int, int], None] | None = None  # (done, total) in file units
+    # Statements the store accepted since the last checkpoint, new or already held.
+    _accepted: int = field(default=0, init=False, repr=False)
 
     async def run(self, *, restart: bool = False) -> ImportSummary:
         """Import the file from its checkpoint (or the start), batch by batch."""
@@ -235,39 +174,37 @@ class Importer:
         items = (_json_array(self.path, state["position"], erased) if array
                  else _json_lines(self.path, state["position"], state["line"], erased))
         total = len(orjson.loads(self.path.read_bytes())) if array else self.path.stat().st_size
-        tally = _OnceTally(self.storage.tally)
         decided: Counter[Decision] = Counter()
 
         def count(_name: str, decisions: Sequence[Decision]) -> None:
-            decided.update(decisions)
+            decided.update(decisions)  # only the statements stored for the first time
 
         catalogue = CachedCatalogue(self.storage.catalogue, 0)
         await catalogue.refresh()
-        ingest = Ingest(dataclasses.replace(self.storage, tally=tally), self.settings,
-                        StoredClock(), make_plugin_manager(), catalogue.current, count)
+        ingest = await build_ingest(self.storage, self.settings, catalogue=catalogue,
+                                    count_decisions=count)
         batch: list[_Item] = []
         for item in items:
             batch.append(item)
             if len(batch) >= self.batch_size:
                 await self._batch(ingest, batch, summary, state, checkpoint)
                 batch = []
-                summary.counts.update(self._drain(decided, tally))
+                summary.counts.update(self._drain(decided))
                 self._save(checkpoint, state, summary, total)
         await self._batch(ingest, batch, summary, state, checkpoint)
-        summary.counts.update(self._drain(decided, tally))
+        summary.counts.update(self._drain(decided))
         state["done"] = True
         self._save(checkpoint, state, summary, total)
         return summary
 
-    @staticmethod
-    def _drain(decided: Counter[Decision], tally: _OnceTally) -> Counter[str]:
-        # Statements already held were decided again but changed nothing: counted apart.
-        out: Counter[str] = Counter({"kept": decided[Decision.FULL] - tally.held_kept,
-                                     "tallied": decided[Decision.TALLY] - tally.held_tallied,
+    def _drain(self, decided: Counter[Decision]) -> Counter[str]:
+        # Statements already held were accepted but stored and counted nothing: held.
+        out: Counter[str] = Counter({"kept": decided[Decision.FULL],
+                                     "tallied": decided[Decision.TALLY],
                                      "dropped": decided[Decision.DROP],
-                                     "held": tally.held_kept + tally.held_tallied})
+                                     "held": self._accepted - decided.total()})
         decided.clear()
-        tally.held_kept = tally.held_tallied = 0
+        self._accepted = 0
         return out
 
     async def _batch(self, ingest: Ingest, batch: list[_Item], summary: ImportSummary,
@@ -320,8 +257,9 @@ class Importer:
         # it wrote) until the server expires it, about a minute later.
         for attempt in range(_STORE_ATTEMPTS):
             try:
-                await ingest(body, content_type="application/json", version=self.version,
-                             credential=self.credential)
+                ids = await ingest(body, content_type="application/json",
+                                   version=self.version, credential=self.credential)
+                self._accepted += len(ids)
                 return
             except StoreUnavailable:
                 if attempt == _STORE_ATTEMPTS - 1:

@@ -6,7 +6,6 @@ import hashlib
 import os
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ import pluggy
 
 from aggregation.hits import DAY_HOURS, HOUR_MS, Hit, reduce_statement
 from aggregation.learners import learner_digest
+from aggregation.plan import Batch, Plan
 from aggregation.sketch import register_of
 from aggregation.store import Tallied, Where
 from lrs.config import Settings
@@ -24,8 +24,9 @@ from lrs.credentials import Credential, Scope
 from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
+from plugins.catalogue_store import CachedCatalogue
 from plugins.hookspecs import Decision, RetentionContext
-from plugins.manager import decide
+from plugins.manager import decide, make_plugin_manager
 from statements.activities import activities_in, merge_definition
 from statements.attachments import (
     RawAttachment,
@@ -82,21 +83,28 @@ class Ingest:
             known = await self.storage.tally.where(targets) if targets else {}
             decisions = self._decide(prepared, credential, known)
             kept = [p for p, d in zip(prepared, decisions, strict=True) if d is Decision.FULL]
-            tallied = await self._tally(prepared, decisions, credential, known)
-            now_ms = self.clock.now_ms()
-            await self.storage.tally.save(
-                kept, _used_by(kept, attachments), tallied,
-                decisions={d.value: n for d, n in Counter(decisions).items()},
-                day=now_ms // _DAY_MS,
-                fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS)
+            tallied = await self._tally(prepared, decisions, credential)
+            plan = await self.storage.commit(self._batch(
+                kept, _used_by(kept, attachments), tallied, ids,
+                dropped=decisions.count(Decision.DROP), single=parsed.single))
         finally:
             self.clock.end(stored)
+        # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
         if self.count_decisions is not None:
-            self.count_decisions(credential.name, decisions)
+            self.count_decisions(credential.name, [
+                Decision(name) for name, n in plan.decisions.items() for _ in range(n)])
         await self._define(credential, sent, decisions)
-        self._notify(credential, kept, tallied)
+        self._notify(credential, plan)
         await self._purge_now_and_then()
         return ids
+
+    def _batch(self, kept: list[StoredStatement], attachments: list[RawAttachment],
+               tallied: list[Tallied], order: Sequence[str], *, dropped: int,
+               single: bool = False) -> Batch:
+        now_ms = self.clock.now_ms()
+        return Batch(kept, attachments, tallied, dropped=dropped, day=now_ms // _DAY_MS,
+                     fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS,
+                     order=order, single=single)
 
     async def beacon(self, hit: Hit, hit_id: str | None) -> None:
         """Record one hit sent without xAPI (the beacon), down the same tally path.
@@ -106,11 +114,12 @@ class Ingest:
         """
         content_hash = hashlib.sha256(orjson.dumps(
             [hit.activity, hit.verb, hit.activity_type, hit.platform])).hexdigest()
-        now_ms = self.clock.now_ms()
-        await self.storage.tally.save(
-            [], [], [Tallied(hit_id or str(uuid.uuid4()), content_hash, hit, None)],
-            decisions={Decision.TALLY.value: 1}, day=now_ms // _DAY_MS,
-            fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS)
+        statement_id = hit_id or str(uuid.uuid4())
+        plan = await self.storage.commit(self._batch(
+            [], [], [Tallied(statement_id, content_hash, hit, None)], [statement_id],
+            dropped=0))
+        if not plan.fingerprints:
+            return  # a retried beacon: counted already
         self.plugins.hook.lrs_hits_tallied(hits=[hit], credential_name=hit.credential)
 
     def _decide(self, prepared: Sequence[StoredStatement], credential: Credential,
@@ -131,18 +140,14 @@ class Ingest:
         return [decisions[n] for n in range(len(prepared))]
 
     async def _tally(self, prepared: Sequence[StoredStatement], decisions: Sequence[Decision],
-                     credential: Credential, known: dict[str, Where]) -> list[Tallied]:
-        tallied_ids = {p.id for p, d in zip(prepared, decisions, strict=True)
-                       if d is Decision.TALLY}
+                     credential: Credential) -> list[Tallied]:
         out = []
         today = self._open_day()
         for p, decision in zip(prepared, decisions, strict=True):
             if decision is not Decision.TALLY:
                 continue
-            if p.voids:  # takes back the hit of the tallied statement it voids
-                target = p.voids
-                voids = target if target in tallied_ids or known.get(target) == "tally" else None
-                out.append(Tallied(p.id, p.content_hash, None, None, voids))
+            if p.voids:  # counts nothing itself; the plan takes its target's hit back
+                out.append(Tallied(p.id, p.content_hash, None, None, p.voids))
                 continue
             hit = reduce_statement(p.statement, credential.key)
             out.append(Tallied(p.id, p.content_hash, hit,
@@ -215,12 +220,11 @@ class Ingest:
             self._merged.clear()
         self._merged.update(seen)
 
-    def _notify(self, credential: Credential, kept: list[StoredStatement],
-                tallied: list[Tallied]) -> None:
-        if kept:
+    def _notify(self, credential: Credential, plan: Plan) -> None:
+        if kept := plan.statements.insert:
             self.plugins.hook.lrs_statements_stored(
                 statements=[p.statement for p in kept], credential_name=credential.name)
-        hits = [t.hit for t in tallied if t.hit is not None]
+        hits = [t.hit for t in plan.fingerprints if t.hit is not None]
         if hits:
             self.plugins.hook.lrs_hits_tallied(hits=hits, credential_name=credential.name)
 
@@ -228,6 +232,21 @@ class Ingest:
         if time.monotonic() - self._last_purge >= _PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
             await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=self._open_day())
+
+
+async def build_ingest(storage: Storage, settings: Settings, *,
+                       catalogue: CachedCatalogue | None = None, clock: StoredClock | None = None,
+                       plugins: pluggy.PluginManager | None = None,
+                       count_decisions: Callable[[str, Sequence[Decision]], None] | None = None,
+                       ) -> Ingest:
+    """The one way to assemble the ingest (the app, `lrs import` and the demo use it): the
+    plugins of the `lrs` entry points unless given, and the catalogue read fresh unless a
+    cached one is given."""
+    if catalogue is None:
+        catalogue = CachedCatalogue(storage.catalogue, settings.catalogue_refresh_seconds)
+        await catalogue.refresh(force=True)
+    return Ingest(storage, settings, clock or StoredClock(), plugins or make_plugin_manager(),
+                  catalogue.current, count_decisions)
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

@@ -41,7 +41,8 @@ def timed_storage(storage: Storage, metrics: Metrics) -> Storage:
         catalogue=timed(storage.catalogue, "catalogue"),
         credentials=timed(storage.credentials, "credentials"),
         erasure=timed(storage.erasure, "erasure"),
-        compliance=timed(storage.compliance, "compliance"))
+        compliance=timed(storage.compliance, "compliance"),
+        batches=timed(storage.batches, "batches"))
 
 
 class _TimedStore:
@@ -71,6 +72,7 @@ class _TimedStore:
         observe = metrics.store_latency.labels(*labels).observe
         attachments_in = _argument_reader(method, "attachments")
         serves_attachments = operation == "get_attachments"
+        commits = operation == "commit"  # the plan written says which attachments it stored
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
@@ -85,6 +87,8 @@ class _TimedStore:
                 _count_bytes(metrics, "in", attachments_in(args, kwargs))
             elif serves_attachments:
                 _count_bytes(metrics, "out", result)
+            elif commits:
+                _count_bytes(metrics, "in", result.attachments)
             return result
 
         return call

@@ -51,10 +51,12 @@ def lrs_retention_decide(statement: dict[str, Any], context: RetentionContext
 
 @hookspec
 def lrs_statements_stored(statements: list[dict[str, Any]], credential_name: str) -> None:
-    """Called after statements kept in full are committed (enriched statements, in order)."""
+    """Called after statements kept in full are committed (enriched statements, in order):
+    those stored for the first time; an exact retry of one is not notified again."""
 
 
 @hookspec
 def lrs_hits_tallied(hits: list[Any], credential_name: str) -> None:
     """Called after tallied statements are committed as hits (`aggregation.hits.Hit`: no
-    identity ever reaches this hook)."""
+    identity ever reaches this hook); a retried statement's hit is not counted or notified
+    again."""

@@ -48,7 +48,7 @@ def store_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> tu
     database = f"t_{uuid.uuid4().hex[:12]}"
     if engine == "sqlite":
         return f"sqlite:///{tmp_path / 'lrs.db'}", database
-    if engine == "mongodb":
+    if engine in ("mongodb", "mongodb-without-transactions"):  # the latter: a contract suite's
         return request.getfixturevalue("secantus_url"), database
     return os.environ["LRS_TEST_MONGODB_URL"], database
 

@@ -5,10 +5,12 @@ dimensions, `$inc`), `tally_learners` (one document per activity and day whose f
 maps register → rank, `$max`), `tally_decisions`, `day_keys`, and `fingerprints`
 (`_id` the statement id; a TTL index on `expires_at` removes them).
 
-On a replica set (a single node is enough) a batch is one transaction. On a standalone
-server there are none: kept statements are saved first (undone on failure by the statement
-store), then the counters; a failure between the two leaves the counters short, which a
-retry of the request repairs (the fingerprints make it idempotent).
+The engine's commit (lrs.engines.mongodb) writes a batch's plan through `write_plan` in the
+same transaction as the kept statements. On a replica set (a single node is enough) that is
+one transaction; on a standalone server there are none: kept statements are written first
+(undone on failure by the statement store), then the counters; a failure between the two
+leaves the counters short, which a retry of the request repairs (the fingerprints make it
+idempotent).
 """
 
 from __future__ import annotations
@@ -19,27 +21,22 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import pymongo
 from bson import Binary
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
-from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from aggregation.hits import DAY_HOURS, Hit
+from aggregation.plan import Batch, Plan
 from aggregation.sketch import estimate, merge
-from aggregation.store import NO_FILTERS, ActivityCount, Filters, Summary, Tallied, Where
-from statements.attachments import RawAttachment
-from statements.enrich import StoredStatement
-from statements.errors import Conflict, Problem, StoreUnavailable
-from statements.stores.mongo import MongoStatementStore, Raced, chunks
-from statements.stores.mongo_attachments import put_attachments
+from aggregation.store import NO_FILTERS, ActivityCount, Filters, Summary, Where
+from statements.stores.mongo import MongoStatementStore, chunks
+from statements.stores.mongo_kernel import Raced, guard, is_duplicate
 
 Doc = dict[str, Any]
 _DIMS = ("activity", "verb", "activity_type", "platform", "credential")
-_ATTEMPTS = 10
 
 
 def _hour_key(hit: Hit) -> Doc:
@@ -64,96 +61,75 @@ class MongoTallyStore:
     async def open(self) -> None:
         """Create the indexes (idempotent)."""
         db = self._db
-        await self._statements._guard(db["tally_hours"].create_indexes([IndexModel(
+        await guard(db["tally_hours"].create_indexes([IndexModel(
             [("activity", ASCENDING), ("hour", ASCENDING), ("verb", ASCENDING),
              ("activity_type", ASCENDING), ("platform", ASCENDING), ("credential", ASCENDING)],
             unique=True, name="bucket")]))
-        await self._statements._guard(db["tally_days"].create_indexes([
+        await guard(db["tally_days"].create_indexes([
             IndexModel([("day", ASCENDING), ("activity", ASCENDING), ("verb", ASCENDING),
                         ("activity_type", ASCENDING), ("platform", ASCENDING),
                         ("credential", ASCENDING)], unique=True, name="bucket"),
             IndexModel([("activity", ASCENDING), ("day", ASCENDING)], name="activity_day")]))
-        await self._statements._guard(db["tally_learners"].create_indexes([IndexModel(
+        await guard(db["tally_learners"].create_indexes([IndexModel(
             [("day", ASCENDING), ("activity", ASCENDING)], unique=True, name="sketch")]))
-        await self._statements._guard(db["fingerprints"].create_indexes([IndexModel(
+        await guard(db["fingerprints"].create_indexes([IndexModel(
             [("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")]))
 
-    async def save(self, kept: Sequence[StoredStatement], attachments: Sequence[RawAttachment],
-                   tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
-                   fingerprint_expires_ms: int) -> None:
-        await self._statements._guard(put_attachments(self._db, attachments))
-        await self._statements._guard(self._save(kept, tallied, day, fingerprint_expires_ms))
-        # After the commit, outside the transaction: every request updates these few
-        # documents, and inside transactions they would make concurrent batches conflict.
-        counts = [UpdateOne({"_id": {"day": day, "decision": d}}, {"$inc": {"count": n}},
-                            upsert=True) for d, n in decisions.items() if n]
-        if counts:
-            await self._statements._guard(self._db["tally_decisions"].bulk_write(counts))
+    async def known(self, batch: Batch, session: AsyncClientSession | None
+                    ) -> tuple[dict[str, str], dict[str, Hit]]:
+        """The tally's side of what the store holds about `batch`: id → content hash of
+        the batch's ids that have a fingerprint, and the hit of each voiding target that is
+        a tallied statement not voided yet."""
+        held = await self._hashes("fingerprints", batch.ids, session)
+        takeable: dict[str, Hit] = {}
+        for chunk in chunks(batch.targets):
+            async for doc in self._db["fingerprints"].find(
+                    {"_id": {"$in": chunk}, "voided": False, "hour": {"$exists": True}},
+                    session=session):
+                takeable[doc["_id"]] = Hit(doc["activity"], doc["verb"], doc["activity_type"],
+                                           doc["platform"], doc["credential"], doc["hour"])
+        return held, takeable
 
-    async def _save(self, kept: Sequence[StoredStatement], tallied: Sequence[Tallied],
-                    day: int, expires_ms: int) -> None:
-        for _ in range(_ATTEMPTS):
+    async def write_plan(self, plan: Plan, session: AsyncClientSession | None) -> None:
+        """Write the tally's part of a plan in the caller's transaction (`session`)."""
+        if plan.fingerprints:
+            expires_at = datetime.fromtimestamp(plan.fingerprint_expires_ms / 1000, UTC)
+            voided = set(plan.take_back)
             try:
-                return await self._save_once(kept, tallied, day, expires_ms)
-            except Raced:
-                continue  # an id was taken by a concurrent writer: decide again against it
-        raise StoreUnavailable("saving kept colliding with concurrent writers")
-
-    async def _save_once(self, kept: Sequence[StoredStatement], tallied: Sequence[Tallied],
-                         day: int, expires_ms: int) -> None:
-        if await self._statements.transactions():
-            async def write(session: AsyncClientSession) -> None:
-                await self._write(kept, tallied, day, expires_ms, session)
-
-            with pymongo.timeout(30):
-                async with self._statements.client.start_session() as session:
-                    await session.with_transaction(
-                        write, read_concern=ReadConcern("snapshot"),
-                        write_concern=WriteConcern("majority"))
-            return
-        await self._write(kept, tallied, day, expires_ms, None)
-
-    async def _write(self, kept: Sequence[StoredStatement], tallied: Sequence[Tallied],
-                     day: int, expires_ms: int, session: AsyncClientSession | None) -> None:
-        ids = [s.id for s in kept] + [t.statement_id for t in tallied]
-        fingerprints = await self._hashes("fingerprints", ids, session)
-        kept_before = await self._hashes("statements", [t.statement_id for t in tallied],
-                                         session)
-        for statement_id, content_hash in [(s.id, s.content_hash) for s in kept] + [
-                (t.statement_id, t.content_hash) for t in tallied]:
-            known = fingerprints.get(statement_id) or kept_before.get(statement_id)
-            if known is not None and known != content_hash:
-                # Communication §2.1.2.s2.b5: same id, other content → 409, tallied or kept.
-                raise Conflict(f"statement {statement_id} already exists with different "
-                               "content", (Problem("$.id", f"{statement_id} is already used"),))
-        fresh_kept = [s for s in kept if s.id not in fingerprints]
-        if fresh_kept:
-            await self._statements.write_batch(fresh_kept, session)
-        fresh = [t for t in tallied
-                 if t.statement_id not in fingerprints and t.statement_id not in kept_before]
-        if fresh:
-            expires_at = datetime.fromtimestamp(expires_ms / 1000, UTC)
-            await self._insert_fingerprints([{
-                "_id": t.statement_id, "hash": t.content_hash, "expires_at": expires_at,
-                "voided": False,
-                **({"hour": t.hit.hour, **{d: getattr(t.hit, d) for d in _DIMS}}
-                   if t.hit else {}),
-            } for t in fresh], session)
-        hits: Counter[Hit] = Counter(t.hit for t in fresh if t.hit is not None)
-        hits.update(await self._take_back([t.voids for t in fresh if t.voids], session))
-        await self._bump(hits, session)
-        learners = [UpdateOne({"day": t.hit.day, "activity": t.hit.activity},
-                              {"$max": {f"r.{t.learner[0]}": t.learner[1]}}, upsert=True)
-                    for t in fresh if t.hit and t.learner]
+                await self._db["fingerprints"].insert_many([{
+                    "_id": t.statement_id, "hash": t.content_hash, "expires_at": expires_at,
+                    "voided": t.statement_id in voided,
+                    **({"hour": t.hit.hour, **{d: getattr(t.hit, d) for d in _DIMS}}
+                       if t.hit else {}),
+                } for t in plan.fingerprints], session=session)
+            except (BulkWriteError, DuplicateKeyError) as exc:
+                if is_duplicate(exc):
+                    raise Raced from exc  # a concurrent writer fingerprinted one: plan again
+                raise
+        for target in plan.take_back_held:
+            # In a transaction, two taking the same hit back conflict and one is retried,
+            # then plans without it; without one, the condition keeps it to one.
+            taken = await self._db["fingerprints"].update_one(
+                {"_id": target, "voided": False}, {"$set": {"voided": True}}, session=session)
+            if taken.modified_count != 1:
+                raise Raced
+        await self._bump(plan.hits, session)
+        learners = [UpdateOne({"day": hit.day, "activity": hit.activity},
+                              {"$max": {f"r.{register}": rank}}, upsert=True)
+                    for hit, register, rank in plan.learners]
         if learners:
             await self._db["tally_learners"].bulk_write(learners, session=session)
 
-    async def _insert_fingerprints(self, documents: list[Doc],
-                                   session: AsyncClientSession | None) -> None:
-        try:
-            await self._db["fingerprints"].insert_many(documents, session=session)
-        except (BulkWriteError, DuplicateKeyError) as exc:
-            raise Raced from exc  # a concurrent writer fingerprinted one: decide again
+    async def count_decisions(self, plan: Plan) -> None:
+        """Add a committed plan's decisions to the day's counters.
+
+        After the commit, outside its transaction: every request updates these few
+        documents, and inside transactions they would make concurrent batches conflict.
+        """
+        counts = [UpdateOne({"_id": {"day": plan.day, "decision": d}}, {"$inc": {"count": n}},
+                            upsert=True) for d, n in plan.decisions.items()]
+        if counts:
+            await guard(self._db["tally_decisions"].bulk_write(counts))
 
     async def _hashes(self, collection: str, ids: Sequence[str],
                       session: AsyncClientSession | None) -> dict[str, str]:
@@ -164,18 +140,6 @@ class MongoTallyStore:
                     session=session):
                 found[doc["_id"]] = doc["hash"]
         return found
-
-    async def _take_back(self, targets: list[str], session: AsyncClientSession | None
-                         ) -> Counter[Hit]:
-        taken: Counter[Hit] = Counter()
-        for target in targets:
-            doc = await self._db["fingerprints"].find_one_and_update(
-                {"_id": target, "voided": False, "hour": {"$exists": True}},
-                {"$set": {"voided": True}}, session=session)
-            if doc:
-                taken[Hit(doc["activity"], doc["verb"], doc["activity_type"], doc["platform"],
-                          doc["credential"], doc["hour"])] -= 1
-        return taken
 
     async def _bump(self, hits: Counter[Hit], session: AsyncClientSession | None) -> None:
         by_day: Counter[tuple[Any, ...]] = Counter()
@@ -199,15 +163,15 @@ class MongoTallyStore:
             found.update(dict.fromkeys(await self._hashes("statements", ids, None), "full"))
             return found
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def day_key(self, day: int, *, today: int) -> bytes | None:
         keys = self._db["day_keys"]
         if day >= today:
-            await self._statements._guard(keys.update_one(
+            await guard(keys.update_one(
                 {"_id": day}, {"$setOnInsert": {"key": Binary(secrets.token_bytes(32))}},
                 upsert=True))
-        doc = await self._statements._guard(keys.find_one({"_id": day}))
+        doc = await guard(keys.find_one({"_id": day}))
         return bytes(doc["key"]) if doc else None
 
     async def popular(self, first_day: int, last_day: int, filters: Filters, *,
@@ -232,7 +196,7 @@ class MongoTallyStore:
                 lambda c: (c.learners, c.hits))
             return sorted(counts, key=key, reverse=True)[:limit]
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def series(self, activity: str, first_hour: int, last_hour: int, *,
                      daily: bool, filters: Filters = NO_FILTERS) -> list[tuple[int, int]]:
@@ -248,7 +212,7 @@ class MongoTallyStore:
                 {"$match": {"hits": {"$gt": 0}}}, {"$sort": {"_id": 1}}])
             return [(row["_id"], row["hits"]) async for row in cursor]
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def summary(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
                       ) -> Summary:
@@ -269,7 +233,7 @@ class MongoTallyStore:
             decisions = {row["_id"]: row["count"] async for row in cursor}
             return Summary(sum(by_verb.values()), by_verb, by_platform, decisions)
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def seen(self, first_day: int, last_day: int, filters: Filters = NO_FILTERS
                    ) -> set[str]:
@@ -281,13 +245,13 @@ class MongoTallyStore:
                 {"$match": {"hits": {"$gt": 0}}}])
             return {row["_id"] async for row in cursor}
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def purge(self, *, now_ms: int, today: int) -> None:
         now = datetime.fromtimestamp(now_ms / 1000, UTC)
-        await self._statements._guard(
+        await guard(
             self._db["fingerprints"].delete_many({"expires_at": {"$lt": now}}))
-        await self._statements._guard(self._db["day_keys"].delete_many({"_id": {"$lt": today}}))
+        await guard(self._db["day_keys"].delete_many({"_id": {"$lt": today}}))
 
 
 def _filter_match(filters: Filters) -> Doc:

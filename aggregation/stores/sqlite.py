@@ -11,12 +11,10 @@ from collections.abc import Collection, Sequence
 from typing import Literal
 
 from aggregation.hits import DAY_HOURS, Hit
+from aggregation.plan import Batch, Plan
 from aggregation.sketch import estimate
-from aggregation.store import NO_FILTERS, ActivityCount, Filters, Summary, Tallied, Where
-from statements.attachments import RawAttachment
-from statements.enrich import StoredStatement
-from statements.errors import Conflict, Problem
-from statements.stores.sqlite import held_hashes, save_in
+from aggregation.store import NO_FILTERS, ActivityCount, Filters, Summary, Where
+from statements.stores.sqlite import held_hashes
 from statements.stores.sqlite_db import SqliteDatabase, run_script, transaction
 
 _DIMS = ("activity", "verb", "activity_type", "platform", "credential")
@@ -131,7 +129,15 @@ def _schema_v3(conn: sqlite3.Connection) -> None:
 
 
 def _id_bytes(statement_id: str) -> bytes:
-    return uuid.UUID(statement_id).bytes
+    # The canonical form (what the ingest stores: lower-case, hyphenated) without building
+    # a UUID object, which costs more than the rest of a fingerprint's write.
+    digits = statement_id.replace("-", "")
+    return bytes.fromhex(digits) if len(digits) == 32 else uuid.UUID(statement_id).bytes
+
+
+def _id_text(stored: bytes) -> str:
+    digits = stored.hex()  # the canonical form, as str(uuid.UUID(bytes=stored)) writes it
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _short(content_hash: str) -> bytes:
@@ -205,47 +211,59 @@ def bump_counters(conn: sqlite3.Connection, hits: Counter[Hit]) -> None:
         " SET hits = hits + excluded.hits", [(*key, n) for key, n in by_activity.items() if n])
 
 
-def _save(conn: sqlite3.Connection, kept: Sequence[StoredStatement],
-          attachments: Sequence[RawAttachment], tallied: Sequence[Tallied],
-          decisions: dict[str, int], day: int, expires_ms: int,
-          known_dims: dict[Dims, int]) -> dict[Dims, int]:
-    """Save one request's statements and hits; return the dimensions it numbered anew (for
-    the caller to remember once the transaction has committed)."""
-    fingerprints = _held_fingerprints(conn, [s.id for s in kept] +
-                                      [t.statement_id for t in tallied])
-    kept_before = held_hashes(conn, "statements", [t.statement_id for t in tallied])
-    for statement_id, content_hash in [(s.id, s.content_hash) for s in kept] + [
-            (t.statement_id, t.content_hash) for t in tallied]:
-        if statement_id in fingerprints:
-            same = fingerprints[statement_id] == _short(content_hash)
-        elif statement_id in kept_before:
-            same = kept_before[statement_id] == content_hash
-        else:
-            continue
-        if not same:
-            # Communication §2.1.2.s2.b5: same id, other content → 409, tallied or kept.
-            raise Conflict(f"statement {statement_id} already exists with different content",
-                           (Problem("$.id", f"{statement_id} is already used"),))
-    save_in(conn, [s for s in kept if s.id not in fingerprints], attachments)
-    fresh = [t for t in tallied
-             if t.statement_id not in fingerprints and t.statement_id not in kept_before]
-    dims = _number_dims(conn, {_dims(t.hit) for t in fresh if t.hit is not None}, known_dims)
+def known_in(conn: sqlite3.Connection, batch: Batch) -> tuple[dict[str, str], dict[str, Hit]]:
+    """The tally's side of what the store holds about `batch`: id → (short) content hash of
+    the batch's ids that have a fingerprint, and the hit of each voiding target that is a
+    tallied statement not voided yet."""
+    held = {i: h.hex() for i, h in _held_fingerprints(conn, batch.ids).items()}
+    takeable: dict[str, Hit] = {}
+    for target in batch.targets:
+        row = conn.execute(
+            "SELECT f.hour, d.activity, d.verb, d.activity_type, d.platform, d.credential"
+            " FROM fingerprints f JOIN tally_dims d ON d.id = f.dims"
+            " WHERE f.id=? AND f.voided=0 AND f.hour IS NOT NULL",
+            (_id_bytes(target),)).fetchone()
+        if row:
+            hour, activity, verb, activity_type, platform, credential = row
+            takeable[target] = Hit(activity, verb, activity_type, platform, credential,
+                                   int(hour))
+    return held, takeable
+
+
+def write_in(conn: sqlite3.Connection, plan: Plan, known_dims: dict[Dims, int]
+             ) -> dict[Dims, int]:
+    """Write the tally's part of a plan inside the caller's transaction; return the
+    dimensions it numbered anew (for the caller to remember once committed)."""
+    used = {*plan.hits, *(h for h, _, _ in plan.learners)}
+    used.update(t.hit for t in plan.fingerprints if t.hit is not None)
+    key = {h: _dims(h) for h in used}
+    dims = _number_dims(conn, set(key.values()), known_dims)
+    number = {h: dims[k] for h, k in key.items()}
+    voided = set(plan.take_back)
+    expires = plan.fingerprint_expires_ms
     conn.executemany(
-        "INSERT INTO fingerprints(id, hash, expires, hour, dims) VALUES (?,?,?,?,?)",
-        [(_id_bytes(t.statement_id), _short(t.content_hash), expires_ms,
-          *((t.hit.hour, dims[_dims(t.hit)]) if t.hit else (None, None))) for t in fresh])
-    # The hits go to the journal, appended in order; _roll_up adds them to the counters
-    # later, in batches, in a transaction of its own (see _schema_v2).
+        "INSERT INTO fingerprints(id, hash, expires, voided, hour, dims) VALUES (?,?,?,?,?,?)",
+        [(_id_bytes(t.statement_id), _short(t.content_hash), expires,
+          int(t.statement_id in voided),
+          *((t.hit.hour, number[t.hit]) if t.hit else (None, None)))
+         for t in plan.fingerprints])
+    if plan.take_back:
+        conn.executemany("UPDATE fingerprints SET voided=1 WHERE id=?",
+                         [(_id_bytes(t),) for t in plan.take_back_held])
+    # The hits go to the journal, _roll_up adds them to the counters later, in batches (see
+    # _schema_v2): one row per sketch cell, the first of each bucket carrying the bucket's
+    # hits (summed in the plan), and one per bucket left without a cell.
+    left = dict(plan.hits)
+    rows: list[tuple[int, int, int, int | None, int | None]] = [
+        (h.hour, number[h], left.pop(h, 0), register, rank)
+        for h, register, rank in plan.learners]
+    rows += [(h.hour, number[h], n, None, None) for h, n in left.items()]
     conn.executemany(
-        "INSERT INTO tally_journal(hour, dims, delta, register, rank) VALUES (?,?,?,?,?)",
-        [(t.hit.hour, dims[_dims(t.hit)], 1, *(t.learner or (None, None)))
-         for t in fresh if t.hit is not None]
-        + [(hour, number, -1, None, None)
-           for hour, number in _take_back(conn, [t.voids for t in fresh if t.voids])])
+        "INSERT INTO tally_journal(hour, dims, delta, register, rank) VALUES (?,?,?,?,?)", rows)
     conn.executemany(
         "INSERT INTO tally_decisions VALUES (?,?,?) ON CONFLICT DO UPDATE"
         " SET count = count + excluded.count",
-        [(day, decision, n) for decision, n in decisions.items() if n])
+        [(plan.day, decision, n) for decision, n in plan.decisions.items()])
     return {d: n for d, n in dims.items() if d not in known_dims}
 
 
@@ -271,23 +289,10 @@ def _held_fingerprints(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str
     held: dict[str, bytes] = {}
     for start in range(0, len(ids), 500):
         chunk = [_id_bytes(i) for i in ids[start:start + 500]]
-        held.update((str(uuid.UUID(bytes=i)), h) for i, h in conn.execute(
+        held.update((_id_text(i), h) for i, h in conn.execute(
             f"SELECT id, hash FROM fingerprints WHERE id IN ({','.join('?' * len(chunk))})",
             chunk))
     return held
-
-
-def _take_back(conn: sqlite3.Connection, targets: list[str]) -> list[tuple[int, int]]:
-    """Voiding tallied statements: mark their fingerprints voided; (hour, dims) of each hit
-    to take back."""
-    taken = []
-    for target in targets:
-        row = conn.execute(
-            "UPDATE fingerprints SET voided=1 WHERE id=? AND voided=0 AND hour IS NOT NULL"
-            " RETURNING hour, dims", (_id_bytes(target),)).fetchone()
-        if row:
-            taken.append((int(row[0]), int(row[1])))
-    return taken
 
 
 class SqliteTallyStore:
@@ -306,28 +311,32 @@ class SqliteTallyStore:
         """Create or upgrade the schema."""
         await self._db.migrate([_schema_v1, _schema_v2, _schema_v3], name="tally")
 
-    async def save(self, kept: Sequence[StoredStatement], attachments: Sequence[RawAttachment],
-                   tallied: Sequence[Tallied], *, decisions: dict[str, int], day: int,
-                   fingerprint_expires_ms: int) -> None:
-        roll_up = (self._journalled + len(tallied) >= self._roll_up_hits
-                   or time.monotonic() - self._rolled_at >= self._roll_up_seconds)
+    def roll_up_due(self, hits: int) -> bool:
+        """Whether the commit about to journal `hits` more should roll the journal up."""
+        return (self._journalled + hits >= self._roll_up_hits
+                or time.monotonic() - self._rolled_at >= self._roll_up_seconds)
 
-        def run(conn: sqlite3.Connection) -> dict[Dims, int]:
-            numbered = transaction(conn, lambda c: _save(
-                c, kept, attachments, tallied, decisions, day, fingerprint_expires_ms,
-                self._dims))
-            if roll_up:  # after the request's commit, in a transaction of its own
-                transaction(conn, _roll_up)
-            return numbered
+    def write_in(self, conn: sqlite3.Connection, plan: Plan) -> dict[Dims, int]:
+        """The tally's part of the engine's commit, in its transaction."""
+        return write_in(conn, plan, self._dims)
 
-        numbered = await self._db.write(run)
+    @staticmethod
+    def roll_up_in(conn: sqlite3.Connection) -> None:
+        """Roll the journal up, in a transaction of its own (after a commit)."""
+        transaction(conn, _roll_up)
+
+    def remember(self, numbered: dict[Dims, int]) -> None:
+        """Remember the dimension numbers a committed plan added."""
         if len(self._dims) > _DIMS_MEMORY:
             self._dims.clear()
         self._dims.update(numbered)  # committed: dimension numbers are never taken back
-        if roll_up:
+
+    def journalled(self, hits: int, *, rolled: bool) -> None:
+        """Count the hits committed plans journalled (or start again after a roll-up)."""
+        if rolled:
             self._journalled, self._rolled_at = 0, time.monotonic()
         else:
-            self._journalled += len(tallied)
+            self._journalled += hits
 
     async def roll_up(self) -> None:
         """Bring the counters up to date with every hit acknowledged so far."""

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from lrs.credentials import Credential
 from lrs.credentials.records import from_record, to_record
-from statements.errors import StoreUnavailable
+from statements.stores.mongo_kernel import guard as _guard
 
 T = TypeVar("T")
 Document = dict[str, Any]
@@ -82,11 +80,3 @@ class MongoCredentialStore:
                    sort: Sort | None = None) -> Credential | None:
         document = await _guard(self._credentials.find_one(where, sort=sort))
         return from_document(document) if document is not None else None
-
-
-async def _guard(work: Awaitable[T]) -> T:
-    """Await `work`, translating driver errors into StoreUnavailable."""
-    try:
-        return await work
-    except PyMongoError as exc:
-        raise StoreUnavailable(f"MongoDB error: {exc}") from exc

@@ -11,8 +11,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.write_concern import WriteConcern
 
-from lrs.credentials.mongo import _guard
 from lrs.people.sessions import SessionRecord, person_from_record, person_to_record
+from statements.stores.mongo_kernel import guard as _guard
 
 Document = dict[str, Any]
 

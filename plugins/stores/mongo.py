@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from plugins.catalogue import CatalogueEntry
-from statements.errors import StoreUnavailable
+from statements.stores.mongo_kernel import translate
 
 
 class MongoCatalogueStore:
@@ -27,7 +27,7 @@ class MongoCatalogueStore:
             docs = await self._catalogue.find().sort([("_id.kind", 1), ("_id.value", 1)]
                                                      ).to_list(None)
         except PyMongoError as exc:
-            raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+            raise translate(exc) from exc
         return [CatalogueEntry(kind=d["_id"]["kind"], value=d["_id"]["value"],
                                name=d.get("name"), retention_days=d.get("retention_days"))
                 for d in docs]
@@ -41,13 +41,13 @@ class MongoCatalogueStore:
                 {"name": e.name, "retention_days": e.retention_days}, upsert=True)
                 for e in entries])
         except PyMongoError as exc:
-            raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+            raise translate(exc) from exc
 
     async def remove(self, kind: str, value: str) -> bool:
         try:
             result = await self._catalogue.delete_one({"_id": {"kind": kind, "value": value}})
         except PyMongoError as exc:
-            raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+            raise translate(exc) from exc
         return result.deleted_count == 1
 
     async def replace(self, entries: Sequence[CatalogueEntry]) -> None:
@@ -69,4 +69,4 @@ class MongoCatalogueStore:
                 else:
                     await run(None)
         except PyMongoError as exc:
-            raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+            raise translate(exc) from exc

@@ -25,28 +25,25 @@ same moment by two requests would each miss the other (write skew) and the targe
 stay live. Writing the target's `_id` from both sides makes them collide: one of the two
 gets a write conflict or a duplicate key and is retried, and then sees the other.
 
-Every pymongo error becomes `statements.errors.StoreUnavailable` at this boundary.
+Every pymongo error is translated by the kernel (`mongo_kernel.guard`) at this boundary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import pymongo
-from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DocumentTooLarge, DuplicateKeyError, PyMongoError
-from pymongo.read_concern import ReadConcern
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
-from statements.errors import Conflict, Problem, StoreUnavailable, TooLarge
+from statements.plan import Held, StatementPlan, plan_statements
 from statements.query import StatementQuery
 from statements.store import SaveOutcome, StatementPage
 from statements.stores.mongo_attachments import get_attachments, put_attachments
@@ -54,6 +51,7 @@ from statements.stores.mongo_codec import (
     statement_document,
     statement_json,
 )
+from statements.stores.mongo_kernel import MongoKernel, Raced, guard, is_duplicate
 
 T = TypeVar("T")
 Document = dict[str, Any]
@@ -75,8 +73,6 @@ ATTACHMENT_CHUNK_INDEXES = [IndexModel([("sha2", ASCENDING), ("n", ASCENDING)], 
 _PAGE_FIELDS = {"statement": 1, "escaped": 1, "stored": 1}
 # Ids per `$in` list, so no command nears MongoDB's 16 MB limit however many match.
 IN_CHUNK = 10_000
-_SAVE_ATTEMPTS = 10
-_DUPLICATE_KEY = 11000
 
 
 # --- Queries (pure; tested without a database) --------------------------------------------
@@ -172,18 +168,23 @@ def chunks(ids: Sequence[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
 
 # --- The store ----------------------------------------------------------------------------
 
-class Raced(Exception):
-    """A concurrent writer took an id this save meant to write: start the save again."""
-
-
 @dataclass
 class _Journal:
-    """What a save without a transaction has written so far, to undo it on failure."""
+    """What a write without a transaction has done so far, to undo it on failure."""
 
     inserted: list[str] = field(default_factory=list)
     replaced_stubs: list[str] = field(default_factory=list)
     new_stubs: list[str] = field(default_factory=list)
     voided: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HeldStatements:
+    """What the `statements` collection holds about a batch: the plan's `Held` (kept side)
+    and the stubs among the batch's ids and targets (this engine's own mechanism)."""
+
+    held: Held
+    stubs: frozenset[str]
 
 
 class MongoStatementStore:
@@ -195,91 +196,69 @@ class MongoStatementStore:
     """
 
     def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document],
-                 *, transactions: bool | None = None, save_timeout: float = 30.0) -> None:
-        self._client = client
+                 *, transactions: bool | None = None, save_timeout: float = 30.0,
+                 kernel: MongoKernel | None = None) -> None:
+        self.kernel = kernel or MongoKernel(client, db, transactions=transactions,
+                                            timeout=save_timeout)
         self._db = db
         self._statements: AsyncCollection[Document] = db.get_collection(
             COLLECTION, write_concern=WriteConcern("majority"))
-        self._transactions = transactions
-        self._save_timeout = save_timeout
 
     async def open(self) -> None:
         """Create the indexes (idempotent) and find out whether transactions are available."""
-        await self._guard(self._open())
+        await guard(self._statements.create_indexes(INDEXES))
+        await guard(self._db["attachment_chunks"].create_indexes(ATTACHMENT_CHUNK_INDEXES))
+        await self.kernel.transactions()
 
-    async def _open(self) -> None:
-        await self._statements.create_indexes(INDEXES)
-        await self._db["attachment_chunks"].create_indexes(ATTACHMENT_CHUNK_INDEXES)
-        if self._transactions is None:
-            self._transactions = await self._supports_transactions()
-
-    async def _supports_transactions(self) -> bool:
-        hello = await self._client.admin.command("hello")
-        sessions = hello.get("logicalSessionTimeoutMinutes") is not None
-        return sessions and (hello.get("setName") is not None or hello.get("msg") == "isdbgrid")
-
-    # -- for the tally store, which writes kept statements in its own transaction
-
-    @property
-    def client(self) -> AsyncMongoClient[Document]:
-        """The client (for sessions)."""
-        return self._client
-
-    async def transactions(self) -> bool:
-        """Whether the deployment runs multi-document transactions."""
-        if self._transactions is None:
-            self._transactions = await self._supports_transactions()
-        return self._transactions
-
-    async def write_batch(self, batch: Sequence[StoredStatement],
-                          session: AsyncClientSession | None) -> list[str]:
-        """Save inside the caller's transaction (`session`), or without one with the
-        compensating undo. Raises Raced when an id was taken meanwhile: start again."""
-        if session is not None:
-            return await self._write(batch, session, None)
-        return await self._save_compensated(batch)
-
-    # -- save
+    # -- save: the plan of kept statements only; the engine's commit plans whole batches
 
     async def save(self, statements: Sequence[StoredStatement],
                    attachments: Sequence[RawAttachment] = ()) -> SaveOutcome:
-        await self._guard(put_attachments(self._db, attachments))
+        await guard(put_attachments(self._db, attachments))
         if not statements:
             return SaveOutcome([])
         ids = [s.id for s in statements]
         if len(set(ids)) != len(ids):
             raise ValueError("a batch must not hold one statement id twice")
-        return SaveOutcome(await self._guard(self._save(statements)))
+        targets = sorted({s.voids for s in statements if s.voids})
 
-    async def _save(self, batch: Sequence[StoredStatement]) -> list[str]:
-        if self._transactions is None:
-            self._transactions = await self._supports_transactions()
-        for _ in range(_SAVE_ATTEMPTS):
-            try:
-                if self._transactions:
-                    return await self._save_in_transaction(batch)
-                return await self._save_compensated(batch)
-            except Raced:
-                continue  # the ids a concurrent writer took are now seen as held
-        raise StoreUnavailable(f"saving kept colliding with concurrent writers "
-                               f"({_SAVE_ATTEMPTS} attempts)")
+        async def work(session: AsyncClientSession | None) -> list[str]:
+            known = await self.held(ids, targets, session)
+            plan = plan_statements(statements, known.held)
+            await self.write_plan(plan, known.stubs, session)
+            return [s.id for s in plan.insert]
 
-    async def _save_in_transaction(self, batch: Sequence[StoredStatement]) -> list[str]:
-        # with_transaction retries the whole callback on TransientTransactionError (a write
-        # conflict with a concurrent transaction, but also a network error or no primary)
-        # and the commit on an unknown result, for up to 120 s unless a client-side timeout
-        # (pymongo.timeout) says less: `save_timeout` does. A duplicate key is not
-        # transient: it aborts, and `_save` starts again.
-        async def write(s: AsyncClientSession) -> list[str]:
-            return await self._write(batch, s, None)
+        return SaveOutcome(await self.kernel.run(work, timeout=None))
 
-        with pymongo.timeout(self._save_timeout):
-            async with self._client.start_session() as session:
-                return await session.with_transaction(
-                    write, read_concern=ReadConcern("snapshot"),
-                    write_concern=WriteConcern("majority"))
+    async def held(self, ids: Sequence[str], targets: Sequence[str],
+                   session: AsyncClientSession | None) -> HeldStatements:
+        """What the collection holds about a batch's `ids` and voiding `targets`."""
+        coll = self._statements
+        docs: dict[str, Document] = {}
+        for chunk in chunks(sorted({*ids, *targets})):
+            async for doc in coll.find({"_id": {"$in": chunk}},
+                                       {"hash": 1, "stub": 1, "voiding": 1}, session=session):
+                docs[doc["_id"]] = doc
+        stubs = frozenset(i for i, doc in docs.items() if doc.get("stub"))
+        kept = {i: docs[i]["hash"] for i in ids if i in docs and i not in stubs}
+        # A stub is a voiding statement's mark on an id not stored yet (see the module doc).
+        voided_before = {i for i in ids if i in stubs}
+        fresh = [i for i in ids if i not in kept]
+        for chunk in chunks(fresh):
+            async for doc in coll.find({"ref_target": {"$in": chunk}, "voiding": True},
+                                       {"ref_target": 1}, session=session):
+                voided_before.add(doc["ref_target"])
+        found = {t: bool(docs[t]["voiding"]) for t in targets if t in docs and t not in stubs}
+        return HeldStatements(Held(kept=kept, voided_before=frozenset(voided_before),
+                                   targets=found), stubs)
 
-    async def _save_compensated(self, batch: Sequence[StoredStatement]) -> list[str]:
+    async def write_plan(self, plan: StatementPlan, stubs: frozenset[str],
+                         session: AsyncClientSession | None) -> None:
+        """Write a StatementPlan in the caller's transaction (`session`); without one,
+        step by step with a compensating undo on failure. Raises Raced when an id was
+        taken meanwhile: plan again."""
+        if session is not None:
+            return await self._write(plan, stubs, session, None)
         # Without transactions (a standalone server) the batch is written step by step and
         # undone on failure: the inserted statements deleted, replaced stubs restored, new
         # stubs deleted, voided flags set by this save cleared. Readers can see a batch half
@@ -287,81 +266,38 @@ class MongoStatementStore:
         # Use a replica set (even a single node) for atomic batches.
         journal = _Journal()
         try:
-            return await self._write(batch, None, journal)
+            await self._write(plan, stubs, None, journal)
         except BaseException:
             await self._undo(journal)
             raise
 
-    async def _write(self, batch: Sequence[StoredStatement], session: AsyncClientSession | None,
-                     journal: _Journal | None) -> list[str]:
+    async def _write(self, plan: StatementPlan, stubs: frozenset[str],
+                     session: AsyncClientSession | None, journal: _Journal | None) -> None:
         coll = self._statements
-        ids = [s.id for s in batch]
-        held: dict[str, Document] = {}
-        for chunk in chunks(ids):
-            async for doc in coll.find({"_id": {"$in": chunk}}, {"hash": 1, "stub": 1},
-                                       session=session):
-                held[doc["_id"]] = doc
-        fresh: list[StoredStatement] = []
-        stubbed: set[str] = set()
-        for position, statement in enumerate(batch):
-            known = held.get(statement.id)
-            if known is None or known.get("stub"):
-                fresh.append(statement)
-                if known is not None:
-                    stubbed.add(statement.id)
-            elif known["hash"] != statement.content_hash:
-                # Communication §2.1.2.s2.b5: same id, different content → 409, nothing written.
-                raise Conflict(
-                    f"statement {statement.id} already exists with different content",
-                    (Problem(f"$[{position}].id", "id already used"),),
-                )
-        fresh_ids = {s.id for s in fresh}
-        # Data §2.3.2.s2.b3: a statement is voided when a voiding statement targets it and it
-        # is not itself a voiding statement; either may arrive first, or in the same batch.
-        targets = {s.index.ref_target for s in fresh if s.index.voiding and s.index.ref_target}
-        plain = [s.id for s in fresh if not s.index.voiding]
-        voided = {i for i in plain if i in targets or i in stubbed}
-        for chunk in chunks(plain):
-            async for doc in coll.find({"ref_target": {"$in": chunk}, "voiding": True},
-                                       {"ref_target": 1}, session=session):
-                voided.add(doc["ref_target"])
-        documents = [statement_document(s, voided=s.id in voided) for s in fresh]
-        new = [d for d in documents if d["_id"] not in stubbed]
+        documents = [statement_document(s, voided=s.id in plan.voided_on_arrival)
+                     for s in plan.insert]
+        new = [d for d in documents if d["_id"] not in stubs]
         if new:
             await self._insert(new, session, journal.inserted if journal else None)
         for document in documents:
-            if document["_id"] in stubbed:
+            if document["_id"] in stubs:
                 replaced = await coll.replace_one({"_id": document["_id"], "stub": True},
                                                   document, session=session)
                 if replaced.matched_count != 1:
                     raise Raced
                 if journal:
                     journal.replaced_stubs.append(document["_id"])
-        await self._void(sorted(targets - fresh_ids), session, journal)
-        return [s.id for s in fresh]
-
-    async def _void(self, targets: list[str], session: AsyncClientSession | None,
-                    journal: _Journal | None) -> None:
-        """Void stored statements targeted by new voiding statements; stub absent ones."""
-        if not targets:
-            return
-        found: dict[str, Document] = {}
-        for chunk in chunks(targets):
-            async for doc in self._statements.find(
-                    {"_id": {"$in": chunk}}, {"stub": 1, "voiding": 1, "voided": 1},
-                    session=session):
-                found[doc["_id"]] = doc
-        missing = [{"_id": t, "stub": True} for t in targets if t not in found]
-        if missing:
-            await self._insert(missing, session, journal.new_stubs if journal else None)
-        live = [t for t, doc in found.items()
-                if not doc.get("stub") and not doc["voiding"] and not doc["voided"]]
-        if journal:
+        awaited = [{"_id": t, "stub": True} for t in plan.awaited if t not in stubs]
+        if awaited:
+            await self._insert(awaited, session, journal.new_stubs if journal else None)
+        live = plan.void
+        if journal and live:
+            live = [doc["_id"] async for doc in coll.find(
+                {"_id": {"$in": live}, "voided": False}, {"_id": 1})]
             journal.voided.extend(live)
         for chunk in chunks(live):
-            await self._statements.update_many(
-                {"_id": {"$in": chunk}, "voiding": False}, {"$set": {"voided": True}},
-                session=session)
+            await coll.update_many({"_id": {"$in": chunk}}, {"$set": {"voided": True}},
+                                   session=session)
 
     async def _insert(self, documents: list[Document], session: AsyncClientSession | None,
                       written: list[str] | None) -> None:
@@ -369,15 +305,12 @@ class MongoStatementStore:
         inserted (without a transaction, for the undo)."""
         try:
             await self._statements.insert_many(documents, ordered=True, session=session)
-        except BulkWriteError as exc:
-            if written is not None:
+        except (BulkWriteError, DuplicateKeyError) as exc:
+            if written is not None and isinstance(exc, BulkWriteError):
                 written.extend(d["_id"] for d in documents[:exc.details.get("nInserted", 0)])
-            errors = exc.details.get("writeErrors", [])
-            if errors and all(e.get("code") == _DUPLICATE_KEY for e in errors):
+            if is_duplicate(exc):
                 raise Raced from exc
             raise
-        except DuplicateKeyError as exc:
-            raise Raced from exc
         if written is not None:
             written.extend(d["_id"] for d in documents)
 
@@ -393,12 +326,12 @@ class MongoStatementStore:
     # -- reads
 
     async def get(self, statement_id: str, *, voided: bool) -> bytes | None:
-        document = await self._guard(self._statements.find_one(
+        document = await guard(self._statements.find_one(
             {"_id": statement_id, "voided": voided}, {"statement": 1, "escaped": 1}))
         return statement_json(document) if document is not None else None
 
     async def query(self, query: StatementQuery) -> StatementPage:
-        documents = await self._guard(self._page(query, fetch=query.limit + 1))
+        documents = await guard(self._page(query, fetch=query.limit + 1))
         more = len(documents) > query.limit
         page = documents[:query.limit]
         return StatementPage(
@@ -444,18 +377,7 @@ class MongoStatementStore:
         return found
 
     async def get_attachments(self, sha2s: Collection[str]) -> list[RawAttachment]:
-        return await self._guard(get_attachments(self._db, sha2s))
+        return await guard(get_attachments(self._db, sha2s))
 
     async def close(self) -> None:
-        await self._guard(self._client.close())
-
-    @staticmethod
-    async def _guard(work: Awaitable[T]) -> T:
-        """Await `work`, translating driver errors: pymongo never reaches `lrs/`."""
-        try:
-            return await work
-        except DocumentTooLarge as exc:
-            raise TooLarge("a statement is too large for the store (16 MB per document)",
-                           (Problem("$", "too large to store"),)) from exc
-        except (PyMongoError, BSONError) as exc:
-            raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+        await self.kernel.close()

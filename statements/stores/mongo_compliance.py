@@ -18,9 +18,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from statements.compliance import ResultRow, Target, Window
-from statements.errors import StoreUnavailable
 from statements.stores.mongo import COLLECTION
 from statements.stores.mongo_codec import statement_json
+from statements.stores.mongo_kernel import guard, translate
 
 Document = dict[str, Any]
 INDEXES = [IndexModel([("activity", ASCENDING), ("agents", ASCENDING),
@@ -75,10 +75,7 @@ class MongoComplianceStore:
 
     async def open(self) -> None:
         """Create the report index (idempotent)."""
-        try:
-            await self._statements.create_indexes(INDEXES)
-        except PyMongoError as exc:
-            raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+        await guard(self._statements.create_indexes(INDEXES))
 
     async def results(self, target: Target, window: Window, *,
                       agents: Sequence[str] | None = None) -> AsyncIterator[ResultRow]:
@@ -91,8 +88,8 @@ class MongoComplianceStore:
                 chunk = agents[start:start + AGENTS_PER_PAGE]
                 async for row in self._run(results_pipeline(target, window, chunk)):
                     yield row
-        except (PyMongoError, BSONError) as exc:
-            raise StoreUnavailable(f"MongoDB error: {exc}") from exc
+        except (PyMongoError, BSONError) as exc:  # an iterator: translated by the same table
+            raise translate(exc) from exc
 
     async def _run(self, pipeline: list[Document]) -> AsyncIterator[ResultRow]:
         cursor = await self._statements.aggregate(pipeline, allowDiskUse=True, batchSize=BATCH)

@@ -7,29 +7,23 @@ on a lost race it starts again, so concurrent conditional requests behave as if 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from bson import Binary
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from statements.activities import merge_definition
 from statements.documents import Document, DocumentScope, Mutation
 from statements.errors import StoreUnavailable
 from statements.stores.mongo_codec import decode_statement, encode_statement
+from statements.stores.mongo_kernel import guard as translated
 
 T = TypeVar("T")
 _ATTEMPTS = 20
 _SCOPE_FIELDS = ("kind", "activity", "agent", "registration")
-
-
-async def _translated(work: Awaitable[T]) -> T:
-    try:
-        return await work
-    except PyMongoError as exc:  # driver errors never leave the store
-        raise StoreUnavailable(f"MongoDB error: {exc}") from exc
 
 
 def _scope_filter(scope: DocumentScope) -> dict[str, str]:
@@ -45,7 +39,7 @@ class MongoDocumentStore:
 
     async def open(self) -> None:
         """Create the indexes: one document per key, listings by update time."""
-        await _translated(self._documents.create_indexes([
+        await translated(self._documents.create_indexes([
             IndexModel([*((f, ASCENDING) for f in _SCOPE_FIELDS), ("doc_id", ASCENDING)],
                        name="key", unique=True),
             IndexModel([*((f, ASCENDING) for f in _SCOPE_FIELDS), ("updated", ASCENDING)],
@@ -53,7 +47,7 @@ class MongoDocumentStore:
         ]))
 
     async def get(self, scope: DocumentScope, document_id: str) -> Document | None:
-        found = await _translated(self._documents.find_one(
+        found = await translated(self._documents.find_one(
             {**_scope_filter(scope), "doc_id": document_id}))
         return _document(found) if found else None
 
@@ -66,20 +60,20 @@ class MongoDocumentStore:
             cursor = self._documents.find(query, {"doc_id": 1, "updated": 1})
             return await cursor.sort("doc_id", ASCENDING).to_list(None)
 
-        rows = await _translated(run())
+        rows = await translated(run())
         return [r["doc_id"] for r in rows], max((r["updated"] for r in rows), default=None)
 
     async def mutate(self, scope: DocumentScope, document_id: str, mutation: Mutation) -> None:
         key = {**_scope_filter(scope), "doc_id": document_id}
         for _ in range(_ATTEMPTS):
-            found = await _translated(self._documents.find_one(key))
+            found = await translated(self._documents.find_one(key))
             current = _document(found) if found else None
             new = mutation(current)  # raises the domain's 4xx errors
             guard = {**key, "etag": current.etag} if current else key
             if new is None:
                 if current is None:
                     return
-                deleted = await _translated(self._documents.delete_one(guard))
+                deleted = await translated(self._documents.delete_one(guard))
                 if deleted.deleted_count == 1:
                     return
                 continue
@@ -87,19 +81,19 @@ class MongoDocumentStore:
                       "etag": new.etag, "updated": new.updated_ms}
             if current is None:
                 try:
-                    await _translated(self._documents.insert_one(fields))
+                    await translated(self._documents.insert_one(fields))
                     return
                 except StoreUnavailable as exc:
                     if isinstance(exc.__cause__, DuplicateKeyError):
                         continue  # created meanwhile: decide again against it
                     raise
-            replaced = await _translated(self._documents.replace_one(guard, fields))
+            replaced = await translated(self._documents.replace_one(guard, fields))
             if replaced.matched_count == 1:
                 return
         raise StoreUnavailable("the document kept changing under this write; try again")
 
     async def delete_all(self, scope: DocumentScope) -> None:
-        await _translated(self._documents.delete_many(_scope_filter(scope)))
+        await translated(self._documents.delete_many(_scope_filter(scope)))
 
 
 def _document(found: dict[str, Any]) -> Document:
@@ -122,7 +116,7 @@ class MongoActivityStore:
         async def run() -> list[dict[str, Any]]:
             return await self._activities.find({"_id": {"$in": ids}}).to_list(None)
 
-        return {row["_id"]: _definition(row) for row in await _translated(run())}
+        return {row["_id"]: _definition(row) for row in await translated(run())}
 
     async def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
         for activity_id, new in definitions.items():
@@ -130,10 +124,10 @@ class MongoActivityStore:
 
     async def _merge_one(self, activity_id: str, new: dict[str, Any]) -> None:
         for _ in range(_ATTEMPTS):
-            found = await _translated(self._activities.find_one({"_id": activity_id}))
+            found = await translated(self._activities.find_one({"_id": activity_id}))
             if found is None:
                 try:
-                    await _translated(self._activities.insert_one(
+                    await translated(self._activities.insert_one(
                         {"_id": activity_id, **_encoded(new), "rev": 1}))
                     return
                 except StoreUnavailable as exc:
@@ -144,7 +138,7 @@ class MongoActivityStore:
             merged = merge_definition(held, new)
             if merged == held:
                 return
-            replaced = await _translated(self._activities.replace_one(
+            replaced = await translated(self._activities.replace_one(
                 {"_id": activity_id, "rev": found["rev"]},
                 {**_encoded(merged), "rev": found["rev"] + 1}))
             if replaced.matched_count == 1:

@@ -22,6 +22,7 @@ from pymongo.write_concern import WriteConcern
 from statements.erasure import AuditRecord, Change, KeptStatement
 from statements.stores.mongo import MongoStatementStore, chunks
 from statements.stores.mongo_codec import decode_statement, statement_document
+from statements.stores.mongo_kernel import guard
 
 Doc = dict[str, Any]
 _FIELDS = {"statement": 1, "escaped": 1, "stored": 1}
@@ -42,7 +43,7 @@ class MongoErasureStore:
 
     async def open(self) -> None:
         """Create the audit log's index."""
-        await self._statements._guard(self._db["audit_log"].create_indexes(
+        await guard(self._db["audit_log"].create_indexes(
             [IndexModel([("subject", ASCENDING)], name="subject", sparse=True)]))
 
     async def involving(self, keys: Collection[str]) -> list[KeptStatement]:
@@ -51,7 +52,7 @@ class MongoErasureStore:
                 {"rel_agents": {"$in": sorted(keys)}, "stored": {"$exists": True}}, _FIELDS)
             return [_kept(doc) async for doc in cursor.sort("_id", ASCENDING)]
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def stored_before(self, before_ms: int, after: tuple[int, str] | None,
                             limit: int) -> list[KeptStatement]:
@@ -65,24 +66,24 @@ class MongoErasureStore:
                 [("stored", ASCENDING), ("_id", ASCENDING)]).limit(limit)
             return [_kept(doc) async for doc in cursor]
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def apply(self, change: Change, audit: AuditRecord) -> dict[str, int]:
         async def once() -> dict[str, int]:
-            if not await self._statements.transactions():
+            if not await self._statements.kernel.transactions():
                 return await self._apply(change, audit, None)
 
             async def write(session: AsyncClientSession) -> dict[str, int]:
                 return await self._apply(change, audit, session)
 
             with pymongo.timeout(120):
-                async with self._statements.client.start_session() as session:
+                async with self._statements.kernel.client.start_session() as session:
                     result: dict[str, int] = await session.with_transaction(
                         write, read_concern=ReadConcern("snapshot"),
                         write_concern=WriteConcern("majority"))
                     return result
 
-        return await self._statements._guard(once())
+        return await guard(once())
 
     async def _apply(self, change: Change, audit: AuditRecord,
                      session: AsyncClientSession | None) -> dict[str, int]:
@@ -138,7 +139,7 @@ class MongoErasureStore:
             upsert=True, session=session)
 
     async def record(self, audit: AuditRecord) -> None:
-        await self._statements._guard(self._audit(audit, {}, None))
+        await guard(self._audit(audit, {}, None))
 
     async def audit_log(self, subject: str | None = None) -> list[AuditRecord]:
         async def run() -> list[AuditRecord]:
@@ -148,7 +149,7 @@ class MongoErasureStore:
                                 {n: v for n, v in d.get("detail", ())})
                     async for d in cursor.sort([("at", ASCENDING), ("_id", ASCENDING)])]
 
-        return await self._statements._guard(run())
+        return await guard(run())
 
     async def secret(self) -> bytes:
         async def run() -> bytes:
@@ -159,4 +160,4 @@ class MongoErasureStore:
             assert found is not None
             return bytes(found["key"])
 
-        return await self._statements._guard(run())
+        return await guard(run())

@@ -10,7 +10,7 @@ import orjson
 
 from statements.attachments import RawAttachment
 from statements.enrich import StoredStatement
-from statements.errors import Conflict, Problem
+from statements.plan import Held, StatementPlan, plan_statements
 from statements.query import StatementQuery
 from statements.store import SaveOutcome, StatementPage
 from statements.stores.sqlite_compliance import INSERT_RESULTS, result_rows
@@ -238,31 +238,40 @@ def held_hashes(conn: sqlite3.Connection, table: str, ids: Sequence[str]) -> dic
     return held
 
 
-def save_in(conn: sqlite3.Connection, statements: Sequence[StoredStatement],
-            attachments: Sequence[RawAttachment]) -> SaveOutcome:
-    """StatementStore.save inside the caller's transaction (so other writes can join it)."""
-    rows = [(s, orjson.dumps(s.statement)) for s in statements]
-    ids = [s.id for s in statements]
-    held = held_hashes(conn, "statements", ids)
-    fresh: list[tuple[StoredStatement, bytes]] = []
-    for statement, body in rows:
-        known = held.get(statement.id)
-        if known is None:
-            fresh.append((statement, body))
-        elif known != statement.content_hash:
-            # Communication §2.1.2.s2.b5: same id, different content → 409, nothing written.
-            raise Conflict(
-                f"statement {statement.id} already exists with different content",
-                (Problem(f"$[{ids.index(statement.id)}].id", "id already used"),),
-            )
-    for statement, body in fresh:
+def held_in(conn: sqlite3.Connection, ids: Sequence[str], targets: Sequence[str],
+            voidable: Sequence[str] | None = None) -> Held:
+    """What the statements table holds about a batch (`statements.plan.Held`, kept side):
+    the hashes of `ids` held, which of `voidable` (the ids to keep; by default all of
+    `ids`) a stored voiding statement targets, and the `targets` held."""
+    kept = held_hashes(conn, "statements", ids)
+    fresh = [i for i in (ids if voidable is None else voidable) if i not in kept]
+    voided_before: set[str] = set()
+    for start in range(0, len(fresh), 500):
+        chunk = fresh[start:start + 500]
+        voided_before.update(row[0] for row in conn.execute(
+            "SELECT ref_target FROM statements WHERE voiding=1 AND ref_target IN"
+            f" ({','.join('?' * len(chunk))})", chunk))
+    found: dict[str, bool] = {}
+    for start in range(0, len(targets), 500):
+        chunk = list(targets[start:start + 500])
+        found.update((i, bool(v)) for i, v in conn.execute(
+            f"SELECT id, voiding FROM statements WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk))
+    return Held(kept=kept, voided_before=frozenset(voided_before), targets=found)
+
+
+def write_in(conn: sqlite3.Connection, plan: StatementPlan,
+             attachments: Sequence[RawAttachment]) -> None:
+    """Write a StatementPlan inside the caller's transaction (the engine's commit)."""
+    for statement in plan.insert:
         index = statement.index
         seq = conn.execute(
             "INSERT INTO statements(id, stored, verb, activity, registration, ref_target,"
-            " voiding, authority, hash, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " voiding, voided, authority, hash, body) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (statement.id, statement.stored_ms, index.verb, index.activity,
-             index.registration, index.ref_target, int(index.voiding), index.authority,
-             statement.content_hash, body),
+             index.registration, index.ref_target, int(index.voiding),
+             int(statement.id in plan.voided_on_arrival), index.authority,
+             statement.content_hash, orjson.dumps(statement.statement)),
         ).lastrowid
         assert seq is not None  # set by the INSERT
         conn.executemany(
@@ -275,22 +284,17 @@ def save_in(conn: sqlite3.Connection, statements: Sequence[StoredStatement],
             [(key, statement.stored_ms, seq) for key in index.related_activities],
         )
         conn.executemany(INSERT_RESULTS, result_rows(seq, statement.statement, index))
-    _apply_voiding(conn, [s for s, _ in fresh])
+    conn.executemany("UPDATE statements SET voided=1 WHERE id=?", [(t,) for t in plan.void])
     conn.executemany(
         "INSERT INTO attachments(sha2, content_type, data) VALUES (?,?,?)"
         " ON CONFLICT(sha2) DO NOTHING", [(a.sha2, a.content_type, a.data) for a in attachments])
-    return SaveOutcome([s.id for s, _ in fresh])
 
 
-def _apply_voiding(conn: sqlite3.Connection, fresh: list[StoredStatement]) -> None:
-    # Data §2.3.2.s2.b3: a statement is voided when a voiding statement targets it and it is
-    # not itself a voiding statement; either may arrive first, or in the same batch.
-    targets = [s.index.ref_target for s in fresh if s.index.voiding and s.index.ref_target]
-    plain = [s.id for s in fresh if not s.index.voiding]
-    conn.executemany("UPDATE statements SET voided=1 WHERE id=? AND voiding=0",
-                     [(t,) for t in targets])
-    conn.executemany(
-        "UPDATE statements SET voided=1 WHERE id=? AND EXISTS (SELECT 1 FROM statements v"
-        " WHERE v.ref_target=? AND v.voiding=1)",
-        [(i, i) for i in plain],
-    )
+def save_in(conn: sqlite3.Connection, statements: Sequence[StoredStatement],
+            attachments: Sequence[RawAttachment]) -> SaveOutcome:
+    """StatementStore.save inside the caller's transaction: the plan of kept statements
+    only (a store without a tally), written."""
+    targets = sorted({s.voids for s in statements if s.voids})
+    plan = plan_statements(statements, held_in(conn, [s.id for s in statements], targets))
+    write_in(conn, plan, attachments if plan.insert else ())
+    return SaveOutcome([s.id for s in plan.insert])

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from aggregation.plan import Batch
 from aggregation.store import Filters
 from aggregation.stores.sqlite import SqliteTallyStore, _schema_v1, _schema_v2
 from lrs.config import Settings
+from lrs.engines.sqlite import SqliteBatches
 from lrs.storage import open_storage
 from statements.errors import Conflict
 from statements.stores.sqlite import SqliteStatementStore
@@ -27,13 +29,14 @@ async def test_an_acknowledged_hit_survives_a_stop_before_its_roll_up(tmp_path: 
     storage = await open_storage(settings)
     try:  # three saves within a second: journalled, not yet rolled up
         for n in range(3):
-            await storage.tally.save([], [], [tallied(n, learner=(n, 2))], decisions={},
-                                     day=DAY, fingerprint_expires_ms=FAR)
+            await storage.commit(Batch(tallied=[tallied(n, learner=(n, 2))], day=DAY,
+                                   fingerprint_expires_ms=FAR))
     finally:
         await storage.close()  # as if the process stopped: no read came to roll up
-    journal = rows(tmp_path / "lrs.db", "SELECT d.activity, j.delta FROM tally_journal j"
-                   " JOIN tally_dims d ON d.id = j.dims")
-    assert journal and all(row == (PAGE, 1) for row in journal)
+    # One row per bucket (its hits summed) and one per sketch cell (no hit of its own).
+    journal = rows(tmp_path / "lrs.db", "SELECT d.activity, SUM(j.delta), COUNT(j.register)"
+                   " FROM tally_journal j JOIN tally_dims d ON d.id = j.dims GROUP BY 1")
+    assert journal == [(PAGE, 3, 3)]
 
     reopened = await open_storage(settings)
     try:
@@ -54,11 +57,12 @@ async def test_saves_roll_the_journal_up_every_so_many_hits(tmp_path: Path) -> N
     await SqliteStatementStore(db).open()  # the tally checks ids against kept statements
     store = SqliteTallyStore(db, roll_up_hits=4, roll_up_seconds=3600)
     await store.open()
+    batches = SqliteBatches(db, store)
     try:
         for n in range(10):
-            await store.save([], [], [tallied(n), tallied(100 + n, voids=tallied(n).statement_id)]
-                             if n % 3 == 0 else [tallied(n, h=hit(hour=hit().hour + n % 2))],
-                             decisions={}, day=DAY, fingerprint_expires_ms=FAR)
+            sent = ([tallied(n), tallied(100 + n, voids=tallied(n).statement_id)]
+                    if n % 3 == 0 else [tallied(n, h=hit(hour=hit().hour + n % 2))])
+            await batches.commit(Batch(tallied=sent, day=DAY, fingerprint_expires_ms=FAR))
             assert len(rows(tmp_path / "lrs.db", "SELECT * FROM tally_journal")) < 6
         hourly = await store.series(PAGE, hit().hour, hit().hour + 1, daily=False)
     finally:
@@ -88,11 +92,11 @@ async def test_fingerprints_of_the_first_schema_still_count_retries_and_voids(
                       hit().credential))
     storage = await open_storage(Settings(data_dir=tmp_path))
     try:
-        await storage.tally.save([], [], [counted, tallied(3, voids=plain.statement_id)],
-                                 decisions={}, day=DAY, fingerprint_expires_ms=FAR)
+        await storage.commit(Batch(tallied=[counted, tallied(3, voids=plain.statement_id)],
+                                   day=DAY, fingerprint_expires_ms=FAR))
         with pytest.raises(Conflict):  # the old fingerprint still knows the content
-            await storage.tally.save([], [], [tallied(1, content="other")], decisions={},
-                                     day=DAY, fingerprint_expires_ms=FAR)
+            await storage.commit(Batch(tallied=[tallied(1, content="other")], day=DAY,
+                                        fingerprint_expires_ms=FAR))
         hourly = await storage.tally.series(PAGE, hit().hour, hit().hour, daily=False)
         assert hourly == [(hit().hour, 1)]  # the retry not counted, the voided hit taken back
         assert set(await storage.tally.where([counted.statement_id, "00000000-0000-4000-8000-"
@@ -115,8 +119,8 @@ async def test_the_activity_day_totals_are_built_from_the_existing_counters(
             for verb, n in (("http://e.com/viewed", 3), ("http://e.com/liked", 4))])
     storage = await open_storage(Settings(data_dir=tmp_path))
     try:
-        await storage.tally.save([], [], [tallied(1)], decisions={}, day=DAY,
-                                 fingerprint_expires_ms=FAR)
+        await storage.commit(Batch(tallied=[tallied(1)], day=DAY,
+                                   fingerprint_expires_ms=FAR))
         everything = await storage.tally.popular(DAY, DAY, Filters(), by="hits", limit=5)
         liked = await storage.tally.popular(DAY, DAY, Filters(verb="http://e.com/liked"),
                                             by="hits", limit=5)
@@ -136,10 +140,11 @@ async def test_learners_are_estimated_for_the_top_activities_and_their_ties(
     storage = await open_storage(Settings(data_dir=tmp_path))
     pages = [f"http://e.com/page{n}" for n in range(4)]
     try:  # hits 3, 2, 2, 1; every hit by another learner
-        await storage.tally.save([], [], [
+        await storage.commit(Batch(tallied=[
             tallied(10 * p + n, h=hit(page), learner=(10 * p + n, 1))
             for p, (page, count) in enumerate(zip(pages, (3, 2, 2, 1), strict=True))
-            for n in range(count)], decisions={}, day=DAY, fingerprint_expires_ms=FAR)
+            for n in range(count)], day=DAY,
+                                   fingerprint_expires_ms=FAR))
         top = await storage.tally.popular(DAY, DAY, Filters(), by="hits", limit=2)
         by_learners = await storage.tally.popular(DAY, DAY, Filters(), by="learners", limit=4)
     finally:

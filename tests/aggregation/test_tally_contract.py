@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregation.hits import Hit
+from aggregation.plan import Batch
 from aggregation.store import Filters, Tallied
 from lrs.storage import Storage
 from statements.enrich import enrich
@@ -36,8 +37,7 @@ def tallied(n: int, content: str = "a", h: Hit | None = None,
 
 
 async def save(storage: Storage, *items: Tallied, expires: int = FAR) -> None:
-    await storage.tally.save([], [], list(items), decisions={"tally": len(items)}, day=DAY,
-                             fingerprint_expires_ms=expires)
+    await storage.commit(Batch(tallied=items, day=DAY, fingerprint_expires_ms=expires))
 
 
 async def hits_of(storage: Storage, activity: str = PAGE, **filters: str) -> int:
@@ -72,8 +72,7 @@ async def test_tally_conflicts_with_a_kept_statement_of_the_same_id(storage: Sto
     statement = make_statement(id="00000000-0000-4000-8000-000000000009")
     kept = enrich(statement, statement_id=statement["id"], stored=datetime.now(UTC),
                   authority={"mbox": "mailto:lrs@e.com"}, version=XapiVersion.V2)
-    await storage.tally.save([kept], [], [], decisions={"full": 1}, day=DAY,
-                             fingerprint_expires_ms=FAR)
+    await storage.commit(Batch(kept=[kept], day=DAY, fingerprint_expires_ms=FAR))
     assert await storage.tally.where([statement["id"]]) == {statement["id"]: "full"}
     with pytest.raises(Conflict):
         await save(storage, tallied(9))

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from lrs.config import Settings
 from lrs.credentials import Retention, Scope
@@ -96,3 +97,40 @@ async def test_interleaved_conflicting_ids_are_409_and_write_nothing(
             assert len(ids) == len(set(ids)) == len(winner) + 1
         else:
             assert await hits(c, activity) == len(winner) + 1
+
+
+async def decision_figures(c: Client) -> tuple[dict[str, int], float]:
+    """The decision counters of the summary, and the `lrs_statements_total` metric of the
+    writer's credential (name `platform`), for one decision."""
+    summary = (await c.get("/api/v1/aggregates/summary")).json()["statements"]
+    return summary, sum(
+        s.value for family in text_string_to_metric_families((await c.get("/metrics")).text)
+        for s in family.samples
+        if s.name == "lrs_statements_total" and s.labels.get("credential") == "platform")
+
+
+@pytest.mark.parametrize("retention", [Retention.FULL, Retention.TALLY])
+@pytest.mark.parametrize("at_once", [False, True], ids=["one-after-another", "at-once"])
+async def test_a_retried_statement_is_stored_once_and_its_decision_counted_once(
+        settings: Settings, storage: Storage, retention: Retention, at_once: bool) -> None:
+    # DESIGN §4: a platform retrying a POST is not counted twice, in the hits and in the
+    # decision counters (the summary's `statements`, the metrics) alike.
+    writer = await add_credential(storage, Scope.ALL, retention=retention)
+    activity = f"http://example.com/retry/{uuid.uuid4()}"
+    statement = about(activity)
+    quiet = settings.model_copy(update={"suppression_threshold": 1})
+    async with app_client(quiet, storage, headers={**writer, **V2}) as c:
+        if at_once:
+            answers = await asyncio.gather(*(c.post("/xapi/statements", json=statement)
+                                             for _ in range(3)))
+        else:
+            answers = [await c.post("/xapi/statements", json=statement) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200] * 3, [a.text for a in answers]
+        decision = retention.value
+        summary, metric = await decision_figures(c)
+        assert summary.get(decision) == 1 and metric == 1, (summary, metric)
+        if retention is Retention.FULL:
+            assert await all_ids(c) == [statement["id"]]
+        else:
+            assert await all_ids(c) == []
+            assert await hits(c, activity) == 1

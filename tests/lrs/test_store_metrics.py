@@ -49,14 +49,14 @@ async def test_metrics_time_store_operations_by_engine_store_and_operation(
 
     engine = storage.engine
     assert sample(text, "lrs_store_operation_duration_seconds_count", engine=engine,
-                  store="tally", operation="save") == 2
+                  store="batches", operation="commit") == 2
     assert sample(text, "lrs_store_operation_duration_seconds_count", engine=engine,
                   store="statements", operation="query") == 1
     assert sample(text, "lrs_store_operation_duration_seconds_sum", engine=engine,
-                  store="tally", operation="save") > 0
+                  store="batches", operation="commit") > 0
     other = "mongodb" if engine == "sqlite" else "sqlite"
     assert sample(text, "lrs_store_operation_duration_seconds_count", engine=other,
-                  store="tally", operation="save") == 0
+                  store="batches", operation="commit") == 0
 
 
 async def test_metrics_count_store_failures_by_error_type(client: Client,
@@ -69,9 +69,9 @@ async def test_metrics_count_store_failures_by_error_type(client: Client,
     text = await scrape(client)
 
     assert sample(text, "lrs_store_operation_failures_total", engine=storage.engine,
-                  store="tally", operation="save", error="Conflict") == 1
+                  store="batches", operation="commit", error="Conflict") == 1
     assert sample(text, "lrs_store_operation_duration_seconds_count", engine=storage.engine,
-                  store="tally", operation="save") == 2  # the failed one is timed too
+                  store="batches", operation="commit") == 2  # the failed one is timed too
 
 
 async def test_metrics_count_attachment_bytes_in_and_out(client: Client) -> None:

@@ -8,8 +8,6 @@ import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,16 +17,12 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from lrs.config import Settings
 from lrs.credentials.mongo import MongoCredentialStore
-from lrs.storage import Storage, open_storage
+from lrs.storage import open_storage
 from statements.errors import Conflict, StoreUnavailable
 from statements.query import StatementQuery
 from statements.stores import mongo
 from statements.stores.mongo import MongoStatementStore
 from tests.factories import make_statement, voiding
-
-# The whole contract suite again, on a store told the deployment has no transactions (a
-# standalone mongod): ordered inserts with a compensating undo instead.
-from tests.statements.test_store_contract import *  # noqa: F403
 from tests.statements.test_store_contract import prepared
 
 Document = dict[str, Any]
@@ -61,20 +55,6 @@ async def open_store(client: AsyncMongoClient[Document], database: str, *,
     store = Interleaved(client, client[database], transactions=transactions)
     await store.open()
     return store
-
-
-@pytest.fixture
-async def storage(secantus_url: str, tmp_path: Path) -> AsyncIterator[Storage]:
-    """Overrides conftest's: the contract suite imported above runs without transactions."""
-    settings = Settings(data_dir=tmp_path, store=secantus_url,
-                        mongodb_database=f"t_{uuid.uuid4().hex[:12]}")
-    opened = await open_storage(settings)
-    client = opened._resource
-    statements = MongoStatementStore(client, client[settings.mongodb_database],
-                                     transactions=False)
-    await statements.open()
-    yield replace(opened, engine="mongodb-without-transactions", statements=statements)
-    await opened.close()
 
 
 @pytest.fixture(params=[True, False], ids=["transactions", "no-transactions"])
@@ -144,7 +124,7 @@ async def test_a_save_that_keeps_losing_races_ends_whole_or_absent(
     pair: tuple[Interleaved, Interleaved], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store, other = pair
-    monkeypatch.setattr(mongo, "_SAVE_ATTEMPTS", 2)
+    monkeypatch.setattr(store.kernel, "attempts", 2)
     statements = [prepared(make_statement()) for _ in range(3)]
     remaining = list(statements)
 
@@ -156,7 +136,7 @@ async def test_a_save_that_keeps_losing_races_ends_whole_or_absent(
             store.hook = race
 
     store.hook = race
-    if store._transactions:
+    if await store.kernel.transactions():
         # Each stub commits inside our open transaction: a write conflict, which
         # with_transaction retries until no one races any more; then all are stored voided.
         assert (await store.save(statements)).stored_ids == [s.id for s in statements]
@@ -184,7 +164,7 @@ async def test_open_finds_out_that_the_replica_set_runs_transactions(
 ) -> None:
     store = MongoStatementStore(client, client[f"t_{uuid.uuid4().hex[:12]}"])
     await store.open()
-    assert store._transactions is True
+    assert await store.kernel.transactions() is True
 
 
 async def test_driver_errors_become_store_unavailable(secantus_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,17 +12,44 @@ from typing import Any
 import orjson
 import pytest
 
+from lrs.config import Settings
 from lrs.storage import Storage
 from statements.datatypes import timestamp_ms
 from statements.enrich import StoredStatement, enrich
 from statements.errors import Conflict
 from statements.indexing import agent_key
 from statements.query import StatementQuery
+from statements.stores.mongo import MongoStatementStore
 from statements.versions import XapiVersion
+from tests.conftest import ENGINES
 from tests.factories import COURSE, make_agent, make_statement, voiding
 
 AUTHORITY = {"objectType": "Agent", "account": {"homePage": "http://lrs.test", "name": "k1"}}
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+NO_TRANSACTIONS = "mongodb-without-transactions"
+
+
+@pytest.fixture(params=[*ENGINES, NO_TRANSACTIONS])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every engine, and MongoDB once more told the deployment has no transactions (a
+    standalone mongod: ordered inserts with a compensating undo instead)."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def storage(engine: str, settings: Settings, storage: Storage
+                  ) -> AsyncIterator[Storage]:
+    """conftest's storage; for NO_TRANSACTIONS, with a statement store that does without."""
+    if engine != NO_TRANSACTIONS:
+        yield storage
+        return
+    client = storage._resource
+    statements = MongoStatementStore(client, client[settings.mongodb_database],
+                                     transactions=False)
+    await statements.open()
+    yield replace(storage, engine=NO_TRANSACTIONS, statements=statements)
 
 
 def prepared(statement: dict[str, Any], at: datetime = T0,

@@ -1,0 +1,91 @@
+"""The storage engines (DESIGN §5): each a module here, found by the store URL's scheme.
+
+`lrs.storage` knows an engine only through `Engine`; adding an engine is adding a module
+that defines `open_engine(url, settings)` and a line in `REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+from aggregation.plan import Batch, Plan
+from aggregation.store import TallyStore
+from lrs.config import Settings
+from lrs.credentials import CredentialStore
+from lrs.people.sessions import SessionStore
+from plugins.catalogue_store import CatalogueStore
+from statements.activities import ActivityStore
+from statements.compliance import ComplianceStore
+from statements.documents import DocumentStore
+from statements.erasure import ErasureStore
+from statements.store import StatementStore
+
+# URL scheme → the module that opens it (imported only when used: no driver loaded for
+# an engine nobody asked for).
+REGISTRY = {
+    "sqlite": "lrs.engines.sqlite",
+    "mongodb": "lrs.engines.mongodb",
+    "mongodb+srv": "lrs.engines.mongodb",
+}
+
+
+class BatchStore(Protocol):
+    """The one writer of statement requests: commits a batch's plan in one transaction."""
+
+    async def commit(self, batch: Batch) -> Plan:
+        """Read what the store holds about `batch`, plan it (`aggregation.plan.plan_batch`)
+        and write the plan, atomically; return the plan written. Raises
+        `statements.errors.Conflict` (nothing written) for an id held with other content."""
+        ...
+
+
+class Engine(Protocol):
+    """An opened (and migrated) store: its domain stores, and what operations ask of it."""
+
+    name: str  # for health answers and metric labels
+    resource: Any  # the engine's own handle (tests and tools of that engine only)
+    statements: StatementStore
+    documents: DocumentStore
+    activities: ActivityStore
+    tally: TallyStore
+    catalogue: CatalogueStore
+    credentials: CredentialStore
+    erasure: ErasureStore
+    compliance: ComplianceStore
+    batches: BatchStore
+    sessions: SessionStore  # people signed in (lrs.people)
+
+    async def ping(self) -> None:
+        """Return once the engine answered a cheap query; StoreUnavailable otherwise."""
+        ...
+
+    async def table_sizes(self) -> dict[str, int]:
+        """Rows (documents) of the tables that grow with traffic."""
+        ...
+
+    async def layout(self) -> frozenset[str]:
+        """The schema's parts as comparable names ("index statements.verb", "schema tally
+        v1")."""
+        ...
+
+    async def close(self) -> None:
+        """Close the engine's connections."""
+        ...
+
+
+# The tables (collections) that grow with traffic; every engine names them alike.
+SIZED_TABLES = ("statements", "attachments", "fingerprints", "tally_hours", "tally_days",
+                "tally_learners")
+
+
+async def open_engine(url: str, settings: Settings) -> Engine:
+    """Open (create or migrate) the engine that `url`'s scheme names."""
+    scheme = url.partition(":")[0]
+    module = REGISTRY.get(scheme) if "://" in url else None
+    if module is None:
+        raise ValueError(f"unsupported store URL {url!r}: use one of "
+                         f"{', '.join(f'{s}://…' for s in REGISTRY)}")
+    opener: Any = importlib.import_module(module).open_engine
+    engine: Engine = await opener(url, settings)
+    return engine

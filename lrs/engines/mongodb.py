@@ -1,0 +1,121 @@
+"""The MongoDB engine: every domain store over one database through one kernel
+(statements.stores.mongo_kernel), and its one-transaction commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from aggregation.plan import Batch, Known, Plan, plan_batch
+from aggregation.stores.mongo import MongoTallyStore
+from lrs.config import Settings
+from lrs.credentials.mongo import MongoCredentialStore
+from lrs.credentials.mongo_sessions import MongoSessionStore
+from lrs.engines import SIZED_TABLES
+from plugins.stores.mongo import MongoCatalogueStore
+from statements.plan import Held
+from statements.stores.mongo import MongoStatementStore
+from statements.stores.mongo_attachments import put_attachments
+from statements.stores.mongo_compliance import MongoComplianceStore
+from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
+from statements.stores.mongo_erasure import MongoErasureStore
+from statements.stores.mongo_kernel import MongoKernel, guard
+
+
+class MongoBatches:
+    """BatchStore on MongoDB: a batch's plan made and written in one transaction."""
+
+    def __init__(self, kernel: MongoKernel, statements: MongoStatementStore,
+                 tally: MongoTallyStore) -> None:
+        self._kernel = kernel
+        self._statements = statements
+        self._tally = tally
+
+    async def commit(self, batch: Batch) -> Plan:
+        # Attachment bytes first, outside the transaction (they may be large): kept once
+        # per SHA-2, so a failed batch leaves at most unreferenced, reusable chunks.
+        await guard(put_attachments(self._kernel.db, batch.attachments))
+
+        async def work(session: AsyncClientSession | None) -> Plan:
+            # Read in the transaction that writes: a concurrent writer of the same ids
+            # makes one of the two conflict and plan again (MongoKernel.run).
+            kept = await self._statements.held(batch.ids, batch.targets, session)
+            tallied, takeable = await self._tally.known(batch, session)
+            held = kept.held
+            plan = plan_batch(batch, Known(Held(held.kept, tallied, held.voided_before,
+                                                held.targets), takeable))
+            await self._statements.write_plan(plan.statements, kept.stubs, session)
+            await self._tally.write_plan(plan, session)
+            return plan
+
+        plan = await self._kernel.run(work)
+        await self._tally.count_decisions(plan)
+        return plan
+
+
+@dataclass
+class MongoEngine:
+    """The stores of one MongoDB database."""
+
+    kernel: MongoKernel
+    statements: MongoStatementStore
+    documents: MongoDocumentStore
+    activities: MongoActivityStore
+    tally: MongoTallyStore
+    catalogue: MongoCatalogueStore
+    credentials: MongoCredentialStore
+    erasure: MongoErasureStore
+    compliance: MongoComplianceStore
+    batches: MongoBatches
+    sessions: MongoSessionStore
+    name: str = "mongodb"
+
+    @property
+    def resource(self) -> Any:
+        """The client (for this engine's tests and tools)."""
+        return self.kernel.client
+
+    async def ping(self) -> None:
+        await guard(self.kernel.client.admin.command("ping"))
+
+    async def table_sizes(self) -> dict[str, int]:
+        db = self.kernel.db
+        return {table: await guard(db[table].estimated_document_count())
+                for table in SIZED_TABLES}
+
+    async def layout(self) -> frozenset[str]:
+        db = self.kernel.db
+
+        async def read() -> frozenset[str]:
+            parts = set()
+            for collection in await db.list_collection_names():
+                async for index in await db[collection].list_indexes():
+                    parts.add(f"index {collection}.{index['name']}")
+            return frozenset(parts)
+
+        return await guard(read())
+
+    async def close(self) -> None:
+        await self.kernel.close()
+
+
+async def open_engine(url: str, settings: Settings) -> MongoEngine:
+    """Connect to `mongodb://…` (or `mongodb+srv://…`) and create the indexes."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        url, tz_aware=True, w="majority", appname="tally-lrs")
+    db = client.get_default_database(default=settings.mongodb_database)
+    kernel = MongoKernel(client, db)
+    statements = MongoStatementStore(client, db, kernel=kernel)
+    tally = MongoTallyStore(statements, db)
+    engine = MongoEngine(
+        kernel, statements, MongoDocumentStore(db), MongoActivityStore(db), tally,
+        MongoCatalogueStore(db), MongoCredentialStore(db), MongoErasureStore(statements, db),
+        MongoComplianceStore(db), MongoBatches(kernel, statements, tally),
+        MongoSessionStore(db))
+    for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
+                  engine.credentials, engine.erasure, engine.compliance, engine.sessions):
+        await store.open()
+    return engine

@@ -74,11 +74,11 @@ bench: $(DEV_STAMP)
 ## (LRS_FUZZ_EXAMPLES per property); figures in bench/results/fuzz-DATE.json
 fuzz: $(DEV_STAMP)
 	LRS_HYPOTHESIS_PROFILE=fuzz LRS_FUZZ_REPORT=bench/results/fuzz-$$(date -u +%F).json \
-		$(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider
+		$(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider --timeout=0
 
 ## crash: the SIGKILL durability test, many kills per engine (CRASH_ROUNDS, default 25)
 crash: $(DEV_STAMP)
-	LRS_CRASH_ROUNDS=$${CRASH_ROUNDS:-25} $(BIN)/python -m pytest -q -s \
+	LRS_CRASH_ROUNDS=$${CRASH_ROUNDS:-25} $(BIN)/python -m pytest -q -s --timeout=0 \
 		tests/e2e/test_crash_durability.py
 
 ## soak: 30 minutes at a fixed rate, RSS, open files and latency to bench/results/ (SOAK_ARGS)

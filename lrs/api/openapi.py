@@ -11,6 +11,9 @@ from starlette.routing import Route
 
 from lrs.credentials import Scope
 from lrs.http import json_bytes
+from lrs.people import Role
+from lrs.people.csrf import CSRF_HEADER, SESSION_COOKIE
+from plugins.catalogue import KINDS
 
 _COUNT = {"oneOf": [{"type": "integer", "minimum": 0},
                     {"type": "object", "required": ["fewer_than"],
@@ -30,6 +33,31 @@ _FILTERS = [{"name": "verb", "in": "query", "description": "Only this verb IRI",
 _NAME = {"type": ["object", "null"], "additionalProperties": {"type": "string"},
          "description": "The activity's display name (a language map) where its definition "
                         "is known"}
+# lrs.http.credential_of: HTTP Basic, a bearer access token, or (with no Authorization
+# header) the person signed in on this browser; any one of them.
+_ANY_CREDENTIAL: list[dict[str, list[str]]] = [{"basic": []}, {"bearer": []}, {"session": []}]
+_SCHEMES = {
+    "basic": {"type": "http", "scheme": "basic",
+              "description": "A credential's key and secret (`lrs credentials create`, or "
+                             "POST /api/v1/admin/credentials)"},
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "An OAuth 2.0 access token (a JWT, RFC 9068) from the "
+                              "configured issuer (LRS_OIDC_ISSUER), obtained with the "
+                              "client-credentials grant, for the audience LRS_OIDC_AUDIENCE; "
+                              "its client must be one of LRS_OIDC_MACHINE_CLIENTS, whose "
+                              "scopes it then has (docs/sign-in.md). Refused with 401 while "
+                              "no issuer and audience are configured."},
+    "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                "description": "The session of a person signed in at /sign-in, with the "
+                               "scopes of their roles; it counts only on a request with no "
+                               "Authorization header. A state-changing request (POST, PUT, "
+                               "PATCH, DELETE) that carries this cookie must also carry the CSRF "
+                               f"token in the `{CSRF_HEADER}` header (`csrf_token` of GET "
+                               "/api/v1/me), or it is refused with 403."},
+}
+# The beacon (lrs/api/hits.py) reads the Authorization header itself: Basic, or nothing
+# from an allowed origin.
+_BEACON: list[dict[str, list[str]]] = [{"basic": []}, {}]
 _ERROR = {"description": "What is wrong and where", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -41,7 +69,7 @@ def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
 
 def _get(summary: str, parameters: list[dict[str, Any]], result: dict[str, Any],
          scope: str) -> dict[str, Any]:
-    return {"get": {"summary": summary, "parameters": parameters, "security": [{"basic": []}],
+    return {"get": {"summary": summary, "parameters": parameters, "security": _ANY_CREDENTIAL,
                     "description": f"Needs the `{scope}` scope.",
                     "responses": {"200": {"description": "OK", "content": {
                         "application/json": {"schema": result}}},
@@ -68,10 +96,10 @@ def _compliance_report() -> dict[str, Any]:
     responses = {"200": ok, "400": _ERROR, "401": _ERROR, "403": _ERROR}
     summary = "Per agent, the latest result and completion of mandatory activities"
     return {
-        "get": {"summary": summary, "parameters": parameters, "security": [{"basic": []}],
+        "get": {"summary": summary, "parameters": parameters, "security": _ANY_CREDENTIAL,
                 "description": "Needs the `compliance/read` scope.", "responses": responses},
         "post": {"summary": summary + ", against a roster", "parameters": parameters,
-                 "security": [{"basic": []}],
+                 "security": _ANY_CREDENTIAL,
                  "description": "Needs the `compliance/read` scope. Exactly the roster's "
                                 "agents are reported; those with no result as `no record`.",
                  "requestBody": {"required": True, "content": {"application/json": {
@@ -103,7 +131,7 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def _admin_credentials() -> dict[str, Any]:
     secret = {"type": "string", "description": "Shown this once; only its hash is stored"}
-    admin = {"security": [{"basic": []}], "description": "Needs the `admin` scope."}
+    admin = {"security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope."}
     return {
         "/api/v1/admin/credentials": {
             "get": {**admin, "summary": "Every credential (never a secret), oldest first",
@@ -188,15 +216,47 @@ _AUDIT_RECORD = {
         "detail": {"type": "object", "additionalProperties": {"type": "string"}}}}
 
 
+_RETENTION = {
+    "type": "object",
+    "required": ["default", "tallied_statements_retrievable", "default_days", "verb_days",
+                 "catalogue", "fingerprint_days", "suppression_threshold"],
+    "properties": {
+        "default": {"enum": ["full", "tally", "drop"]},
+        "tallied_statements_retrievable": {"type": "boolean"},
+        "default_days": {"type": ["integer", "null"]},
+        "verb_days": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "catalogue": {"type": "array", "items": {
+            "type": "object", "required": ["kind", "value", "name", "retention_days"],
+            "properties": {"kind": {"enum": list(KINDS)},
+                           "value": {"type": "string"}, "name": {"type": ["string", "null"]},
+                           "retention_days": {"type": ["integer", "null"]}}}},
+        "fingerprint_days": {"type": "integer"},
+        "suppression_threshold": {"type": "integer"}}}
+_ME = {
+    "type": "object", "additionalProperties": False,
+    "required": ["subject", "name", "roles", "agent", "csrf_token"],
+    "properties": {
+        "subject": {"type": "string", "description": "The ID token's `sub`"},
+        "name": {"type": "string"},
+        "roles": {"type": "array", "uniqueItems": True,
+                  "items": {"enum": [role.value for role in Role]},
+                  "description": "Sorted; a person in no mapped group has none"},
+        "agent": {"type": ["object", "null"], "description": "The learner's xAPI Agent, "
+                  "from the ID token by LRS_OIDC_AGENT_MAPPING; null when the token lacks "
+                  "what the mapping needs"},
+        "csrf_token": {"type": "string", "minLength": 1, "description": "For the "
+                       f"`{CSRF_HEADER}` header (it also sets the CSRF cookie)"}}}
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "tally-lrs APIs", "version": "1",
              "description": "Aggregates, the beacon, the compliance catalogue, compliance "
                             "reports and export, administration (credentials, settings, the "
-                            "audit log) and the learner's portfolio. The xAPI "
+                            "audit log), the learner's portfolio, the retention policy and who "
+                            "is signed in. The xAPI "
                             "resources are under /xapi/ and follow the xAPI specification."},
     "components": {
-        "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
+        "securitySchemes": _SCHEMES,
         "schemas": {"Error": {"type": "object", "properties": {"error": {
             "type": "object", "properties": {
                 "status": {"type": "integer"}, "message": {"type": "string"},
@@ -252,8 +312,9 @@ DOCUMENT: dict[str, Any] = {
                               "makes it mandatory (kind, value, name)"},
                     "learners": _COUNT, "statements": _COUNT}}}}}, "aggregates/read"),
         "/api/v1/hits": {"post": {
-            "summary": "Record a hit (the beacon)", "security": [{"basic": []}, {}],
-            "description": "Needs the `hits/write` scope, or an Origin listed in "
+            "summary": "Record a hit (the beacon)", "security": _BEACON,
+            "description": "Needs HTTP Basic credentials with the `hits/write` scope (not a "
+                           "bearer token or a session), or an Origin listed in "
                            "LRS_BEACON_ORIGINS. Rate-limited per sender (429, Retry-After).",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["activity"], "additionalProperties": False,
@@ -265,39 +326,45 @@ DOCUMENT: dict[str, Any] = {
             "responses": {"204": {"description": "Counted"}, "400": _ERROR, "401": _ERROR,
                           "429": _ERROR}}},
         "/api/v1/hits/pixel.gif": {"get": {
-            "summary": "Record a hit from an <img> tag",
+            "summary": "Record a hit from an <img> tag", "security": _BEACON,
+            "description": "As POST /api/v1/hits: Basic credentials with `hits/write`, or a "
+                           "Referer from an origin listed in LRS_BEACON_ORIGINS.",
             "parameters": [_query("activity", "The activity IRI"), _query("verb", "Verb IRI"),
                            _query("type", "Activity type IRI"), _query("platform", "Platform")],
             "responses": {"200": {"description": "A 1x1 GIF",
-                                  "content": {"image/gif": {}}}, "400": _ERROR}}},
+                                  "content": {"image/gif": {}}}, "400": _ERROR, "401": _ERROR,
+                          "403": _ERROR, "429": _ERROR}}},
         "/api/v1/catalogue": {
             "get": {"summary": "The compliance catalogue (scope admin or compliance/read)",
-                    "security": [{"basic": []}],
-                    "responses": {"200": {"description": "The catalogue document"}}},
+                    "security": _ANY_CREDENTIAL,
+                    "responses": {"200": {"description": "The catalogue document"},
+                                  "401": _ERROR, "403": _ERROR}},
             "post": {"summary": "Add catalogue entries (a catalogue document)",
-                     "security": [{"basic": []}],
-                     "responses": {"200": {"description": "Added"}, "400": _ERROR}},
+                     "security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope.",
+                     "responses": {"200": {"description": "Added"}, "400": _ERROR,
+                                   "401": _ERROR, "403": _ERROR}},
             "delete": {"summary": "Remove one entry",
                        "parameters": [_query("kind", "activity, prefix or type"),
                                       _query("value", "The entry's IRI")],
-                       "security": [{"basic": []}],
-                       "responses": {"204": {"description": "Removed"}, "404": _ERROR}},
+                       "security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope.",
+                       "responses": {"204": {"description": "Removed"}, "400": _ERROR,
+                                     "401": _ERROR, "403": _ERROR, "404": _ERROR}},
         },
         "/api/v1/admin/forget": {
             "post": {"summary": "Erase a person: body {\"agent\": Agent} (docs/retention.md)",
-                     "security": [{"basic": []}],
+                     "security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope.",
                      "responses": {"200": {"description": "What was deleted and rewritten"},
-                                   "400": _ERROR}}},
+                                   "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
         "/api/v1/admin/purge": {
             "post": {"summary": "Purge kept statements past their retention period",
                      "parameters": [_query("dry_run", "true: only count")],
-                     "security": [{"basic": []}],
+                     "security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope.",
                      "responses": {"200": {"description": "Counts by retention class"},
-                                   "400": _ERROR}}},
+                                   "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
         "/api/v1/admin/audit": {
             "get": {"summary": "The audit log of every admin and compliance action (no "
                                "identities)",
-                    "security": [{"basic": []}], "description": "Needs the `admin` scope.",
+                    "security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope.",
                     "responses": {"200": _json("Audit records, oldest first", {
                         "type": "array", "items": _AUDIT_RECORD}),
                         "401": _ERROR, "403": _ERROR}}},
@@ -314,7 +381,7 @@ DOCUMENT: dict[str, Any] = {
                                            "UTC)"),
                            _query("until", "ISO 8601 date-time, or a date (start of day, "
                                            "UTC)")],
-            "security": [{"basic": []}],
+            "security": _ANY_CREDENTIAL,
             "responses": {"200": {"description": "The archive",
                                   "content": {"application/zip": {}}},
                           "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
@@ -324,21 +391,28 @@ DOCUMENT: dict[str, Any] = {
                            "credential's authority Agent (`lrs credentials create --agent`).",
             "parameters": [_query("format", "zip (default), json or html",
                                   enum=["zip", "json", "html"])],
-            "security": [{"basic": []}],
+            "security": _ANY_CREDENTIAL,
             "responses": {"200": {"description": "The portfolio", "content": {
                 "application/zip": {}, "application/json": {}, "text/html": {}}},
                 "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
         "/api/v1/retention": _any_caller(_get(
             "What the LRS keeps and for how long: the retention policy in force", [],
-            {"type": "object", "properties": {
-                "default": {"enum": ["full", "tally", "drop"]},
-                "tallied_statements_retrievable": {"type": "boolean"},
-                "default_days": {"type": ["integer", "null"]},
-                "verb_days": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "catalogue": {"type": "array", "items": {"type": "object"}},
-                "fingerprint_days": {"type": "integer"},
-                "suppression_threshold": {"type": "integer"}}},
-            "")),
+            _RETENTION, "")),
+        "/api/v1/me": {"get": {
+            "summary": "Who is signed in on this browser, and the CSRF token its scripts send",
+            "description": "Only the session cookie counts: a Basic or bearer credential is "
+                           "no person, and gets 401 like a browser nobody signed in on. "
+                           f"`csrf_token` goes in the `{CSRF_HEADER}` header of every "
+                           "state-changing request the cookie authenticates. Never cached "
+                           "(Cache-Control: no-store).",
+            "security": [{"session": []}],
+            "responses": {"200": _json("The person signed in", _ME),
+                          "401": {**_ERROR, "description": "Nobody is signed in"}}}},
+        "/api/v1/openapi.json": {"get": {
+            "summary": "This document", "security": [],
+            "description": "Open to all, no credential needed.",
+            "responses": {"200": _json("The OpenAPI 3.1 description of /api/v1", {
+                "type": "object", "required": ["openapi", "info", "paths"]})}}},
     },
 }
 

@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from lrs.config import Settings
+from tests.conftest import METRICS_TOKEN
 from tests.e2e.test_serve import serve
 from tests.factories import make_statement
 
@@ -46,7 +47,8 @@ def test_the_same_statement_sent_at_once_by_two_clients_is_counted_once(
     statements = [make_statement(object={"objectType": "Activity", "id": activity},
                                  timestamp=None) for _ in range(ROUNDS)]
     served = serve(settings, tmp_path, retention=retention,
-                   extra_env={"LRS_SUPPRESSION_THRESHOLD": "1"})
+                   extra_env={"LRS_SUPPRESSION_THRESHOLD": "1",
+                              "LRS_METRICS_TOKEN": METRICS_TOKEN})
     base, auth = next(served)
     try:
         for statement in statements:
@@ -55,8 +57,10 @@ def test_the_same_statement_sent_at_once_by_two_clients_is_counted_once(
                           headers={"X-Experience-API-Version": "2.0.0"}) as client:
             summary = client.get("/api/v1/aggregates/summary").json()["statements"]
             assert summary == {retention: ROUNDS}
-            metric = sum(s.value for family in text_string_to_metric_families(
-                client.get("/metrics").text) for s in family.samples
+            scraped = httpx.get(f"{base}/metrics",
+                                headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+            metric = sum(s.value for family in text_string_to_metric_families(scraped)
+                         for s in family.samples
                 if s.name == "lrs_statements_total")
             assert metric == ROUNDS
             stored = client.get("/xapi/statements", params={"limit": "0"}).json()["statements"]

@@ -14,7 +14,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.storage import Storage
-from tests.conftest import Client, add_credential, app_client, statements_of
+from tests.conftest import (
+    Client,
+    add_credential,
+    app_client,
+    scrape,
+    statements_of,
+    with_metrics_token,
+)
 from tests.factories import make_statement
 
 V2 = {"X-Experience-API-Version": "2.0.0"}
@@ -45,7 +52,7 @@ async def test_same_batch_sent_concurrently_is_kept_or_counted_once(
     writer = await add_credential(storage, Scope.ALL, retention=retention)
     activity = f"http://example.com/retry/{uuid.uuid4()}"
     sent = [about(activity) for _ in range(6)]
-    quiet = settings.model_copy(update={"suppression_threshold": 1})
+    quiet = with_metrics_token(settings).model_copy(update={"suppression_threshold": 1})
     async with app_client(quiet, storage, headers={**writer, **V2}) as c:
         answers = await asyncio.gather(*(c.post("/xapi/statements", json=sent)
                                          for _ in range(4)))
@@ -65,7 +72,7 @@ async def test_interleaved_conflicting_ids_are_409_and_write_nothing(
     writer = await add_credential(storage, Scope.ALL, retention=retention)
     activity = f"http://example.com/retry/{uuid.uuid4()}"
     shared = str(uuid.uuid4())
-    quiet = settings.model_copy(update={"suppression_threshold": 1})
+    quiet = with_metrics_token(settings).model_copy(update={"suppression_threshold": 1})
     async with app_client(quiet, storage, headers={**writer, **V2}) as c:
         # Two batches race, each holding the shared id with different content, and ids of
         # their own: exactly one wins whole, the other is 409 and writes none of its own.
@@ -104,7 +111,7 @@ async def decision_figures(c: Client) -> tuple[dict[str, int], float]:
     writer's credential (name `platform`), for one decision."""
     summary = (await c.get("/api/v1/aggregates/summary")).json()["statements"]
     return summary, sum(
-        s.value for family in text_string_to_metric_families((await c.get("/metrics")).text)
+        s.value for family in text_string_to_metric_families(await scrape(c))
         for s in family.samples
         if s.name == "lrs_statements_total" and s.labels.get("credential") == "platform")
 
@@ -118,7 +125,7 @@ async def test_a_retried_statement_is_stored_once_and_its_decision_counted_once(
     writer = await add_credential(storage, Scope.ALL, retention=retention)
     activity = f"http://example.com/retry/{uuid.uuid4()}"
     statement = about(activity)
-    quiet = settings.model_copy(update={"suppression_threshold": 1})
+    quiet = with_metrics_token(settings).model_copy(update={"suppression_threshold": 1})
     async with app_client(quiet, storage, headers={**writer, **V2}) as c:
         if at_once:
             answers = await asyncio.gather(*(c.post("/xapi/statements", json=statement)

@@ -101,6 +101,8 @@ def _native(node: Any) -> Any:
             return _interaction_union(_native(node["schema"]))
     if kind == "tagged-union":
         return _plain_union(node)
+    if kind == "list":  # a refusal is no verdict: stop at the first bad item
+        return {**{key: _native(value) for key, value in node.items()}, "fail_fast": True}
     return {key: _native(value) for key, value in node.items()}
 
 

@@ -11,12 +11,17 @@ from pydantic import TypeAdapter, ValidationError
 from statements.datatypes import PATTERN_MESSAGES
 from statements.duplicates import duplicate_keys
 from statements.errors import InvalidRequest, Problem
+from statements.fastpath import fast_validator, validate
 from statements.models import Statement
 from statements.versions import XapiVersion
 
 # Typed as Any: validation yields plain dicts (the TypedDicts describe, they do not wrap).
 _ONE: TypeAdapter[Any] = TypeAdapter(Statement)
 _MANY: TypeAdapter[Any] = TypeAdapter(list[Statement])
+# The same rules with native checks only (statements/fastpath.py): what they accept is
+# accepted; what they refuse goes to the full models, which word the errors.
+_FAST_ONE = fast_validator(_ONE.core_schema)
+_FAST_MANY = fast_validator(_MANY.core_schema)
 # Discriminator tags pydantic puts into error locations; they are not JSON keys.
 _TAGS = frozenset({"Agent", "Group", "Activity", "StatementRef", "SubStatement", "one", "many"})
 _WHITESPACE = b" \t\r\n"
@@ -44,12 +49,9 @@ def parse_statements(body: bytes, version: XapiVersion) -> ParsedStatements:
         )
     single = start == b"{"
     try:
-        parsed = _ONE.validate_json(body) if single else _MANY.validate_json(body)
-    except ValidationError as exc:
-        raise InvalidRequest(
-            "invalid statement" if single else "invalid statement batch",
-            tuple(_problems(exc, single)),
-        ) from None
+        parsed = validate(_FAST_ONE if single else _FAST_MANY, body)
+    except ValueError:
+        parsed = _validate_fully(body, single)
     repeated = duplicate_keys(body, parsed)
     if repeated:  # Data §2.2: a property may appear at most once in an object
         raise InvalidRequest("a JSON object in the body repeats a property", tuple(repeated))
@@ -63,6 +65,16 @@ def parse_statements(body: bytes, version: XapiVersion) -> ParsedStatements:
         if problems:
             raise InvalidRequest("invalid statement for xAPI 1.0.3", tuple(problems))
     return ParsedStatements(statements, single)
+
+
+def _validate_fully(body: bytes, single: bool) -> Any:
+    try:
+        return _ONE.validate_json(body) if single else _MANY.validate_json(body)
+    except ValidationError as exc:
+        raise InvalidRequest(
+            "invalid statement" if single else "invalid statement batch",
+            tuple(_problems(exc, single)),
+        ) from None
 
 
 def json_path(loc: Iterable[int | str], root: str = "$") -> str:

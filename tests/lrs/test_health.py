@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 
 from lrs.config import Settings
 from lrs.storage import Storage, open_storage
+from statements.errors import StoreUnavailable
 from tests.conftest import Client, app_client
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -66,8 +67,16 @@ async def test_health_ready_is_503_when_store_is_too_slow(
     assert "did not answer in time" in response.json()["reason"]
 
 
-async def test_storage_ping_returns_when_engine_answers(storage: Storage) -> None:
-    await storage.ping()
+async def test_storage_ping_returns_while_engine_answers_and_raises_once_closed(
+        settings: Settings) -> None:
+    storage = await open_storage(settings)
+    try:
+        answered = await asyncio.wait_for(storage.ping(), timeout=10)
+    finally:
+        await storage.close()
+    assert answered is None
+    with pytest.raises(StoreUnavailable):  # never a driver error, nor a silent return
+        await storage.ping()
 
 
 async def drop_index(settings: Settings, storage: Storage) -> str:

@@ -4,11 +4,11 @@ mongod) like the `mongodb` engine of the contract suite."""
 
 from __future__ import annotations
 
-import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import pytest
@@ -188,22 +188,22 @@ async def test_driver_errors_become_store_unavailable(secantus_url: str) -> None
         await credentials.open()
 
 
-# PyMongo 4.20 leaks the socket of a connection attempt cancelled by close() (its
-# _async_create_connection closes it on OSError and TimeoutError, not on CancelledError);
-# collected here, so its ResourceWarning is not blamed on a later test.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-async def test_a_transactional_save_gives_up_within_its_timeout() -> None:
-    # Nothing listens on port 9 (discard) of loopback here; with_transaction alone would
-    # retry its TransientTransactionError (no server) for 120 s.
+async def test_a_transactional_save_gives_up_within_its_timeout(tmp_path: Path) -> None:
+    # No server: a Unix socket path that does not exist, so that every connection attempt
+    # fails at once. (A TCP port with no listener also leaked a socket: PyMongo 4.20 closes
+    # it on OSError and TimeoutError, not when close() cancels the attempt in flight,
+    # PYTHON-5867.) with_transaction alone would retry its TransientTransactionError for 120 s.
+    nowhere = quote(str(tmp_path / "nothing.sock"), safe="")
     client: AsyncMongoClient[Document] = AsyncMongoClient(
-        "mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=100, connectTimeoutMS=100)
+        f"mongodb://{nowhere}/", serverSelectionTimeoutMS=100, connectTimeoutMS=100)
     store = MongoStatementStore(client, client["t"], transactions=True, save_timeout=0.5)
     started = time.monotonic()
-    with pytest.raises(StoreUnavailable):
-        await store.save([prepared(make_statement())])
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.save([prepared(make_statement())])
+    finally:
+        await store.close()
     assert time.monotonic() - started < 5
-    await store.close()
-    gc.collect()
 
 
 async def test_mongo_attachment_chunks_are_read_through_an_index(secantus_url: str) -> None:

@@ -208,18 +208,26 @@ def test_provider_error_and_bad_state_give_a_page_not_a_500(lrs: SignInLrs) -> N
 
 
 def test_session_idle_and_absolute_expiry(oidc_provider: OidcProvider, tmp_path: Path) -> None:
-    short = {"LRS_SESSION_IDLE_SECONDS": "2", "LRS_SESSION_LIFETIME_SECONDS": "4"}
+    idle_s, lifetime_s = 3.0, 8.0
+    short = {"LRS_SESSION_IDLE_SECONDS": f"{idle_s:g}",
+             "LRS_SESSION_LIFETIME_SECONDS": f"{lifetime_s:g}"}
     with serve_with_sign_in(oidc_provider, tmp_path, extra_env=short) as running:
+        me = f"{running.url}/api/v1/me"
         with signed_in_client(running.url, "ada") as idle:
-            time.sleep(2.3)
-            assert idle.get(f"{running.url}/api/v1/me").status_code == 401
+            time.sleep(idle_s + 0.6)
+            assert idle.get(me).status_code == 401
+        # The session is created between `before` and `after`: alive until at least
+        # before + lifetime, gone by after + lifetime. Margins allow for a loaded machine.
+        before = time.monotonic()
         with signed_in_client(running.url, "bob") as busy:
-            deadline = time.monotonic() + 3.5
-            while time.monotonic() < deadline:  # in use all along: idle never expires it
-                assert busy.get(f"{running.url}/api/v1/me").status_code == 200
+            after = time.monotonic()
+            while time.monotonic() < before + lifetime_s - 1.5:  # in use, past the idle
+                assert busy.get(me).status_code == 200          # timeout: never expired
                 time.sleep(0.4)
-            time.sleep(1.0)  # past the absolute lifetime of 4 s, however busy
-            assert busy.get(f"{running.url}/api/v1/me").status_code == 401
+            while time.monotonic() < after + lifetime_s + 0.5:  # still in use, never idle
+                busy.get(me)
+                time.sleep(0.4)
+            assert busy.get(me).status_code == 401  # past the absolute lifetime, however busy
 
 
 def test_sign_in_and_out_on_each_engine(oidc_provider: OidcProvider, settings: Settings,

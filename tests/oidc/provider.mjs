@@ -131,3 +131,8 @@ const server = provider.listen(Number(args.port), '127.0.0.1', () => {
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
+// Orphaned (the test run that started it was killed before its teardown): stop too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 500).unref();

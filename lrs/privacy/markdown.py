@@ -14,6 +14,8 @@ def shown(value: Any) -> str:
         return "not set"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Mapping) and not value:
+        return "none"
     if isinstance(value, (list, tuple)):
         return ", ".join(shown(v) for v in value) if value else "none"
     return str(value).replace("|", "\\|")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,26 @@ async def test_api_format_by_accept_header(settings: Settings, storage: Storage,
         assert answer.status_code == 200
         media = "text/markdown" if expected == "markdown" else "application/json"
         assert answer.headers["content-type"].startswith(media), (accept, answer.headers)
+
+
+async def test_console_settings_page_links_the_report_for_a_signed_in_admin(
+        settings: Settings, storage: Storage) -> None:
+    from tests.lrs.test_console_pages import sign_in
+
+    dev = settings.model_copy(update={"dev_sign_in": True})
+    async with app_client(dev, storage) as browser:
+        await sign_in(browser, "analyst")
+        refused = await browser.get("/api/v1/admin/privacy-report")
+        assert refused.status_code == 403, refused.text
+    async with app_client(dev, storage) as browser:
+        await sign_in(browser, "admin")
+        page = await browser.get("/console/settings")
+        assert page.status_code == 200
+        links = [link.replace("&amp;", "&") for link in re.findall(
+            r'href="(/api/v1/admin/privacy-report[^"]*)"', page.text)]
+        assert links == ["/api/v1/admin/privacy-report?format=markdown",
+                         "/api/v1/admin/privacy-report?format=json"]
+        followed = await browser.get(links[0], headers={"Accept": "text/html,*/*;q=0.8"})
+        assert followed.status_code == 200
+        assert followed.text.startswith("# Record of processing and DPIA draft")
+        assert "| admin | admin | admin |" in followed.text

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pluggy
+from pydantic import SecretStr
 
 from aggregation import learners, sketch
 from aggregation.hits import Hit
@@ -104,7 +105,7 @@ def _prefixed(settings: Settings, prefix: str) -> dict[str, Any]:
     for name in sorted(type(settings).model_fields):
         if name.startswith(prefix):
             value = getattr(settings, name)
-            if type(value).__name__ == "SecretStr":
+            if isinstance(value, SecretStr):
                 found[f"{name}_set"] = True
             elif isinstance(value, (str, int, float, bool)) or value is None:
                 found[name] = value
@@ -114,14 +115,17 @@ def _prefixed(settings: Settings, prefix: str) -> dict[str, Any]:
 
 
 def where_data_lives(settings: Settings, engine: str) -> dict[str, Any]:
-    """The engine and the store's address without user name or password."""
+    """The engine and the store's address without user name, password or options."""
     url = urlsplit(settings.store_url())
+    database = None
     if engine == "sqlite":
         location = settings.store_url().removeprefix("sqlite:///")
     else:
-        location = f"{url.scheme}://{url.hostname or ''}" + (f":{url.port}" if url.port else "")
-    return {"engine": engine, "location": location,
-            "database": settings.mongodb_database if engine != "sqlite" else None,
+        # The hosts (a replica set lists several) after any user:password@.
+        location = f"{url.scheme}://{url.netloc.rpartition('@')[2]}"
+        # As the engine opens it: the URL's database, else LRS_MONGODB_DATABASE.
+        database = url.path.lstrip("/") or settings.mongodb_database
+    return {"engine": engine, "location": location, "database": database,
             "data_dir": str(settings.data_dir),
             "request_log": "standard output, one JSON line per request (route template, "
                            "status, credential name; never a path, query or body)"}

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from aggregation.hits import Hit
 from lrs.cli import main
 from lrs.config import Settings
-from lrs.credentials import Retention, Scope
+from lrs.credentials import Credential, Retention, Scope, authority_for, hash_secret
 from lrs.people import ROLE_SCOPES, Role
 from lrs.privacy.facts import HIT_FIELDS, gather
 from lrs.privacy.markdown import render, shown
@@ -65,6 +66,16 @@ async def test_report_follows_retention_k_and_role_map(settings: Settings,
     await add_credential(storage, Scope.STATEMENTS_WRITE, name="lms", retention=Retention.FULL)
     await add_credential(storage, Scope.STATEMENTS_WRITE, name="intranet",
                          retention=Retention.TALLY)
+    # A learner's own credential (`--agent`), and a revoked one.
+    await storage.credentials.add(Credential(
+        key="k-bob", name="bob-portfolio", secret_hash=hash_secret("x"),
+        scopes=frozenset({Scope.STATEMENTS_READ_MINE}), retention=Retention.TALLY,
+        authority={"objectType": "Agent", "mbox": "mailto:bob@example.com"},
+        created=datetime.now(UTC)))
+    await storage.credentials.add(Credential(
+        key="k-old", name="old", secret_hash=hash_secret("x"), scopes=frozenset(),
+        retention=Retention.FULL, authority=authority_for("k-old", "old", "http://lrs.test"),
+        created=datetime.now(UTC), revoked=datetime.now(UTC)))
     changed = settings.model_copy(update={
         "suppression_threshold": 11, "retention_verb_days": {PASSED: 90},
         "retention_default_days": 365, "oidc_role_map": {"hr-auditors": "compliance",
@@ -78,7 +89,8 @@ async def test_report_follows_retention_k_and_role_map(settings: Settings,
         {"class": "default", "name": None, "days": 365}]
     assert after["kept_in_full"]["catalogue_entries"] == {"activity": 1}
     assert after["kept_in_full"]["credential_defaults"] == {
-        "full": 1, "tally": 1, "bound_to_a_person": 0, "revoked": 0}
+        "full": 1, "tally": 2, "bound_to_a_person": 1, "revoked": 1}
+    assert "bob" not in json.dumps(after)  # counted, never named
     roles = {row["role"]: row for row in after["access_by_role"]}
     assert roles["compliance"]["claim_values"] == ["hr-auditors"]
     assert roles["admin"]["claim_values"] == ["it"]
@@ -242,3 +254,18 @@ async def test_console_settings_page_links_the_report_for_a_signed_in_admin(
         assert followed.status_code == 200
         assert followed.text.startswith("# Record of processing and DPIA draft")
         assert "| admin | admin | admin |" in followed.text
+
+
+@pytest.mark.parametrize(("url", "location", "database"), [
+    ("mongodb://lrs:s3cret@db1:27017,db2:27017/?replicaSet=rs0&authSource=admin",
+     "mongodb://db1:27017,db2:27017", "lrs"),
+    ("mongodb+srv://u:p@cluster0.example.net/learning?retryWrites=true",
+     "mongodb+srv://cluster0.example.net", "learning"),
+])
+def test_report_names_the_mongodb_hosts_never_the_password(url: str, location: str,
+                                                           database: str) -> None:
+    from lrs.privacy.facts import where_data_lives
+
+    found = where_data_lives(Settings(store=url), "mongodb")
+    assert (found["location"], found["database"]) == (location, database)
+    assert "s3cret" not in json.dumps(found) and "u:p" not in json.dumps(found)

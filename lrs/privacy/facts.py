@@ -88,6 +88,7 @@ BY_HAND = (
 # Settings of features other branches add; read defensively (see `_optional`).
 KEY_PERIOD_SETTINGS = ("unique_key_period", "uniques_key_period", "key_period")
 DP_SETTING_PREFIX = "dp_"
+DP_ENABLED_SETTINGS = ("dp_enabled",)
 FORWARDING_SETTING_PREFIX = "forwarding_"
 
 
@@ -227,6 +228,24 @@ def purposes(settings: Settings, catalogue: Catalogue, credentials: list[Credent
     ]
 
 
+def risks(settings: Settings) -> list[str]:
+    """The risks that remain with this configuration's measures (docs/privacy.md)."""
+    period = str(_optional(settings, *KEY_PERIOD_SETTINGS) or "day")
+    dp_on = bool(_optional(settings, *DP_ENABLED_SETTINGS))
+    return [
+        "differencing two overlapping figures (windows, filters) can reveal a group below "
+        "k: suppression alone is no guarantee" + (
+            "; differential privacy bounds what any release reveals" if dp_on else
+            "; differential privacy is off"),
+        f"a person's hits are linkable to each other within one {period} while its key "
+        "lives, and testable against a guessed identifier",
+        "kept statements identify people by design: read by the compliance and admin "
+        "roles, and by the learner (their own)",
+        "a figure can point at a person where the context does (a page or platform only "
+        "one person uses), even without an identifier",
+    ]
+
+
 def retention_chain(manager: pluggy.PluginManager) -> list[str]:
     """The retention rules in the order they are consulted (the first answer wins)."""
     impls = manager.hook.lrs_retention_decide.get_hookimpls()
@@ -269,6 +288,7 @@ async def gather(settings: Settings, storage: Storage, catalogue: Catalogue,
             "limits": list(ERASURE_LIMITS),
         },
         "purposes": purposes(settings, catalogue, credentials),
+        "risks": risks(settings),
         "data_subjects": list(DATA_SUBJECTS),
         "data_categories": list(DATA_CATEGORIES),
         "forwarding": await forwarding_facts(settings, storage),

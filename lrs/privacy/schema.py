@@ -56,6 +56,7 @@ REPORT_SCHEMA: Final[dict[str, Any]] = _object({
                              "reads": _STR}),
     "erasure": _object({"erased": _STRINGS, "audit_subject": _STR, "limits": _STRINGS}),
     "purposes": _rows({"purpose": _STR, "active": {"type": "boolean"}}),
+    "risks": _STRINGS,
     "data_subjects": _STRINGS,
     "data_categories": _STRINGS,
     "forwarding": {"oneOf": [{"type": "null"}, _object({

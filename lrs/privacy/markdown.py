@@ -39,7 +39,7 @@ def _facts(values: Mapping[str, Any]) -> list[str]:
 
 def _table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     if not rows:
-        return ["None."]
+        return ["- none"]
     names = list(rows[0])
     return [f"| {' | '.join(_label(n) for n in names)} |",
             f"|{'---|' * len(names)}",

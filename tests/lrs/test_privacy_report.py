@@ -269,3 +269,23 @@ def test_report_names_the_mongodb_hosts_never_the_password(url: str, location: s
     found = where_data_lives(Settings(store=url), "mongodb")
     assert (found["location"], found["database"]) == (location, database)
     assert "s3cret" not in json.dumps(found) and "u:p" not in json.dumps(found)
+
+
+async def test_report_lists_forwarding_recipients_by_host(settings: Settings,
+                                                          storage: Storage) -> None:
+    if getattr(storage, "forwarding", None) is None:
+        pytest.skip("this branch has no forwarding yet (lrs.forwarding, branch `forwarding`)")
+    from lrs.forwarding import Destination, Rule
+
+    assert (await report(settings, storage))["forwarding"]["destinations"] == []
+    await storage.forwarding.add_destination(Destination(
+        "d-1", "hr-lrs", "xapi", "https://user:pw@lrs.hr.example.com/xapi/?token=t0k",
+        "s3cret", "user"))
+    await storage.forwarding.add_rule(Rule("r-1", "d-1", "kept"))
+    facts = await report(settings, storage)
+    assert facts["forwarding"]["destinations"] == [
+        {"name": "hr-lrs", "kind": "xapi", "host": "lrs.hr.example.com"}]
+    assert facts["forwarding"]["rules"] == [{"destination": "hr-lrs", "decision": "kept"}]
+    text = json.dumps(facts) + render(facts)
+    assert "s3cret" not in text and "t0k" not in text and "pw@" not in text
+    assert "| hr-lrs | xapi | lrs.hr.example.com |" in render(facts)

@@ -85,34 +85,52 @@ BY_HAND = (
 )
 
 
-# Settings of features other branches add; read defensively (see `_optional`).
-KEY_PERIOD_SETTINGS = ("unique_key_period", "uniques_key_period", "key_period")
-DP_SETTING_PREFIX = "dp_"
-DP_ENABLED_SETTINGS = ("dp_enabled",)
+# Settings of features other branches add (the key period, differential privacy,
+# forwarding), found by name so the report works before and after they are merged; the
+# report lists the names it found with their values.
+KEY_PERIOD_MARK = "key_period"
+DP_MARKS = ("dp_", "differential_privacy", "epsilon", "privacy_budget")
 FORWARDING_SETTING_PREFIX = "forwarding_"
 
 
-def _optional(settings: Settings, *names: str) -> Any:
-    """The first of these settings that exists, or None (a feature not merged yet)."""
-    for name in names:
-        if name in type(settings).model_fields:
-            return getattr(settings, name)
-    return None
-
-
-def _prefixed(settings: Settings, prefix: str) -> dict[str, Any]:
-    """Every setting whose name starts with `prefix`, secrets reported as set or not."""
+def _named(settings: Settings, *marks: str, prefix: bool = False) -> dict[str, Any]:
+    """Every setting whose name starts with (`prefix`) or contains one of `marks`, secrets
+    reported as set or not, other values as JSON scalars."""
     found: dict[str, Any] = {}
     for name in sorted(type(settings).model_fields):
-        if name.startswith(prefix):
-            value = getattr(settings, name)
-            if isinstance(value, SecretStr):
-                found[f"{name}_set"] = True
-            elif isinstance(value, (str, int, float, bool)) or value is None:
-                found[name] = value
-            else:
-                found[name] = str(value)
+        if not any(name.startswith(m) if prefix else m in name for m in marks):
+            continue
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            found[f"{name}_set"] = True
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            found[name] = value
+        else:
+            found[name] = str(getattr(value, "value", value))
     return found
+
+
+def key_period(settings: Settings) -> str:
+    """The unique-learner key period: the setting named `*key_period*`, else a day (the
+    period of `aggregation.learners.new_day_key` before that setting existed)."""
+    found = _named(settings, KEY_PERIOD_MARK)
+    return str(next(iter(found.values()), None) or "day")
+
+
+def dp_settings(settings: Settings) -> dict[str, Any] | None:
+    """The differential privacy settings, or None in a version without them."""
+    return _named(settings, *DP_MARKS) or None
+
+
+def dp_enabled(settings: Settings) -> bool:
+    """Whether differential privacy is on: a `*enabled*` setting true, or a `*mode*` one
+    other than off."""
+    for name, value in (dp_settings(settings) or {}).items():
+        if "enabled" in name and value is True:
+            return True
+        if "mode" in name and isinstance(value, str) and value.lower() not in ("off", "none"):
+            return True
+    return False
 
 
 def where_data_lives(settings: Settings, engine: str) -> dict[str, Any]:
@@ -164,8 +182,7 @@ def access_by_role(settings: Settings) -> list[dict[str, Any]]:
 
 def tally_facts(settings: Settings) -> dict[str, Any]:
     """What is tallied and how it is anonymised."""
-    key_period = _optional(settings, *KEY_PERIOD_SETTINGS) or "day"
-    dp = _prefixed(settings, DP_SETTING_PREFIX)
+    period = key_period(settings)
     return {
         "fields": [{"name": f.name, "holds": HIT_FIELDS.get(f.name, f.name)}
                    for f in dataclasses.fields(Hit)],
@@ -174,18 +191,18 @@ def tally_facts(settings: Settings) -> dict[str, Any]:
             "sketch": "HyperLogLog", "registers": sketch.REGISTERS,
             "standard_error": round(1.04 / sketch.REGISTERS ** 0.5, 4),
             "hash": f"HMAC-SHA256 truncated to {learners.DIGEST_BYTES * 8} bits",
-            "key_bytes": learners.DAY_KEY_BYTES, "key_period": str(key_period),
+            "key_bytes": learners.DAY_KEY_BYTES, "key_period": period,
             "key_destroyed_minutes_after_period": settings.day_key_grace_minutes,
-            "across_periods": f"person-{key_period}s (a person counts once per {key_period})",
+            "across_periods": f"person-{period}s (a person counts once per {period})",
         },
         "suppression_threshold": settings.suppression_threshold,
-        "differential_privacy": dp or None,
+        "differential_privacy": dp_settings(settings),
     }
 
 
 def key_lifetimes(settings: Settings) -> list[dict[str, Any]]:
     """The keys and secrets that keep pseudonymised data linkable, and how long they live."""
-    period = str(_optional(settings, *KEY_PERIOD_SETTINGS) or "day")
+    period = key_period(settings)
     return [
         {"key": "learner-hash key", "links": "a person's hits within one key period",
          "lifetime": f"one {period}, destroyed {settings.day_key_grace_minutes} minutes "
@@ -207,7 +224,7 @@ async def forwarding_facts(settings: Settings, storage: Storage) -> dict[str, An
     rules = await store.rules()
     names = {d.id: d.name for d in destinations}
     return {
-        "settings": _prefixed(settings, FORWARDING_SETTING_PREFIX),
+        "settings": _named(settings, FORWARDING_SETTING_PREFIX, prefix=True),
         "destinations": [{"name": d.name, "kind": d.kind,
                           "host": urlsplit(d.url).hostname or ""} for d in destinations],
         "rules": [{"destination": names.get(r.destination, r.destination),
@@ -230,8 +247,8 @@ def purposes(settings: Settings, catalogue: Catalogue, credentials: list[Credent
 
 def risks(settings: Settings) -> list[str]:
     """The risks that remain with this configuration's measures (docs/privacy.md)."""
-    period = str(_optional(settings, *KEY_PERIOD_SETTINGS) or "day")
-    dp_on = bool(_optional(settings, *DP_ENABLED_SETTINGS))
+    period = key_period(settings)
+    dp_on = dp_enabled(settings)
     return [
         "differencing two overlapping figures (windows, filters) can reveal a group below "
         "k: suppression alone is no guarantee" + (

@@ -156,9 +156,9 @@ def render(facts: Mapping[str, Any]) -> str:
         f"Small-group suppression: a figure below k = {shown(tally['suppression_threshold'])} "
         "is reported as fewer than k.",
         "",
-        "Differential privacy: " + ("off (not configured in this version)." if dp is None
-                                    else ""),
-        *(_facts(dp) if dp is not None else []),
+        "Differential privacy: " + ("not available in this version." if dp is None
+                                    else "the settings in effect:"),
+        *(["", *_facts(dp)] if dp is not None else []),
         "",
         "### (c) Risks to the rights and freedoms of data subjects",
         "",

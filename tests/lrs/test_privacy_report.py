@@ -289,3 +289,33 @@ async def test_report_lists_forwarding_recipients_by_host(settings: Settings,
     text = json.dumps(facts) + render(facts)
     assert "s3cret" not in text and "t0k" not in text and "pw@" not in text
     assert "| hr-lrs | xapi | lrs.hr.example.com |" in render(facts)
+
+
+class _LaterSettings(Settings):
+    """Settings as the key-period and differential-privacy features add them (branch `dp`):
+    the report must find them by name before and after that merge."""
+
+    unique_key_period: str = "week"
+    dp_enabled: bool = True
+    dp_epsilon: float = 0.5
+    dp_contribution_bound: int = 3
+
+
+async def test_report_describes_key_period_and_dp_settings_when_they_exist(
+        settings: Settings, storage: Storage) -> None:
+    before = await report(settings, storage)
+    assert before["tally"]["differential_privacy"] is None
+    assert before["tally"]["unique_learners"]["key_period"] == "day"
+    assert "differential privacy is off" in before["risks"][0]
+    later = _LaterSettings(**settings.model_dump())
+    facts = await report(later, storage)
+    Draft202012Validator(REPORT_SCHEMA, format_checker=FormatChecker()).validate(facts)
+    assert facts["tally"]["differential_privacy"] == {
+        "dp_contribution_bound": 3, "dp_enabled": True, "dp_epsilon": 0.5}
+    assert facts["tally"]["unique_learners"]["key_period"] == "week"
+    assert facts["tally"]["unique_learners"]["across_periods"].startswith("person-weeks")
+    assert "one week" in facts["key_lifetimes"][0]["lifetime"]
+    assert "differential privacy bounds" in facts["risks"][0]
+    markdown = render(facts)
+    assert "- Dp epsilon: 0.5" in markdown and "- Key period: week" in markdown
+    assert [p for p, v in leaves(facts) if shown(v) not in markdown] == []

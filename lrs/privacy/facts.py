@@ -196,6 +196,8 @@ def tally_facts(settings: Settings) -> dict[str, Any]:
             "across_periods": f"person-{period}s (a person counts once per {period})",
         },
         "suppression_threshold": settings.suppression_threshold,
+        "threshold_kind": "noisy threshold (differential privacy)" if dp_enabled(settings)
+                          else "fixed k",
         "differential_privacy": dp_settings(settings),
     }
 

@@ -44,6 +44,7 @@ REPORT_SCHEMA: Final[dict[str, Any]] = _object({
             "hash": _STR, "key_bytes": _COUNT, "key_period": _STR,
             "key_destroyed_minutes_after_period": _COUNT, "across_periods": _STR}),
         "suppression_threshold": _COUNT,
+        "threshold_kind": {"enum": ["fixed k", "noisy threshold (differential privacy)"]},
         "differential_privacy": {"type": ["object", "null"], "description":
                                  "The dp_* settings in effect; null without the feature"},
     }),

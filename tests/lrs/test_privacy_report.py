@@ -104,7 +104,7 @@ async def test_report_follows_retention_k_and_role_map(settings: Settings,
     markdown = render(after)
     assert f"| catalogue:activity:{COURSE} | Fire safety | 730 |" in markdown
     assert f"| verb:{PASSED} | not set | 90 |" in markdown
-    assert "below k = 11 " in markdown
+    assert "below k = 11 " in markdown and "(fixed k)" in markdown
     assert "| compliance | hr-auditors | compliance/read |" in markdown
 
 
@@ -295,23 +295,30 @@ class _LaterSettings(Settings):
     """Settings as the key-period and differential-privacy features add them (branch `dp`):
     the report must find them by name before and after that merge."""
 
-    unique_key_period: str = "week"
+    tally_key_period: str = "week"
     dp_enabled: bool = True
     dp_epsilon: float = 0.5
-    dp_contribution_bound: int = 3
+    dp_hits_per_bucket: int = 3
 
 
 async def test_report_describes_key_period_and_dp_settings_when_they_exist(
         settings: Settings, storage: Storage) -> None:
     before = await report(settings, storage)
-    assert before["tally"]["differential_privacy"] is None
+    # Before branch `dp` is merged there are no such settings; after, they are off by default.
+    if "dp_enabled" in Settings.model_fields:
+        assert before["tally"]["differential_privacy"]["dp_enabled"] is False
+    else:
+        assert before["tally"]["differential_privacy"] is None
+    assert before["tally"]["threshold_kind"] == "fixed k"
     assert before["tally"]["unique_learners"]["key_period"] == "day"
     assert "differential privacy is off" in before["risks"][0]
     later = _LaterSettings(**settings.model_dump())
     facts = await report(later, storage)
     Draft202012Validator(REPORT_SCHEMA, format_checker=FormatChecker()).validate(facts)
-    assert facts["tally"]["differential_privacy"] == {
-        "dp_contribution_bound": 3, "dp_enabled": True, "dp_epsilon": 0.5}
+    assert {name: facts["tally"]["differential_privacy"][name] for name in (
+        "dp_enabled", "dp_epsilon", "dp_hits_per_bucket")} == {
+        "dp_enabled": True, "dp_epsilon": 0.5, "dp_hits_per_bucket": 3}
+    assert facts["tally"]["threshold_kind"] == "noisy threshold (differential privacy)"
     assert facts["tally"]["unique_learners"]["key_period"] == "week"
     assert facts["tally"]["unique_learners"]["across_periods"].startswith("person-weeks")
     assert "one week" in facts["key_lifetimes"][0]["lifetime"]

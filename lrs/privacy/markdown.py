@@ -153,9 +153,9 @@ def render(facts: Mapping[str, Any]) -> str:
         "",
         *_facts(uniques),
         "",
-        f"Small-group suppression ({shown(tally['threshold_kind'])}): with the fixed k, a "
-        f"figure below k = {shown(tally['suppression_threshold'])} is reported as fewer "
-        "than k.",
+        f"Small-group suppression: {shown(tally['threshold_kind'])}. The fixed k is "
+        f"{shown(tally['suppression_threshold'])}: with differential privacy off, a figure "
+        "below k is reported as fewer than k.",
         "",
         "Differential privacy: " + ("not available in this version." if dp is None
                                     else "the settings in effect:"),

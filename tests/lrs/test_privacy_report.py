@@ -104,7 +104,7 @@ async def test_report_follows_retention_k_and_role_map(settings: Settings,
     markdown = render(after)
     assert f"| catalogue:activity:{COURSE} | Fire safety | 730 |" in markdown
     assert f"| verb:{PASSED} | not set | 90 |" in markdown
-    assert "below k = 11 " in markdown and "(fixed k)" in markdown
+    assert "Small-group suppression: fixed k. The fixed k is 11:" in markdown
     assert "| compliance | hr-auditors | compliance/read |" in markdown
 
 
@@ -312,7 +312,8 @@ async def test_report_describes_key_period_and_dp_settings_when_they_exist(
     assert before["tally"]["threshold_kind"] == "fixed k"
     assert before["tally"]["unique_learners"]["key_period"] == "day"
     assert "differential privacy is off" in before["risks"][0]
-    later = _LaterSettings(**settings.model_dump())
+    later = _LaterSettings(**{**settings.model_dump(), "tally_key_period": "week",
+                              "dp_enabled": True, "dp_epsilon": 0.5, "dp_hits_per_bucket": 3})
     facts = await report(later, storage)
     Draft202012Validator(REPORT_SCHEMA, format_checker=FormatChecker()).validate(facts)
     assert {name: facts["tally"]["differential_privacy"][name] for name in (

@@ -42,5 +42,8 @@ def report(form: str, output: Path | None, data_dir: Path | None, store: str | N
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
         click.echo(f"privacy report ({form}) written to {output}", err=True)

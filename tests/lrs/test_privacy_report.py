@@ -170,6 +170,12 @@ def test_cli_writes_the_report_file_and_exits_0(settings: Settings, tmp_path: Pa
     assert "| catalogue:type:http://example.com/types/exam | Exams | 3650 |" in text
     refused = runner.invoke(main, ["privacy", "report", "--format", "pdf"])
     assert refused.exit_code == 2 and "pdf" in refused.output
+    nowhere = tmp_path / "no-such-dir" / "report.md"
+    refused = runner.invoke(main, ["privacy", "report", "--output", str(nowhere)])
+    assert refused.exit_code == 1 and f"cannot write {nowhere}" in refused.output
+    printed = runner.invoke(main, ["privacy", "report", "--format", "json"])
+    assert printed.exit_code == 0 and json.loads(printed.output)["tally"][
+        "suppression_threshold"] == 7
 
 
 async def test_api_is_for_admins_only(settings: Settings, storage: Storage) -> None:

@@ -206,7 +206,8 @@ _AUDIT_RECORD = {
         "run_id": {"type": "string"},
         "action": {"enum": ["purge", "forget", "credential_create", "credential_rotate",
                             "credential_revoke", "catalogue_add", "catalogue_remove",
-                            "catalogue_load", "compliance_report", "evidence_export"]},
+                            "catalogue_load", "compliance_report", "evidence_export",
+                            "statements_import"]},
         "at": _ISO, "operator": {"type": "string", "description": "A credential's name, "
                                  "person:<subject> for a signed-in person, or the CLI's"},
         "subject": {"type": ["string", "null"], "description": "A keyed hash of the "

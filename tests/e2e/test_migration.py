@@ -127,6 +127,14 @@ def everything(endpoint: str, auth: tuple[str, str]) -> dict[str, dict[str, Any]
     return found
 
 
+async def _attachment(settings: Settings, sha2: str) -> list[bytes]:
+    storage = await open_storage(settings)
+    try:
+        return [a.data for a in await storage.statements.get_attachments([sha2])]
+    finally:
+        await storage.close()
+
+
 async def _imported(settings: Settings) -> list[dict[str, Any]]:
     storage = await open_storage(settings)
     try:
@@ -176,9 +184,11 @@ def test_import_from_another_instance_keeps_stored_authority_and_attachments(
     assert_migrated(held, settings)
     [with_file] = [s for s in imported(settings) if s.get("attachments")]
     assert with_file["attachments"][0]["display"] == {"en-US": "certificate"}
+    assert asyncio.run(_attachment(settings, with_file["attachments"][0]["sha2"])) == [
+        b"certificate of completion"]
     checkpoint, rejects = import_files(Settings(data_dir=tmp_path), LrsSource(
         endpoint, auth, XapiVersion.V1))
-    assert orjson.loads(checkpoint.read_bytes())["done"]
+    assert orjson.loads(checkpoint.read_bytes())["done"] and rejects.read_bytes() == b""
     # Again: already done; --restart: all held, nothing twice.
     assert "already imported" in migrate(endpoint, auth, env)
     assert "already held 25" in migrate(endpoint, auth, env, "--restart")

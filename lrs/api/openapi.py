@@ -119,7 +119,9 @@ _CREDENTIAL: dict[str, Any] = {
         "scopes": {"type": "array", "items": {"type": "string"}},
         "retention": {"enum": ["full", "tally"]}, "created": _ISO, "revoked": _ISO_OR_NULL,
         "last_used": {**_ISO_OR_NULL, "description": "When its secret was last checked (to "
-                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"}}}
+                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"},
+        "document_puts": {"enum": ["strict", "lenient"],
+                          "description": "docs/compatibility.md"}}}
 _SCOPES = [scope.value for scope in Scope]
 _REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The credential's name (its unrevoked one) or its key"}
@@ -147,6 +149,8 @@ def _admin_credentials() -> dict[str, Any]:
                                                    "items": {"enum": _SCOPES}},
                                         "retention": {"enum": ["full", "tally"],
                                                       "default": "tally"},
+                                        "document_puts": {"enum": ["strict", "lenient"],
+                                                          "default": "strict"},
                                         "agent": {"type": "object", "description":
                                                   "The learner it belongs to (its authority)"}
                                     }}}}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -205,7 +206,8 @@ def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | N
 @click.option("--from-lrs", "from_lrs", metavar="URL",
               help="Pull from another LRS instead: its xAPI endpoint (GET /statements).")
 @click.option("--key", help="With --from-lrs: the peer LRS's key (HTTP Basic user).")
-@click.option("--secret", help="With --from-lrs: its secret.")
+@click.option("--secret", help="With --from-lrs: its secret; `-` reads it from standard "
+              "input (kept out of the process list).")
 @click.option("--since", metavar="TIMESTAMP",
               help="With --from-lrs: only statements stored after this instant.")
 @click.option("--credential", "credential_ref", metavar="REF", required=True,
@@ -244,6 +246,8 @@ def import_(file: Path | None, from_lrs: str | None, key: str | None, secret: st
     if (file is None) == (from_lrs is None):
         raise click.UsageError("give either FILE or --from-lrs URL")
     if from_lrs is not None:
+        if secret == "-":
+            secret = sys.stdin.readline().strip()
         if not key or not secret:
             raise click.UsageError("--from-lrs needs --key and --secret")
         if since is not None:

@@ -262,9 +262,11 @@ def test_import_from_lrs_with_rejects_exits_3_and_lists_them_in_the_data_dir(
     clash.write_text(json.dumps(dict(make_statement(), id=first["id"])) + "\n")
     run_lrs("import", str(clash), "--credential", "new-home", env=env)
 
+    # The secret from standard input (`--secret -`), out of the process list.
     done = subprocess.run([*LRS, "import", "--from-lrs", endpoint, "--key", auth[0],
-                           "--secret", auth[1], "--credential", "new-home"], env=env,
-                          capture_output=True, text=True, check=False, timeout=240)
+                           "--secret", "-", "--credential", "new-home"], env=env,
+                          input=auth[1] + "\n", capture_output=True, text=True, check=False,
+                          timeout=240)
 
     assert done.returncode == 3, done.stdout + done.stderr
     assert "kept 3" in done.stdout and "rejected 1" in done.stdout

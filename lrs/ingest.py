@@ -66,10 +66,12 @@ class Ingest:
     _last_purge: float = 0.0
 
     async def __call__(self, body: bytes, *, content_type: str, version: XapiVersion,
-                       credential: Credential, statement_id: str | None = None) -> list[str]:
+                       credential: Credential, statement_id: str | None = None,
+                       keep_lrs_set: bool = False) -> list[str]:
         """Accept the statements of a PUT (`statement_id` given) or POST body and return
         their ids in the order sent. Each is kept in full or tallied by the retention chain;
-        the answer is the same either way."""
+        the answer is the same either way. `keep_lrs_set`: keep each statement's own `stored`
+        and `authority` (`lrs import`, never the API)."""
         parsed, parts = _parse(body, content_type, version, self.settings)
         sent = parsed.statements
         ids = _ids(parsed, statement_id)
@@ -78,7 +80,8 @@ class Ingest:
         stored = self.clock.begin()
         try:
             prepared = [enrich(s, statement_id=i, stored=stored, authority=credential.authority,
-                               version=version) for s, i in zip(sent, ids, strict=True)]
+                               version=version, keep_lrs_set=keep_lrs_set)
+                        for s, i in zip(sent, ids, strict=True)]
             targets = {p.voids for p in prepared if p.voids}
             known = await self.storage.tally.where(targets) if targets else {}
             decisions = self._decide(prepared, credential, known)

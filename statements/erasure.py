@@ -186,6 +186,7 @@ AuditAction = Literal[
     "credential_create", "credential_rotate", "credential_revoke",
     "catalogue_add", "catalogue_remove", "catalogue_load",
     "compliance_report", "evidence_export",
+    "statements_import",  # `lrs import`: statements kept with their own stored and authority
 ]
 
 

@@ -12,6 +12,7 @@ from lrs.admin.audit import record_action
 from lrs.credentials import (
     Credential,
     CredentialStore,
+    DocumentPuts,
     Retention,
     Scope,
     authority_for,
@@ -41,7 +42,8 @@ def describe(credential: Credential) -> dict[str, Any]:
     return {"name": credential.name, "key": credential.key,
             "scopes": sorted(scope.value for scope in credential.scopes),
             "retention": credential.retention.value, "created": _iso(credential.created),
-            "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used)}
+            "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used),
+            "document_puts": credential.document_puts.value}
 
 
 def check_name(name: str, where: str) -> None:
@@ -71,7 +73,9 @@ async def resolve(store: CredentialStore, ref: str) -> Credential:
 
 async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
                  retention: Retention, agent: dict[str, Any] | None, public_url: str,
-                 operator: str, now: datetime) -> tuple[Credential, str]:
+                 operator: str, now: datetime,
+                 document_puts: DocumentPuts = DocumentPuts.STRICT
+                 ) -> tuple[Credential, str]:
     """A new credential and its secret (shown once; only its hash is stored). Conflict when
     an unrevoked credential already has this name: a name must say which one it is."""
     check_name(name, "name")
@@ -82,12 +86,13 @@ async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
         key=key, name=name, secret_hash=hash_secret(secret), scopes=frozenset(scopes),
         retention=retention,
         authority=agent if agent is not None else authority_for(key, name, public_url),
-        created=now)
+        created=now, document_puts=document_puts)
     await storage.credentials.add(credential)
     await record_action(storage, "credential_create", operator=operator, now_ms=_ms(now),
                         detail={"credential": name, "key": key,
                                 "scopes": ",".join(sorted(s.value for s in scopes)),
-                                "retention": retention.value})
+                                "retention": retention.value,
+                                "document_puts": document_puts.value})
     return credential, secret
 
 

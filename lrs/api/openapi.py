@@ -120,7 +120,9 @@ _CREDENTIAL: dict[str, Any] = {
         "scopes": {"type": "array", "items": {"type": "string"}},
         "retention": {"enum": ["full", "tally"]}, "created": _ISO, "revoked": _ISO_OR_NULL,
         "last_used": {**_ISO_OR_NULL, "description": "When its secret was last checked (to "
-                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"}}}
+                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"},
+        "document_puts": {"enum": ["strict", "lenient"],
+                          "description": "docs/compatibility.md"}}}
 _SCOPES = [scope.value for scope in Scope]
 _REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The credential's name (its unrevoked one) or its key"}
@@ -148,6 +150,8 @@ def _admin_credentials() -> dict[str, Any]:
                                                    "items": {"enum": _SCOPES}},
                                         "retention": {"enum": ["full", "tally"],
                                                       "default": "tally"},
+                                        "document_puts": {"enum": ["strict", "lenient"],
+                                                          "default": "strict"},
                                         "agent": {"type": "object", "description":
                                                   "The learner it belongs to (its authority)"}
                                     }}}}},
@@ -219,7 +223,8 @@ _AUDIT_RECORD = {
         "run_id": {"type": "string"},
         "action": {"enum": ["purge", "forget", "credential_create", "credential_rotate",
                             "credential_revoke", "catalogue_add", "catalogue_remove",
-                            "catalogue_load", "compliance_report", "evidence_export"]},
+                            "catalogue_load", "compliance_report", "evidence_export",
+                            "statements_import"]},
         "at": _ISO, "operator": {"type": "string", "description": "A credential's name, "
                                  "person:<subject> for a signed-in person, or the CLI's"},
         "subject": {"type": ["string", "null"], "description": "A keyed hash of the "

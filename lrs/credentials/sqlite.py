@@ -10,7 +10,7 @@ from lrs.credentials.records import from_record, to_record
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 _FIELDS = ("key", "name", "secret_hash", "scopes", "retention", "authority", "created",
-           "revoked", "last_used")
+           "revoked", "last_used", "document_puts")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -32,6 +32,10 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE credentials ADD COLUMN last_used TEXT")
 
 
+def _schema_document_puts(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE credentials ADD COLUMN document_puts TEXT")
+
+
 class SqliteCredentialStore:
     """CredentialStore on a SqliteDatabase."""
 
@@ -40,7 +44,7 @@ class SqliteCredentialStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1, _schema_v2], name="credentials")
+        await self._db.migrate([_schema_v1, _schema_v2, _schema_document_puts], name="credentials")
 
     async def add(self, credential: Credential) -> None:
         record = to_record(credential)

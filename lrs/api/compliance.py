@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -14,19 +13,13 @@ from lrs.admin.audit import record_action
 from lrs.auth import require
 from lrs.credentials import Scope
 from lrs.http import credential_of, read_body
-from plugins.catalogue import Catalogue, CatalogueEntry
+from lrs.reports import report_parts, report_rows
 from statements.completion import Period
 from statements.compliance import (
-    Judgement,
-    ReportRow,
-    Target,
-    Window,
     as_of_window,
     date_or_timestamp,
-    parse_activity,
     parse_roster,
     parse_window,
-    report,
 )
 from statements.datatypes import format_timestamp, from_ms
 from statements.errors import InvalidRequest, Problem
@@ -35,9 +28,6 @@ from statements.query import StatementQuery, parse_query
 from statements.report_formats import csv_report, json_report
 
 _REPORT_PARAMS = frozenset({"activity", "prefix", "since", "until", "as_of", "format"})
-# One target of a report: its label, the activities, and the catalogue entry whose rules
-# judge it (None: an activity outside the catalogue, judged by the default rule).
-Reported = tuple[str, Target, CatalogueEntry | None]
 _EXPORT_PARAMS = frozenset({"agent", "activity", "verb", "since", "until"})
 
 
@@ -52,21 +42,6 @@ def _check_params(request: Request, allowed: frozenset[str]) -> dict[str, str]:
                                  (Problem(f"?{name}", "may appear only once"),))
         values[name] = value
     return values
-
-
-def _targets(entries: Sequence[CatalogueEntry]) -> tuple[list[Reported], list[str]]:
-    """Report targets of the catalogue's entries, and the entries that cannot be reported."""
-    targets: list[Reported] = []
-    skipped: list[str] = []
-    for entry in entries:
-        label = f"{entry.kind}:{entry.value}"
-        if entry.kind == "activity":
-            targets.append((label, Target(activity=entry.value), entry))
-        elif entry.kind == "prefix":
-            targets.append((label, Target(prefix=entry.value), entry))
-        else:  # statements are not indexed by activity type
-            skipped.append(label)
-    return targets, skipped
 
 
 async def compliance_report(request: Request) -> Response:
@@ -87,22 +62,10 @@ async def compliance_report(request: Request) -> Response:
     roster = None
     if request.method == "POST":
         roster = parse_roster(await read_body(request, request.app.state.settings.max_body_bytes))
-    skipped: list[str] = []
-    if "activity" in values and "prefix" in values:
-        raise InvalidRequest("give activity or prefix, not both",
-                             (Problem("?prefix", "not allowed with activity"),))
-    entries = await request.app.state.storage.catalogue.entries()
-    if "activity" in values:
-        activity = parse_activity(values["activity"])
-        # The rules of the entry that makes it mandatory, as at the door.
-        found = Catalogue(entries).match_activity({"id": activity})
-        targets = [(f"activity:{activity}", Target(activity=activity), found)]
-    elif "prefix" in values:
-        prefix = parse_activity(values["prefix"], "prefix")
-        found = next((e for e in entries if (e.kind, e.value) == ("prefix", prefix)), None)
-        targets = [(f"prefix:{prefix}", Target(prefix=prefix), found)]
-    else:
-        targets, skipped = _targets(entries)
+    default_warning = Period.parse(request.app.state.settings.compliance_expiring_within)
+    targets, skipped = report_parts(
+        await request.app.state.storage.catalogue.entries(), activity=values.get("activity"),
+        prefix=values.get("prefix"), as_of=as_of or now, default_warning=default_warning)
     # Recorded once the request is known to be valid, before the report streams: what was
     # asked for, by whom; the roster's people only as a count.
     await record_action(request.app.state.storage, "compliance_report", operator=operator.name,
@@ -113,10 +76,7 @@ async def compliance_report(request: Request) -> Response:
                                                       ("as_of", as_of)) if v},
                                 "format": fmt},
                         counts={"roster": len(roster)} if roster is not None else None)
-    default_warning = Period.parse(request.app.state.settings.compliance_expiring_within)
-    judged = [(label, target, _judgement(entry, as_of or now, default_warning))
-              for label, target, entry in targets]
-    rows = _all_rows(request, judged, window, roster)
+    rows = report_rows(request.app.state.storage.compliance, targets, window, roster)
     url = _evidence_url(request)
     if fmt == "csv":
         return StreamingResponse(csv_report(rows, url), media_type="text/csv; charset=utf-8",
@@ -126,22 +86,6 @@ async def compliance_report(request: Request) -> Response:
               "entries": [label for label, _, _ in targets], "entries_not_reported": skipped,
               "roster": len(roster) if roster is not None else None}
     return StreamingResponse(json_report(rows, header, url), media_type="application/json")
-
-
-def _judgement(entry: CatalogueEntry | None, as_of: str, default_warning: Period) -> Judgement:
-    if entry is None:
-        return Judgement(as_of=as_of)
-    return Judgement(as_of=as_of, rule=entry.completion, valid_for=entry.valid_for,
-                     warn_before=entry.warn_before or default_warning)
-
-
-async def _all_rows(request: Request, targets: list[tuple[str, Target, Judgement]],
-                    window: Window, roster: list[tuple[str, dict[str, Any]]] | None
-                    ) -> AsyncIterator[ReportRow]:
-    store = request.app.state.storage.compliance
-    for label, target, judgement in targets:
-        async for row in report(store, label, target, window, roster, judgement):
-            yield row
 
 
 def _evidence_url(request: Request) -> Callable[[str], str]:

@@ -21,6 +21,9 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE catalogue ADD COLUMN rules TEXT")
 
 
+MIGRATIONS = [_schema_v1, _schema_v2]
+
+
 def _insert(conn: sqlite3.Connection, entries: Sequence[CatalogueEntry]) -> None:
     conn.executemany(
         "INSERT INTO catalogue VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET name=excluded.name,"
@@ -41,7 +44,7 @@ class SqliteCatalogueStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1, _schema_v2], name="catalogue")
+        await self._db.migrate(MIGRATIONS, name="catalogue")
 
     async def entries(self) -> list[CatalogueEntry]:
         return await self._db.read(lambda conn: [

@@ -211,3 +211,35 @@ async def test_report_bad_as_of_is_400(client: Client) -> None:
     assert response.status_code == 400
     [problem] = response.json()["error"]["problems"]
     assert problem["path"] == "?as_of"
+
+
+async def test_the_worked_example_of_docs_compliance(client: Client) -> None:
+    """docs/compliance.md, "A worked example: recertification", as it is written there."""
+    await catalogue(client, completion={"verbs": [ADL + "passed"], "min_score": 0.8},
+                    valid_for="P12M", warn_before="P1M")
+    await post(client,
+               did("ada", "passed", "2025-01-31T10:00:00.000Z", {"score": {"scaled": 0.9}}),
+               did("bob", "passed", "2024-03-15T10:00:00.000Z", {"score": {"scaled": 0.85}}),
+               did("bob", "failed", "2025-04-02T09:00:00.000Z", {"score": {"scaled": 0.4}}),
+               did("cleo", "passed", "2025-05-20T14:00:00.000Z", {"score": {"scaled": 0.7}}),
+               did("dan", "completed", "2025-05-21T08:00:00.000Z"))
+    rows = rows_of(await client.get(REPORT, params={"activity": COURSE, "as_of": "2025-06-01"}))
+    assert [(r["agent_name"], r["status"], r["valid_until"], r["decided_verb"].rsplit("/")[-1],
+             r["decided_at"], r["reason"]) for r in rows] == [
+        ("Ada", "valid", "2026-01-31T10:00:00.000Z", "passed", "2025-01-31T10:00:00.000Z",
+         "verb passed, result.score.scaled 0.9 ≥ 0.8"),
+        ("Bob", "expired", "2025-03-15T10:00:00.000Z", "passed", "2024-03-15T10:00:00.000Z",
+         "verb passed, result.score.scaled 0.85 ≥ 0.8"),
+        ("Cleo", "not completed", None, "passed", "2025-05-20T14:00:00.000Z",
+         "no statement meets the rule; the latest is verb passed"),
+        ("Dan", "not completed", None, "completed", "2025-05-21T08:00:00.000Z",
+         "no statement meets the rule; the latest is verb completed"),
+    ]
+    assert rows[1]["score_scaled"] == 0.4  # the failed retake, in the result columns
+    statuses = {r["agent_name"]: r["status"] for r in rows_of(await client.get(
+        REPORT, params={"activity": COURSE, "as_of": "2026-01-10"}))}
+    assert statuses["Ada"] == "expiring"
+    early = rows_of(await client.get(REPORT, params={"activity": COURSE,
+                                                     "as_of": "2025-01-01"}))
+    assert [(r["agent_name"], r["status"], r["valid_until"]) for r in early] == [
+        ("Bob", "valid", "2025-03-15T10:00:00.000Z")]

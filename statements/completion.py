@@ -2,8 +2,9 @@
 
 A `CompletionRule` is judged on one statement at a time. The default (`CompletionRule()`)
 counts a statement whose verb is ADL `completed`, `passed` or `mastered` or cmi5
-`satisfied`, or whose `result.completion` or `result.success` is true (Data §2.4.5:
-those two are the statement's own word on completion and success). A configured rule
+`satisfied`, unless its own result contradicts the verb (`result.completion` or
+`result.success` false), or whose `result.completion` or `result.success` is true (Data
+§2.4.5: those two are the statement's own word on completion and success). A configured rule
 narrows that: `verbs` replaces the default test (only those verbs count), `success_required`
 also asks for `result.success` true, `min_score` for `result.score.scaled` at least that.
 
@@ -58,7 +59,8 @@ class CompletionRule:
             if verb not in self.verbs:
                 return None
             parts = [f"verb {verb_name(verb)}"]
-        elif verb in DEFAULT_VERBS:
+        elif verb in DEFAULT_VERBS and result.get("completion") is not False \
+                and result.get("success") is not False:
             parts = [f"verb {verb_name(verb)}"]
         elif result.get("completion") is True:
             parts = ["result.completion true"]

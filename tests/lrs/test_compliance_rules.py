@@ -63,6 +63,8 @@ async def test_a_completed_without_result_counts_and_names_its_statement(client:
     ("failed", {"success": False, "completion": False}, False),
     ("attempted", None, False),
     ("experienced", {"completion": False}, False),
+    ("completed", {"completion": False}, False),  # the result contradicts the verb
+    ("passed", {"success": False}, False),
 ])
 async def test_the_default_rule(client: Client, verb: str, result: dict[str, Any] | None,
                                 completed: bool) -> None:

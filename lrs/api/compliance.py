@@ -45,7 +45,8 @@ def _check_params(request: Request, allowed: frozenset[str]) -> dict[str, str]:
 
 
 async def compliance_report(request: Request) -> Response:
-    """GET (or POST with a roster): per agent, the latest result and completion, streamed."""
+    """GET (or POST with a roster): per agent, the status by each entry's rule and validity,
+    the statement that decided it and the latest result, streamed."""
     operator = await credential_of(request)
     require(operator, Scope.COMPLIANCE_READ)
     values = _check_params(request, _REPORT_PARAMS)

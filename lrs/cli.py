@@ -18,6 +18,8 @@ from lrs.admin.audit import record_action
 from lrs.admin.cli import credentials
 from lrs.admin.settings_view import metrics_exposure
 from lrs.cli_common import now_ms, operator_option, settings_from, store_options, with_storage
+from lrs.compliance_cli import catalogue_add
+from lrs.compliance_cli import report as compliance_report
 from lrs.credentials import Scope
 from lrs.privacy.cli import privacy
 from lrs.storage import Storage
@@ -105,6 +107,10 @@ def catalogue_load(file: Path, operator: str, data_dir: Path | None, store: str 
 
     with_storage(settings, load)
     click.echo(f"loaded {len(entries)} catalogue entries from {file}")
+
+
+catalogue.add_command(catalogue_add)
+main.add_command(compliance_report)
 
 
 @catalogue.command("export")

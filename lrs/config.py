@@ -5,10 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lrs.credentials import Scope
+from statements.completion import Period
 from statements.versions import XapiVersion
 
 
@@ -77,6 +86,11 @@ class Settings(BaseSettings):
     )
     catalogue_refresh_seconds: float = Field(
         2.0, ge=0, description="How often a process rereads the compliance catalogue.",
+    )
+    compliance_expiring_within: str = Field(
+        "P30D", description="A completion of a catalogue entry with a validity period is "
+        "reported `expiring` this long before it expires, unless the entry says otherwise "
+        "(`warn_before`): an ISO 8601 period of years, months, weeks or days (P30D, P2M).",
     )
     beacon_origins: list[str] = Field(
         [], description="Origins (scheme://host[:port]) whose pages may send beacon hits "
@@ -211,6 +225,12 @@ class Settings(BaseSettings):
         False, description="Local development without an identity provider: /sign-in offers a "
         "form to sign in as anyone with any role. Refused when LRS_PUBLIC_URL is https.",
     )
+
+    @field_validator("compliance_expiring_within")
+    @classmethod
+    def _a_period(cls, value: str) -> str:
+        Period.parse(value)  # its ValueError names what is accepted
+        return value
 
     @model_validator(mode="after")
     def _sign_in_is_safe(self) -> Settings:

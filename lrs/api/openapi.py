@@ -91,18 +91,22 @@ def _compliance_report() -> dict[str, Any]:
                                   "date-time, or a date (the start of that day, UTC)"),
                   _query("until", "Statement timestamps up to this: an ISO 8601 "
                                   "date-time, or a date (the start of that day, UTC)"),
+                  _query("as_of", "What was true then: later statement timestamps are not "
+                                  "read and validity periods are judged at it (same forms as "
+                                  "until); default now"),
                   _query("format", "json (default) or csv", enum=["json", "csv"])]
     ok = {"description": "The report, streamed", "content": {
         "application/json": {"schema": {"type": "object"}}, "text/csv": {}}}
     responses = {"200": ok, "400": _ERROR, "401": _ERROR, "403": _ERROR}
-    summary = "Per agent, the latest result and completion of mandatory activities"
+    summary = ("Per agent, the status of mandatory activities by each entry's completion rule "
+               "and validity, and the statement that decided it")
     return {
         "get": {"summary": summary, "parameters": parameters, "security": _ANY_CREDENTIAL,
                 "description": "Needs the `compliance/read` scope.", "responses": responses},
         "post": {"summary": summary + ", against a roster", "parameters": parameters,
                  "security": _ANY_CREDENTIAL,
                  "description": "Needs the `compliance/read` scope. Exactly the roster's "
-                                "agents are reported; those with no result as `no record`.",
+                                "agents are reported; those with no statement as `no record`.",
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": {"type": "object", "required": ["roster"], "properties": {
                          "roster": {"type": "array", "items": {"type": "object"}}}}}}},

@@ -186,6 +186,7 @@ AuditAction = Literal[
     "credential_create", "credential_rotate", "credential_revoke",
     "catalogue_add", "catalogue_remove", "catalogue_load",
     "compliance_report", "evidence_export",
+    "forwarding_change",  # a forwarding destination or rule added or removed, a replay
 ]
 
 

@@ -126,6 +126,11 @@ class SqliteForwardingStore:
                 "RETURNING key, destination, statement_id, hit, attempts, created_ms",
                 (owner, now_ms + lease_ms, now_ms, now_ms, limit)).fetchall()
 
+        # An idle worker asks a reader first: no write transaction each poll.
+        due = await self._rows("SELECT 1 FROM forwarding_outbox WHERE dead=0 AND due_ms<=? "
+                               "AND lease_until_ms<=? LIMIT 1", (now_ms, now_ms))
+        if not due:
+            return []
         rows = await self._db.write(lambda conn: transaction(conn, run))
         rows.sort(key=lambda row: (row[5], row[0]))
         return [Leased(key, destination, statement_id,

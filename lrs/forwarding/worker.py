@@ -29,6 +29,7 @@ from lrs.storage import Storage
 
 log = logging.getLogger("lrs.forwarding")
 _STATUS_SECONDS = 5.0
+_STOP_SECONDS = 2.0
 
 
 def backoff_ms(attempts: int, settings: Settings) -> int:
@@ -53,6 +54,7 @@ class DeliveryWorker:
         self._status_at = 0.0
         self._delivered: Counter | None = None
         self._failed: Counter | None = None
+        self.stopping = asyncio.Event()
         if registry is not None:
             self._delivered = Counter("lrs_forwarding_delivered", "Outbox items delivered by "
                                       "this process, by destination.", ["destination"],
@@ -63,8 +65,8 @@ class DeliveryWorker:
             registry.register(_Backlog(self))
 
     async def run(self) -> None:
-        """Deliver until cancelled; an idle round sleeps `forwarding_poll_seconds`."""
-        while True:
+        """Deliver until `stopping` is set; an idle round waits `forwarding_poll_seconds`."""
+        while not self.stopping.is_set():
             try:
                 busy = await self.round()
                 await self._refresh_status()
@@ -72,7 +74,9 @@ class DeliveryWorker:
                 log.exception("forwarding round failed")
                 busy = False
             if not busy:
-                await asyncio.sleep(self._settings.forwarding_poll_seconds)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(),
+                                           self._settings.forwarding_poll_seconds)
 
     async def round(self) -> bool:
         """Lease one batch of due items and deliver it, per destination concurrently;
@@ -175,9 +179,15 @@ async def delivering(settings: Settings, storage: Storage,
     try:
         yield worker
     finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        # Let a store call in flight finish (a driver call cancelled midway leaves its
+        # connection behind); a send that takes longer is cancelled, its lease expires and
+        # the item is sent again (at least once).
+        worker.stopping.set()
+        done, _ = await asyncio.wait([task], timeout=_STOP_SECONDS)
+        if not done:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         await worker.close()
 
 

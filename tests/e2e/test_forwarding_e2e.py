@@ -219,3 +219,23 @@ def test_a_failing_or_hanging_receiver_backs_off_then_dead_letters_then_replay_d
     final = status(lrs, "lms", "hook")
     assert (final["queued"], final["dead"]) == (0, 0)
     assert str(uuid.UUID(next(iter(hook.items())))) in expected
+
+
+def test_two_processes_on_one_store_never_send_the_same_item(
+        settings: Settings, tmp_path: Path, processes: list[Lrs | Hook]) -> None:
+    lrs, hook = webhook_sender(settings, tmp_path, processes)
+    other = Lrs(lrs.env, tmp_path / "other.log", credentials=lrs.credentials)
+    other.start()
+    processes.append(other)
+    statements = [course_statement(n) for n in range(80)]
+    for start in range(0, len(statements), 20):
+        post(lrs if start % 40 else other, "lms", statements[start:start + 20])
+    expected = {s["id"] for s in statements}
+    wait_for("every statement at the receiver", lambda: set(hook.items()) == expected)
+    wait_for("an empty queue", lambda: status(lrs, "lms", "hook")["queued"] == 0)
+    # Both workers leased from the one outbox; no lease expired, so each item went once.
+    assert sorted(hook.delivered_ids()) == sorted(expected)
+    sent = [sample(httpx.get(f"{one.base}/metrics", headers={
+        "Authorization": f"Bearer {METRICS_TOKEN}"}).text, "lrs_forwarding_delivered_total",
+        destination="hook") for one in (lrs, other)]
+    assert sum(sent) == len(expected), sent

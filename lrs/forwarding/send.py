@@ -6,6 +6,7 @@ The webhook signature (docs/forwarding.md) is HMAC-SHA256, from the standard lib
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -46,20 +47,17 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 async def gather(items: Sequence[Leased], store: StatementStore) -> Outgoing:
-    """Read each kept statement an item names; one erased (or purged) since is gone."""
-    found: dict[str, dict[str, Any]] = {}
-    sent, gone = [], []
-    for item in items:
-        if item.statement_id is None:
-            sent.append(item)
-            continue
-        raw = await store.get(item.statement_id, voided=False) \
-            or await store.get(item.statement_id, voided=True)
-        if raw is None:
-            gone.append(item)
-            continue
-        found[item.statement_id] = orjson.loads(raw)
-        sent.append(item)
+    """Read each kept statement an item names (concurrently); one erased (or purged) since
+    is gone."""
+    async def read(statement_id: str) -> bytes | None:
+        return await store.get(statement_id, voided=False) \
+            or await store.get(statement_id, voided=True)
+
+    wanted = [i.statement_id for i in items if i.statement_id is not None]
+    raws = dict(zip(wanted, await asyncio.gather(*(read(i) for i in wanted)), strict=True))
+    found = {i: orjson.loads(raw) for i, raw in raws.items() if raw is not None}
+    sent = [i for i in items if i.statement_id is None or i.statement_id in found]
+    gone = [i for i in items if i.statement_id is not None and i.statement_id not in found]
     return Outgoing(sent, found, gone)
 
 

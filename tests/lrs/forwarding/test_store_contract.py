@@ -5,6 +5,7 @@ discard act on dead letters only."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,11 +15,26 @@ from aggregation.store import Tallied
 from lrs.forwarding import Destination, Rule
 from lrs.storage import Storage
 from tests.aggregation.test_tally_contract import DAY, FAR
+from tests.conftest import ENGINES
 from tests.factories import make_statement
 from tests.lrs.test_batch_contract import kept
 
-NOW = 1_780_000_000_000
 LEASE = 30_000
+NO_TRANSACTIONS = "mongodb-without-transactions"
+
+
+@pytest.fixture(params=[*ENGINES, NO_TRANSACTIONS])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every engine, and MongoDB once more told the deployment has no transactions (a
+    standalone server: the outbox written just after the statements)."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def storage(engine: str, storage: Storage) -> AsyncIterator[Storage]:
+    if engine == NO_TRANSACTIONS:
+        storage._engine.kernel._transactions = False  # type: ignore[attr-defined]
+    yield storage
 
 
 async def destination(storage: Storage, name: str = "warehouse",

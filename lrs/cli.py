@@ -19,6 +19,7 @@ from lrs.admin.settings_view import metrics_exposure
 from lrs.cli_common import now_ms, operator_option, settings_from, store_options, with_storage
 from lrs.credentials import Scope
 from lrs.forwarding.cli import forwarding
+from lrs.privacy.cli import privacy
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
 from statements.compliance import date_or_timestamp
@@ -33,6 +34,7 @@ def main() -> None:
 
 main.add_command(credentials)
 main.add_command(forwarding)
+main.add_command(privacy)
 
 
 @main.command()

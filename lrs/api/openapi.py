@@ -14,6 +14,7 @@ from lrs.credentials import Scope
 from lrs.http import json_bytes
 from lrs.people import Role
 from lrs.people.csrf import CSRF_HEADER, SESSION_COOKIE
+from lrs.privacy.schema import REPORT_SCHEMA
 from plugins.catalogue import KINDS
 
 _COUNT = {"oneOf": [{"type": "integer", "minimum": 0},
@@ -180,6 +181,18 @@ def _admin_credentials() -> dict[str, Any]:
                         "properties": {name: {"type": "object"} for name in (
                             "retention", "privacy", "limits", "metrics")}}),
                         "401": _ERROR, "403": _ERROR}}},
+        "/api/v1/admin/privacy-report": {
+            "get": {**admin, "summary": "The record of processing (GDPR Art. 30) and DPIA "
+                                        "draft (Art. 35) of the configuration in effect",
+                    "description": "Needs the `admin` scope. JSON, or Markdown when Accept "
+                                   "prefers text/markdown or `format=markdown` is given: the "
+                                   "same facts either way (docs/privacy.md).",
+                    "parameters": [_query("format", "json or markdown (else by Accept)",
+                                          enum=["json", "markdown"])],
+                    "responses": {"200": {"description": "The report", "content": {
+                        "application/json": {"schema": REPORT_SCHEMA},
+                        "text/markdown": {"schema": {"type": "string"}}}},
+                        "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
         "/api/v1/catalogue/matches": {
             "get": {**admin, "summary": "How many kept statements a catalogue entry matches, "
                                         "per activity (the entry need not be in the catalogue)",

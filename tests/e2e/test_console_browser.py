@@ -172,6 +172,11 @@ def test_admin_creates_rotates_and_revokes_a_credential(lrs: SignInLrs, browser:
     page.click("nav >> text=Settings")
     page.wait_for_selector("#settings-retention")
     assert "Suppression threshold" in page.inner_text("#settings")
+    # The privacy report, by the page's own link, with the browser's session.
+    href = page.get_attribute("a >> text=Markdown", "href")
+    assert href == "/api/v1/admin/privacy-report?format=markdown"
+    report = page.request.get(lrs.url + href)
+    assert report.status == 200 and report.text().startswith("# Record of processing")
     assert watched.errors == []
     sign_out(page, lrs)
 

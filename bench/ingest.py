@@ -152,6 +152,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--documents", type=int,
                         help="Distinct State documents (default 2000).")
     parser.add_argument("--seed", type=int, default=2026, help="Generator seed.")
+    parser.add_argument("--forward-to", metavar="URL",
+                        help="Add a forwarding rule sending every kept statement to this "
+                             "webhook (docs/forwarding.md), to measure what forwarding costs.")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
                         help="Load generator: wrk when installed (auto), or the Python one.")
     parser.add_argument("--load-parallelism", type=int, default=max(1, cores // 2),
@@ -305,6 +308,12 @@ def run_ingest(run: Run, work: Path, pool: list[dict[str, Any]], want_state: boo
             tally_auth = create_credential(data, _url(store), "tally", "bench-tally")
             pools["tallied"] = validated_pool(args.statements, args.seed + 1, 0.0)
             pools["mix"] = validated_pool(args.statements, args.seed + 2, COMPLIANCE_SHARE)
+            if args.forward_to:
+                lrs_command(data, _url(store), "forwarding", "add-destination", "--name",
+                            "bench", "--kind", "webhook", "--url", args.forward_to,
+                            "--secret", "bench-secret")
+                lrs_command(data, _url(store), "forwarding", "add-rule", "--destination",
+                            "bench")
         with lrs_serve(work, _url(store), args.server_workers, args.retention) as lrs:
             if "ingest" in args.group_list:
                 plan = [(1, clients, "kept", lrs.authorization) for clients in args.single]

@@ -21,6 +21,7 @@ from lrs.cli_common import now_ms, operator_option, settings_from, store_options
 from lrs.compliance_cli import catalogue_add
 from lrs.compliance_cli import report as compliance_report
 from lrs.credentials import Scope
+from lrs.forwarding.cli import forwarding
 from lrs.privacy.cli import privacy
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
@@ -35,6 +36,7 @@ def main() -> None:
 
 
 main.add_command(credentials)
+main.add_command(forwarding)
 main.add_command(privacy)
 
 

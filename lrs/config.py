@@ -226,6 +226,38 @@ class Settings(BaseSettings):
         "form to sign in as anyone with any role. Refused when LRS_PUBLIC_URL is https.",
     )
 
+    forwarding_enabled: bool = Field(
+        True, description="Run the forwarding delivery worker in each process "
+        "(docs/forwarding.md); rules still write outbox items when off.",
+    )
+    forwarding_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle delivery worker looks for due outbox items."
+    )
+    forwarding_batch_size: int = Field(
+        100, ge=1, le=1000, description="Outbox items a worker leases and sends per batch."
+    )
+    forwarding_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a leased item is held by its worker before another "
+        "may take it; keep it above LRS_FORWARDING_TIMEOUT_SECONDS.",
+    )
+    forwarding_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time allowed for one delivery request to a destination."
+    )
+    forwarding_max_attempts: int = Field(
+        10, ge=1, description="Failed attempts after which an item goes to the dead letters."
+    )
+    forwarding_backoff_seconds: float = Field(
+        2.0, gt=0, description="Delay before the first retry; doubled each attempt, with "
+        "jitter (a random 50-100% of it).",
+    )
+    forwarding_backoff_max_seconds: float = Field(
+        600.0, gt=0, description="The longest delay between two attempts."
+    )
+    forwarding_rules_refresh_seconds: float = Field(
+        5.0, ge=0, description="How long a process keeps the forwarding rules it read before "
+        "reading them again (a change made through another process shows after this).",
+    )
+
     @field_validator("compliance_expiring_within")
     @classmethod
     def _a_period(cls, value: str) -> str:

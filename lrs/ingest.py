@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import pluggy
@@ -21,6 +21,7 @@ from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
+from lrs.forwarding.rules import RuleCache, destinations_for
 from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
@@ -61,6 +62,7 @@ class Ingest:
     catalogue: Callable[[], Catalogue]
     # Told, after each accepted request, the credential's name and each statement's decision.
     count_decisions: Callable[[str, Sequence[Decision]], None] | None = None
+    forwarding: RuleCache | None = None  # the forwarding rules (docs/forwarding.md)
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
     _merged: dict[tuple[str, bool], bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
@@ -87,9 +89,11 @@ class Ingest:
             decisions = self._decide(prepared, credential, known)
             kept = [p for p, d in zip(prepared, decisions, strict=True) if d is Decision.FULL]
             tallied = await self._tally(prepared, decisions, credential)
+            forward = await self._forward(prepared, decisions, credential)
             plan = await self.storage.commit(self._batch(
                 kept, _used_by(kept, attachments), tallied, ids,
-                dropped=decisions.count(Decision.DROP), single=parsed.single))
+                dropped=decisions.count(Decision.DROP), single=parsed.single,
+                forward=forward))
         finally:
             self.clock.end(stored)
         # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
@@ -103,11 +107,32 @@ class Ingest:
 
     def _batch(self, kept: list[StoredStatement], attachments: list[RawAttachment],
                tallied: list[Tallied], order: Sequence[str], *, dropped: int,
-               single: bool = False) -> Batch:
+               single: bool = False, forward: dict[str, tuple[str, ...]] | None = None
+               ) -> Batch:
         now_ms = self.clock.now_ms()
         return Batch(kept, attachments, tallied, dropped=dropped, day=now_ms // _DAY_MS,
                      fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS,
-                     order=order, single=single)
+                     order=order, single=single, forward=forward or {},
+                     salt=os.urandom(16) if forward else b"")
+
+    async def _forward(self, prepared: Sequence[StoredStatement], decisions: Sequence[Decision],
+                       credential: Credential) -> dict[str, tuple[str, ...]]:
+        """Each statement's forwarding destinations, by the rules in effect (the plan writes
+        an outbox item for each, in the batch's commit, if the statement is new)."""
+        if self.forwarding is None:
+            return {}
+        rules = await self.forwarding.current()
+        if not rules:
+            return {}
+        out = {}
+        for p, decision in zip(prepared, decisions, strict=True):
+            if decision is Decision.DROP or (decision is Decision.TALLY and p.voids):
+                continue
+            kind: Literal["kept", "tallied"] = "kept" if decision is Decision.FULL \
+                else "tallied"
+            if found := destinations_for(rules, p.statement, credential.name, kind):
+                out[p.id] = found
+        return out
 
     async def beacon(self, hit: Hit, hit_id: str | None) -> None:
         """Record one hit sent without xAPI (the beacon), down the same tally path.
@@ -241,15 +266,17 @@ async def build_ingest(storage: Storage, settings: Settings, *,
                        catalogue: CachedCatalogue | None = None, clock: StoredClock | None = None,
                        plugins: pluggy.PluginManager | None = None,
                        count_decisions: Callable[[str, Sequence[Decision]], None] | None = None,
-                       ) -> Ingest:
+                       forwarding: RuleCache | None = None) -> Ingest:
     """The one way to assemble the ingest (the app, `lrs import` and the demo use it): the
     plugins of the `lrs` entry points unless given, and the catalogue read fresh unless a
     cached one is given."""
     if catalogue is None:
         catalogue = CachedCatalogue(storage.catalogue, settings.catalogue_refresh_seconds)
         await catalogue.refresh(force=True)
+    if forwarding is None:
+        forwarding = RuleCache(storage.forwarding, settings.forwarding_rules_refresh_seconds)
     return Ingest(storage, settings, clock or StoredClock(), plugins or make_plugin_manager(),
-                  catalogue.current, count_decisions)
+                  catalogue.current, count_decisions, forwarding)
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

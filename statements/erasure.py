@@ -187,6 +187,7 @@ AuditAction = Literal[
     "catalogue_add", "catalogue_remove", "catalogue_load",
     "compliance_report", "evidence_export",
     "statements_import",  # `lrs import`: statements kept with their own stored and authority
+    "forwarding_change",  # a forwarding destination or rule added or removed, a replay
 ]
 
 

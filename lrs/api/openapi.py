@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lrs.api.openapi_forwarding import forwarding_paths
 from lrs.credentials import Scope
 from lrs.http import json_bytes
 from lrs.people import Role
@@ -391,6 +392,7 @@ DOCUMENT: dict[str, Any] = {
                         "type": "array", "items": _AUDIT_RECORD}),
                         "401": _ERROR, "403": _ERROR}}},
         **_admin_credentials(),
+        **forwarding_paths(_ANY_CREDENTIAL, _ERROR),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",

@@ -121,7 +121,7 @@ def test_admin_creates_rotates_and_revokes_a_credential(lrs: SignInLrs, browser:
     watched = Watched(page, lrs.url)
     sign_in_page(page, lrs.url, "admin", next_path="/console/credentials")
     assert nav(page) == ["/console", "/console/credentials", "/console/catalogue",
-                         "/console/settings", "/console/audit"]
+                         "/console/settings", "/console/audit", "/console/forwarding"]
     page.wait_for_selector("#credentials tbody tr >> text=seed-platform")
 
     page.fill("#c-name", "lms-e2e")

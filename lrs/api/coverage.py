@@ -15,7 +15,7 @@ from aggregation.hits import HOUR_MS
 from aggregation.report import hours_of, suppress, whole_days
 from lrs.api.aggregates import FILTERS, Params, reader, window_json
 from lrs.http import json_bytes
-from plugins.completions import COMPLETED, count_completions
+from plugins.completions import count_completions
 from statements.query import StatementQuery
 
 # "Known" activities: the catalogue's, and those hit in this many days up to the window's end.
@@ -71,7 +71,7 @@ async def compliance(request: Request) -> Response:
     names = await _names(state, [r.activity for r in rows])
     k = state.settings.suppression_threshold
     return json_bytes(orjson.dumps({
-        "window": window_json(first, last), "verb": COMPLETED,
+        "window": window_json(first, last), "rule": "each entry's completion rule",
         "activities": [{"activity": r.activity, "name": names.get(r.activity),
                         "entry": {"kind": r.entry.kind, "value": r.entry.value,
                                   "name": r.entry.name},

@@ -72,6 +72,39 @@ class Settings(BaseSettings):
         60, ge=0, le=720, description="Minutes after UTC midnight before the closed day's "
         "learner-hash key is destroyed (late statements still count as unique learners).",
     )
+    tally_key_period: Literal["day", "week", "month"] = Field(
+        "day", description="Lifetime of the key that hashes learners for the unique sketches: "
+        "a UTC day, an ISO week (Monday to Sunday) or a calendar month. The key is destroyed "
+        "when its period closes, so unique learners are true uniques within one period and "
+        "person-periods across periods; a longer period keeps a person linkable (while the "
+        "key lives) for longer (docs/lite-tracking.md).",
+    )
+    dp_enabled: bool = Field(
+        False, description="Differential privacy on the aggregates: contributions bounded at "
+        "ingest, each closed day's figures released once with calibrated noise (OpenDP), a "
+        "privacy budget per day (docs/lite-tracking.md). Off: exact figures under the "
+        "threshold k.",
+    )
+    dp_epsilon: float = Field(
+        0.5, gt=0, description="Epsilon spent by one release (one closed day's figures of one "
+        "query and filter combination) when LRS_DP_ENABLED.",
+    )
+    dp_delta: float = Field(
+        1e-7, gt=0, lt=1e-3, description="Delta of the noisy threshold that hides which "
+        "activities, verbs or platforms were hit at all, when LRS_DP_ENABLED.",
+    )
+    dp_budget_per_day: float = Field(
+        5.0, gt=0, description="Total epsilon the releases of one closed day may spend; a "
+        "query that would spend more is answered 409 unless its figures are released already.",
+    )
+    dp_hits_per_bucket: int = Field(
+        5, ge=1, description="Most hits one learner adds to one activity per key period when "
+        "LRS_DP_ENABLED; more are counted as clipped.",
+    )
+    dp_buckets_per_learner: int = Field(
+        20, ge=1, description="Most activities one learner adds hits to per key period when "
+        "LRS_DP_ENABLED; hits on more are counted as clipped.",
+    )
     suppression_threshold: int = Field(
         5, ge=1, description="Aggregate figures below this are reported as 'fewer than k'.",
     )

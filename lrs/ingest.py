@@ -15,6 +15,7 @@ import pluggy
 
 from aggregation.hits import DAY_HOURS, HOUR_MS, Hit, reduce_statement
 from aggregation.learners import learner_digest
+from aggregation.periods import period_start
 from aggregation.plan import Batch, Plan
 from aggregation.sketch import register_of
 from aggregation.store import Tallied, Where
@@ -160,12 +161,15 @@ class Ingest:
         computed here and never stored (DESIGN §4)."""
         key = agent_key(actor) or ",".join(sorted(
             k for m in actor.get("member", ()) if (k := agent_key(m))))
-        day_key = await self._day_key(hit.day, today)
+        period = self.settings.tally_key_period
+        day_key = await self._day_key(period_start(hit.day, period), period_start(today, period))
         if not key or day_key is None:
-            return None  # a closed day's key is gone: the hit counts, the learner cannot
+            return None  # a closed period's key is gone: the hit counts, the learner cannot
         return register_of(learner_digest(day_key, key))
 
     async def _day_key(self, day: int, today: int) -> bytes | None:
+        # `day` and `today` are the first days of key periods (aggregation.periods): one key
+        # per period, stored under its first day.
         if day < today:
             # A closed day: its key is destroyed (by purge) and no process keeps a copy.
             if self._day_keys and min(self._day_keys) < today:
@@ -231,7 +235,8 @@ class Ingest:
     async def _purge_now_and_then(self) -> None:
         if time.monotonic() - self._last_purge >= _PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
-            await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=self._open_day())
+            await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=period_start(
+                self._open_day(), self.settings.tally_key_period))
 
 
 async def build_ingest(storage: Storage, settings: Settings, *,

@@ -16,6 +16,7 @@ from aggregation.report import (
     popular_report,
     series_report,
     summary_report,
+    uniques_report,
     whole_days,
 )
 from aggregation.store import Filters
@@ -115,14 +116,20 @@ async def popular(request: Request) -> Response:
     params = Params(request, ("from", "to", "by", "limit", *FILTERS))
     first, last = params.window()
     filters = params.filters()
-    by = params.choice("by", ("hits", "learners"))
-    counts = await state.storage.tally.popular(*whole_days(first, last), filters,
-                                               by=by, limit=params.limit())
+    # `by=learners` (the name before it was called what it counts) is still accepted: the
+    # dashboard's shared links hold it in their address.
+    by = params.choice("by", ("hits", "learner_periods", "learners"))
+    by = "learner_periods" if by == "learners" else by
+    days = whole_days(first, last)
+    counts = await state.storage.tally.popular(
+        *days, filters, by="hits" if by == "hits" else "learners", limit=params.limit())
     definitions = await state.storage.activities.definitions(c.activity for c in counts)
     names = {a: d.get("name") for a, d in definitions.items()}
     k = state.settings.suppression_threshold
-    return json_bytes(orjson.dumps({"window": window_json(first, last), "by": by,
-                                    "activities": popular_report(counts, names, k)}))
+    return json_bytes(orjson.dumps({
+        "window": window_json(first, last), "by": by,
+        "uniques": uniques_report(*days, state.settings.tally_key_period),
+        "activities": popular_report(counts, names, k)}))
 
 
 async def series(request: Request) -> Response:

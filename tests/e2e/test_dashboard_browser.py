@@ -90,6 +90,13 @@ def test_dashboard_shows_the_known_traffic(filled: tuple[str, tuple[str, str]],
         for (_, hits, learners) in top[:3]:
             assert int(hits) - 1 <= int(learners) <= int(hits)
         assert top[3][2] == "fewer than 5"
+        # The learner column says what it counts: a week is seven key days, so learner-days,
+        # and its tooltip says that a learner who came on two days counts twice.
+        head = page.locator("#learners-head")
+        assert head.inner_text() == "Learner-days"
+        assert "counts twice" in (head.get_attribute("title") or "")
+        assert "learner-days" in page.inner_text("#uniques-note")
+        assert page.locator("#privacy-note").is_hidden()  # differential privacy is off
         suppressed = page.locator("#popular-table tbody tr").nth(3).locator("td.suppressed")
         assert suppressed.count() == 2
         # The charts: one sparkline per row and the trend chart, drawn on canvases.

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aggregation.privacy import Privacy
 from lrs.credentials import Scope
 from statements.versions import XapiVersion
 
@@ -86,23 +87,23 @@ class Settings(BaseSettings):
         "threshold k.",
     )
     dp_epsilon: float = Field(
-        0.5, gt=0, description="Epsilon spent by one release (one closed day's figures of one "
+        1.0, gt=0, description="Epsilon spent by one release (one closed day's figures of one "
         "query and filter combination) when LRS_DP_ENABLED.",
     )
     dp_delta: float = Field(
-        1e-7, gt=0, lt=1e-3, description="Delta of the noisy threshold that hides which "
+        1e-6, gt=0, lt=1e-3, description="Delta of the noisy threshold that hides which "
         "activities, verbs or platforms were hit at all, when LRS_DP_ENABLED.",
     )
     dp_budget_per_day: float = Field(
-        5.0, gt=0, description="Total epsilon the releases of one closed day may spend; a "
+        10.0, gt=0, description="Total epsilon the releases of one closed day may spend; a "
         "query that would spend more is answered 409 unless its figures are released already.",
     )
     dp_hits_per_bucket: int = Field(
-        5, ge=1, description="Most hits one learner adds to one activity per key period when "
+        3, ge=1, description="Most hits one learner adds to one activity per key period when "
         "LRS_DP_ENABLED; more are counted as clipped.",
     )
     dp_buckets_per_learner: int = Field(
-        20, ge=1, description="Most activities one learner adds hits to per key period when "
+        5, ge=1, description="Most activities one learner adds hits to per key period when "
         "LRS_DP_ENABLED; hits on more are counted as clipped.",
     )
     suppression_threshold: int = Field(
@@ -262,6 +263,13 @@ class Settings(BaseSettings):
         if self.oidc_agent_mapping == "account" and not self.oidc_agent_homepage:
             raise ValueError("LRS_OIDC_AGENT_MAPPING=account needs LRS_OIDC_AGENT_HOMEPAGE")
         return self
+
+    def privacy(self) -> Privacy | None:
+        """The differential privacy configured, or None when it is off."""
+        if not self.dp_enabled:
+            return None
+        return Privacy(self.dp_epsilon, self.dp_delta, self.dp_budget_per_day,
+                       self.dp_hits_per_bucket, self.dp_buckets_per_learner)
 
     def sign_in_enabled(self) -> bool:
         """Whether people can sign in (an identity provider is configured, or dev mode)."""

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aggregation.hits import HOUR_MS
-from aggregation.report import hours_of, suppress, whole_days
 from aggregation.release import closed_window, popular_days
+from aggregation.report import hours_of, suppress, whole_days
 from lrs.api.aggregates import FILTERS, Params, open_day, reader, window_json
 from lrs.http import json_bytes
 from plugins.completions import COMPLETED, count_completions

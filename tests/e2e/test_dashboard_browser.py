@@ -160,3 +160,23 @@ def test_wrong_secret_is_refused_without_a_browser_dialog(
         page.wait_for_selector("#sign-in-error:not(:empty)")
         assert "Unknown key or secret" in page.inner_text("#sign-in-error")
         assert page.is_hidden("#board")
+
+
+def test_dashboard_shows_epsilon_and_the_remaining_budget_with_dp_on(
+        settings: Settings, tmp_path: Path) -> None:
+    env = {"LRS_DP_ENABLED": "true", "LRS_DP_EPSILON": "1", "LRS_DP_BUDGET_PER_DAY": "10",
+           "LRS_TALLY_KEY_PERIOD": "week"}
+    for base, (key, secret) in serve(settings, tmp_path, retention="tally", extra_env=env):
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(f"{base}/dashboard")
+            sign_in(page, key, secret)
+            note = page.locator("#privacy-note")
+            assert note.is_visible()
+            text = note.inner_text()
+            # The week's six closed days: one popularity and one summary release each.
+            assert "ε = 1 per release" in text and "budget 10 per day, 8 left" in text, text
+            yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+            assert f"closed days up to {yesterday}" in text
+            # Releases are per day: learner-days, whatever the weekly key.
+            assert page.inner_text("#learners-head") == "Learner-days"

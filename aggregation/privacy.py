@@ -61,14 +61,14 @@ def contribution_digests(period_key: bytes, agent_key: str, activity: str
 
 
 @functools.lru_cache(maxsize=64)
-def _threshold_mechanism(epsilon: float, delta: float, l0: int, linf: int
+def _threshold_mechanism(epsilon: float, delta: float, l0: int, l1: int, linf: int
                          ) -> tuple[dp.Measurement, int]:
     """OpenDP's Laplace threshold mechanism (Rogers 2023) on a map of counts whose keys are
-    not known in advance, calibrated so one learner (changing up to `l0` keys, each by up to
-    `linf`) costs at most (epsilon, delta); and its threshold."""
+    not known in advance, calibrated so one learner (changing up to `l0` keys, by up to `l1`
+    in all and `linf` each) costs at most (epsilon, delta); and its threshold."""
     domain = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int))
     metric = dp.l01inf_distance(dp.absolute_distance(T=int))
-    scale = l0 * linf / epsilon
+    scale = l1 / epsilon
 
     def make(threshold: int) -> dp.Measurement:
         return dp.m.make_laplace_threshold(domain, metric, scale=scale, threshold=threshold)
@@ -76,7 +76,7 @@ def _threshold_mechanism(epsilon: float, delta: float, l0: int, linf: int
     def meets(threshold: float) -> bool:
         # OpenDP's Measurement.map has no annotations.
         spent_epsilon, spent_delta = make(int(threshold)).map(  # type: ignore[no-untyped-call]
-            (l0, l0 * linf, linf))
+            (l0, l1, linf))
         return bool(spent_epsilon <= epsilon * (1 + 1e-9) and spent_delta <= delta)
 
     threshold = int(dp.binary_search(meets, bounds=(linf, 1 << 30), T=int))
@@ -84,18 +84,21 @@ def _threshold_mechanism(epsilon: float, delta: float, l0: int, linf: int
 
 
 def noisy_counts(counts: Mapping[str, int], *, epsilon: float, delta: float, l0: int,
-                 linf: int) -> dict[str, int]:
+                 linf: int, l1: int | None = None) -> dict[str, int]:
     """`counts` with calibrated Laplace noise, keys whose noisy count falls under the noisy
     threshold left out (the noisy threshold replaces the fixed k: whether a key shows at all
-    is private too)."""
-    mechanism, _ = _threshold_mechanism(epsilon, delta, max(1, l0), max(1, linf))
+    is private too). `l1` defaults to l0 * linf."""
+    l0, linf = max(1, l0), max(1, linf)
+    mechanism, _ = _threshold_mechanism(epsilon, delta, l0, l1 or l0 * linf, linf)
     released: dict[str, int] = mechanism(dict(counts))
     return released
 
 
-def threshold_of(epsilon: float, delta: float, l0: int, linf: int) -> int:
+def threshold_of(epsilon: float, delta: float, l0: int, linf: int, l1: int | None = None
+                 ) -> int:
     """The threshold the mechanism of `noisy_counts` uses for these parameters."""
-    return _threshold_mechanism(epsilon, delta, max(1, l0), max(1, linf))[1]
+    l0, linf = max(1, l0), max(1, linf)
+    return _threshold_mechanism(epsilon, delta, l0, l1 or l0 * linf, linf)[1]
 
 
 @functools.lru_cache(maxsize=16)

@@ -123,12 +123,12 @@ async def summary_days(store: TallyStore, privacy: Privacy, first_day: int, last
 
     async def draw(day: int) -> dict[str, dict[str, int]]:
         totals = await store.summary(day, day, filters)
-        # One learner adds at most hits_bound hits in all, to any number of verbs.
+        # One learner adds at most hits_bound hits in all, spread over any verbs.
         bound = privacy.hits_bound
         return {"by_verb": noisy_counts(totals.by_verb, epsilon=half, delta=half_delta,
-                                        l0=bound, linf=bound),
+                                        l0=bound, linf=bound, l1=bound),
                 "by_platform": noisy_counts(totals.by_platform, epsilon=half,
-                                            delta=half_delta, l0=bound, linf=bound)}
+                                            delta=half_delta, l0=bound, linf=bound, l1=bound)}
 
     keys = {day: release_key("summary", filters, day) for day in range(first_day, last_day + 1)}
     by_verb: Counter[str] = Counter()

@@ -168,10 +168,13 @@ class Ingest:
         period, no identifier), is clipped: fingerprinted, counted as clipped, no hit."""
         period = self.settings.tally_key_period
         actors = {p.id: p.statement["actor"] for p in prepared}
+        # A statement held already is a retry (or a 409): it must not use up its learner's
+        # bounds a second time.
+        held = await self.storage.tally.where([t.statement_id for t in tallied if t.hit])
         by_period: dict[int, list[tuple[int, bytes, bytes]]] = {}
         clipped: set[int] = set()
         for index, t in enumerate(tallied):
-            if t.hit is None:
+            if t.hit is None or t.statement_id in held:
                 continue
             start = period_start(t.hit.day, period)
             key = _learner_key(actors[t.statement_id])

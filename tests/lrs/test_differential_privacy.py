@@ -90,6 +90,19 @@ async def test_dp_contributions_are_bounded_and_the_rest_counted_as_clipped(
     assert summary.decisions == {"tally": 7, "clipped": 4}
 
 
+async def test_dp_a_retry_does_not_use_up_the_bounds(settings: Settings, storage: Storage
+                                                     ) -> None:
+    settings = settings.model_copy(update=DP)
+    first = view("ada", days_ago(2))
+    for _ in range(3):  # the platform retries the same statement
+        await send_as_of(storage, settings, days_ago(2), [first])
+    await send_as_of(storage, settings, days_ago(2), [view("ada", days_ago(2))])
+    day = day_number(days_ago(2).date())
+    (row,) = await storage.tally.popular(day, day, Filters(), by="hits", limit=1)
+    assert row.hits == 2  # her second hit is within the bound of 2: not clipped
+    assert (await storage.tally.summary(day, day)).decisions == {"tally": 2}
+
+
 async def test_dp_closed_bucket_is_released_once_and_repeated_queries_agree(
         settings: Settings, storage: Storage) -> None:
     settings = settings.model_copy(update=DP)

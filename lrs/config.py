@@ -70,8 +70,8 @@ class Settings(BaseSettings):
         "POST is not counted twice.",
     )
     day_key_grace_minutes: int = Field(
-        60, ge=0, le=720, description="Minutes after UTC midnight before the closed day's "
-        "learner-hash key is destroyed (late statements still count as unique learners).",
+        60, ge=0, le=720, description="Minutes after UTC midnight before the closed key "
+        "period's learner-hash key is destroyed (late statements still count as learners).",
     )
     tally_key_period: Literal["day", "week", "month"] = Field(
         "day", description="Lifetime of the key that hashes learners for the unique sketches: "

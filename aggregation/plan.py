@@ -86,7 +86,7 @@ class Plan:
     hits: Counter[Hit]  # per bucket: +1 per new hit, -1 per hit taken back, summed
     take_back: list[str]  # tallied statements now voided (their fingerprints marked so)
     learners: list[tuple[Hit, int, int]]  # (a hit of it, register, rank) per sketch cell
-    decisions: dict[str, int]  # full / tally / drop → how many to count on `day`
+    decisions: dict[str, int]  # full / tally / drop / clipped → how many to count on `day`
     day: int
     fingerprint_expires_ms: int
     outbox: list[OutboxItem] = field(default_factory=list)  # written in the same commit
@@ -140,8 +140,11 @@ def plan_batch(batch: Batch, known: Known) -> Plan:
                 cells[cell] = (t.hit, t.learner[1])
     # DESIGN §4: each statement's decision is counted once, when it is first stored; a
     # dropped statement is stored nowhere, so each time it is sent.
+    # Differential privacy: hits past their learner's bound are counted as clipped, a figure
+    # with no identity (never with the option off, so no "clipped" key appears then).
     decisions = {name: n for name, n in (("full", len(kept.insert)), ("tally", len(fresh)),
-                                         ("drop", batch.dropped)) if n}
+                                         ("drop", batch.dropped),
+                                         ("clipped", sum(t.clipped for t in fresh))) if n}
     return Plan(
         statements=kept, attachments=batch.attachments if kept.insert else (),
         fingerprints=fresh, hits=_nonzero(hits) if take_back else hits, take_back=take_back,

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from bench import scenarios
+from bench import generator, scenarios, servers
 from bench.floors import mongo_insert_floor, parse_floor, sqlite_insert_floor
 from bench.generator import StatementGenerator
 from bench.load import (
@@ -164,6 +164,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--retention", choices=("full", "tally"), default="full",
                         help="Default retention of the credential of the batch-size "
                         "scenarios (default full: every statement kept).")
+    parser.add_argument("--recent", action="store_true",
+                        help="Statement timestamps in the last half hour, not in 2026's first "
+                        "90 days: their key period is open, so learners are hashed (and with "
+                        "--dp bounded) as in production.")
+    parser.add_argument("--dp", action="store_true",
+                        help="Serve with differential privacy on (LRS_DP_ENABLED) and a budget "
+                        "no query exhausts, so the run measures the cost of bounding and "
+                        "releasing, not refusals; results get the suffix -dp.")
     parser.add_argument("--results", type=Path, default=HERE / "results",
                         help="Directory for the JSON results (default bench/results).")
     parser.add_argument("--docs", type=Path,
@@ -545,6 +553,9 @@ def _failed(document: dict[str, Any]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 1 when an engine failed or any request was not answered 2xx."""
     args = parse_args(argv)
+    generator.RECENT = args.recent
+    if args.dp:
+        servers.SERVER_ENV.update(LRS_DP_ENABLED="true", LRS_DP_BUDGET_PER_DAY="1e12")
     tool = choose_load_tool(args.load, args.load_parallelism)
     print(f"load generator: {tool.description}", file=sys.stderr)
     pool = validated_pool(args.statements, args.seed)
@@ -561,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         document: dict[str, Any] = {
             "schema": 2, "engine": file_label, "engine_label": label,
             "mode": "quick" if args.quick else "full", "started": started.isoformat(),
+            "server_env": dict(servers.SERVER_ENV),
             "load_tool": {"name": tool.name, "description": tool.description,
                           "parallelism": tool.parallelism},
             "config": {"clients": args.clients, "single_clients": args.single,
@@ -587,8 +599,9 @@ def main(argv: list[str] | None = None) -> int:
         failed |= _failed(document)
         documents.append(document)
         if not args.no_save:
-            suffix = ("-tally" if args.retention == "tally" else "") + (
-                "-quick" if args.quick else "")
+            suffix = "".join(part for on, part in (
+                (args.retention == "tally", "-tally"), (args.recent, "-recent"),
+                (args.dp, "-dp"), (args.quick, "-quick")) if on)
             path = args.results / f"{started:%Y-%m-%d}-{file_label}{suffix}.json"
             write_json(path, document)
             print(f"results: {path}", file=sys.stderr)

@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aggregation.privacy import Privacy
 from lrs.credentials import Scope
 from statements.completion import Period
 from statements.versions import XapiVersion
@@ -78,8 +79,41 @@ class Settings(BaseSettings):
         "POST is not counted twice.",
     )
     day_key_grace_minutes: int = Field(
-        60, ge=0, le=720, description="Minutes after UTC midnight before the closed day's "
-        "learner-hash key is destroyed (late statements still count as unique learners).",
+        60, ge=0, le=720, description="Minutes after UTC midnight before the closed key "
+        "period's learner-hash key is destroyed (late statements still count as learners).",
+    )
+    tally_key_period: Literal["day", "week", "month"] = Field(
+        "day", description="Lifetime of the key that hashes learners for the unique sketches: "
+        "a UTC day, an ISO week (Monday to Sunday) or a calendar month. The key is destroyed "
+        "when its period closes, so unique learners are true uniques within one period and "
+        "person-periods across periods; a longer period keeps a person linkable (while the "
+        "key lives) for longer (docs/lite-tracking.md).",
+    )
+    dp_enabled: bool = Field(
+        False, description="Differential privacy on the aggregates: contributions bounded at "
+        "ingest, each closed day's figures released once with calibrated noise (OpenDP), a "
+        "privacy budget per day (docs/lite-tracking.md). Off: exact figures under the "
+        "threshold k.",
+    )
+    dp_epsilon: float = Field(
+        1.0, gt=0, description="Epsilon spent by one release (one closed day's figures of one "
+        "query and filter combination) when LRS_DP_ENABLED.",
+    )
+    dp_delta: float = Field(
+        1e-6, gt=0, lt=1e-3, description="Delta of the noisy threshold that hides which "
+        "activities, verbs or platforms were hit at all, when LRS_DP_ENABLED.",
+    )
+    dp_budget_per_day: float = Field(
+        10.0, gt=0, description="Total epsilon the releases of one closed day may spend; a "
+        "query that would spend more is answered 409 unless its figures are released already.",
+    )
+    dp_hits_per_bucket: int = Field(
+        3, ge=1, description="Most hits one learner adds to one activity per key period when "
+        "LRS_DP_ENABLED; more are counted as clipped.",
+    )
+    dp_buckets_per_learner: int = Field(
+        5, ge=1, description="Most activities one learner adds hits to per key period when "
+        "LRS_DP_ENABLED; hits on more are counted as clipped.",
     )
     suppression_threshold: int = Field(
         5, ge=1, description="Aggregate figures below this are reported as 'fewer than k'.",
@@ -281,6 +315,13 @@ class Settings(BaseSettings):
         if self.oidc_agent_mapping == "account" and not self.oidc_agent_homepage:
             raise ValueError("LRS_OIDC_AGENT_MAPPING=account needs LRS_OIDC_AGENT_HOMEPAGE")
         return self
+
+    def privacy(self) -> Privacy | None:
+        """The differential privacy configured, or None when it is off."""
+        if not self.dp_enabled:
+            return None
+        return Privacy(self.dp_epsilon, self.dp_delta, self.dp_budget_per_day,
+                       self.dp_hits_per_bucket, self.dp_buckets_per_learner)
 
     def sign_in_enabled(self) -> bool:
         """Whether people can sign in (an identity provider is configured, or dev mode)."""

@@ -15,7 +15,9 @@ import pluggy
 
 from aggregation.hits import DAY_HOURS, HOUR_MS, Hit, reduce_statement
 from aggregation.learners import learner_digest
+from aggregation.periods import period_start
 from aggregation.plan import Batch, Plan
+from aggregation.privacy import contribution_digests
 from aggregation.sketch import register_of
 from aggregation.store import Tallied, Where
 from lrs.config import Settings
@@ -99,7 +101,8 @@ class Ingest:
         # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
         if self.count_decisions is not None:
             self.count_decisions(credential.name, [
-                Decision(name) for name, n in plan.decisions.items() for _ in range(n)])
+                Decision(name) for name, n in plan.decisions.items() if name != "clipped"
+                for _ in range(n)])
         await self._define(credential, sent, decisions)
         self._notify(credential, plan)
         await self._purge_now_and_then()
@@ -143,11 +146,13 @@ class Ingest:
         content_hash = hashlib.sha256(orjson.dumps(
             [hit.activity, hit.verb, hit.activity_type, hit.platform])).hexdigest()
         statement_id = hit_id or str(uuid.uuid4())
-        plan = await self.storage.commit(self._batch(
-            [], [], [Tallied(statement_id, content_hash, hit, None)], [statement_id],
-            dropped=0))
-        if not plan.fingerprints:
-            return  # a retried beacon: counted already
+        # With differential privacy on, a hit no learner can be bounded for is clipped.
+        tallied = (Tallied(statement_id, content_hash, None, None, clipped=True)
+                   if self.settings.dp_enabled else Tallied(statement_id, content_hash, hit, None))
+        plan = await self.storage.commit(self._batch([], [], [tallied], [statement_id],
+                                                     dropped=0))
+        if not plan.fingerprints or plan.fingerprints[0].hit is None:
+            return  # a retried beacon (counted already), or a clipped one
         self.plugins.hook.lrs_hits_tallied(hits=[hit], credential_name=hit.credential)
 
     def _decide(self, prepared: Sequence[StoredStatement], credential: Credential,
@@ -180,20 +185,57 @@ class Ingest:
             hit = reduce_statement(p.statement, credential.key)
             out.append(Tallied(p.id, p.content_hash, hit,
                                await self._learner(p.statement["actor"], hit, today)))
+        if self.settings.dp_enabled:
+            out = await self._bound(prepared, out, today)
         return out
+
+    async def _bound(self, prepared: Sequence[StoredStatement], tallied: list[Tallied],
+                     today: int) -> list[Tallied]:
+        """Differential privacy's contribution bounds (aggregation.privacy): a hit past its
+        learner's bounds for the key period, or one no learner can be bounded for (a closed
+        period, no identifier), is clipped: fingerprinted, counted as clipped, no hit."""
+        period = self.settings.tally_key_period
+        actors = {p.id: p.statement["actor"] for p in prepared}
+        # A statement held already is a retry (or a 409): it must not use up its learner's
+        # bounds a second time.
+        held = await self.storage.tally.where([t.statement_id for t in tallied if t.hit])
+        by_period: dict[int, list[tuple[int, bytes, bytes]]] = {}
+        clipped: set[int] = set()
+        for index, t in enumerate(tallied):
+            if t.hit is None or t.statement_id in held:
+                continue
+            start = period_start(t.hit.day, period)
+            key = _learner_key(actors[t.statement_id])
+            period_key = await self._day_key(start, period_start(today, period))
+            if not key or period_key is None:
+                clipped.add(index)
+                continue
+            by_period.setdefault(start, []).append(
+                (index, *contribution_digests(period_key, key, t.hit.activity)))
+        for start, items in by_period.items():
+            counted = await self.storage.tally.bound_contributions(
+                start, [(person, pair) for _, person, pair in items],
+                per_bucket=self.settings.dp_hits_per_bucket,
+                buckets=self.settings.dp_buckets_per_learner)
+            clipped.update(index for (index, _, _), ok in zip(items, counted, strict=True)
+                           if not ok)
+        return [Tallied(t.statement_id, t.content_hash, None, None, clipped=True)
+                if index in clipped else t for index, t in enumerate(tallied)]
 
     async def _learner(self, actor: dict[str, Any], hit: Hit, today: int
                        ) -> tuple[int, int] | None:
         """The learner's place in the (activity, day) sketch: a keyed hash of the actor,
         computed here and never stored (DESIGN §4)."""
-        key = agent_key(actor) or ",".join(sorted(
-            k for m in actor.get("member", ()) if (k := agent_key(m))))
-        day_key = await self._day_key(hit.day, today)
+        key = _learner_key(actor)
+        period = self.settings.tally_key_period
+        day_key = await self._day_key(period_start(hit.day, period), period_start(today, period))
         if not key or day_key is None:
-            return None  # a closed day's key is gone: the hit counts, the learner cannot
+            return None  # a closed period's key is gone: the hit counts, the learner cannot
         return register_of(learner_digest(day_key, key))
 
     async def _day_key(self, day: int, today: int) -> bytes | None:
+        # `day` and `today` are the first days of key periods (aggregation.periods): one key
+        # per period, stored under its first day.
         if day < today:
             # A closed day: its key is destroyed (by purge) and no process keeps a copy.
             if self._day_keys and min(self._day_keys) < today:
@@ -259,7 +301,8 @@ class Ingest:
     async def _purge_now_and_then(self) -> None:
         if time.monotonic() - self._last_purge >= _PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
-            await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=self._open_day())
+            await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=period_start(
+                self._open_day(), self.settings.tally_key_period))
 
 
 async def build_ingest(storage: Storage, settings: Settings, *,
@@ -318,6 +361,12 @@ def _ids(parsed: ParsedStatements, statement_id: str | None) -> list[str]:
                 Problem(f"$[{index}].id", f"also used by $[{first[one]}]"),))
         first[one] = index
     return ids
+
+
+def _learner_key(actor: dict[str, Any]) -> str:
+    """The actor's identifier as one string (a group's: its members'), "" if it has none."""
+    return agent_key(actor) or ",".join(sorted(
+        k for m in actor.get("member", ()) if (k := agent_key(m))))
 
 
 def _object_activity(statement: dict[str, Any]) -> list[dict[str, Any]]:

@@ -62,6 +62,13 @@ _SCHEMES = {
 _BEACON: list[dict[str, list[str]]] = [{"basic": []}, {}]
 _ERROR = {"description": "What is wrong and where", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
+_UNIQUES = {"type": "object", "description": "What learner_periods counts over the window",
+            "properties": {"key_period": {"type": "string", "enum": ["day", "week", "month"]},
+                           "periods": {"type": "integer"}, "true_uniques": {"type": "boolean"},
+                           "counted_as": {"type": "string"}}}
+_PRIVACY = {"type": "object", "description": "With differential privacy on: the epsilon of "
+            "each release, the budget per closed day and what is left of it, the noisy "
+            "threshold, and the last day released", "additionalProperties": True}
 
 
 def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
@@ -289,12 +296,18 @@ DOCUMENT: dict[str, Any] = {
     "paths": {
         "/api/v1/aggregates/popular": _get(
             "Most hit or most learned-from activities over a window",
-            [*_WINDOW, _query("by", "Rank by", enum=["hits", "learners"]), *_FILTERS,
+            [*_WINDOW, _query("by", "Rank by (`learners`: the former name of learner_periods)",
+                              enum=["hits", "learner_periods", "learners"]), *_FILTERS,
              _query("limit", "How many (1-1000)", pattern="^[0-9]+$")],
-            {"type": "object", "properties": {"activities": {"type": "array", "items": {
-                "type": "object", "properties": {
-                    "activity": {"type": "string"}, "name": _NAME,
-                    "hits": _COUNT, "learners": _COUNT}}}}}, "aggregates/read"),
+            {"type": "object", "properties": {
+                "uniques": _UNIQUES, "privacy": _PRIVACY,
+                "activities": {"type": "array", "items": {
+                    "type": "object", "properties": {
+                        "activity": {"type": "string"}, "name": _NAME, "hits": _COUNT,
+                        "learner_periods": {**_COUNT, "description": (
+                            "Estimated learners counted once per key period they came in: "
+                            "true unique learners when uniques.true_uniques")}}}}}},
+            "aggregates/read"),
         "/api/v1/aggregates/series": _get(
             "Hits over time for one activity",
             [_query("activity", "The activity IRI"), *_WINDOW,

@@ -61,11 +61,13 @@ async def _fetch(url: str, client: httpx2.AsyncClient, data_dir: Path) -> tuple[
                                                              "application/json"})
         response.raise_for_status()
     except httpx2.HTTPError as error:
+        why = (f"answered {error.response.status_code}"
+               if isinstance(error, httpx2.HTTPStatusError) else str(error) or type(error).__name__)
         if copy.exists():
             log.warning("profile %s could not be fetched (%s): using the copy of %s",
-                        url, error, copy)
+                        url, why, copy)
             return url, copy.read_bytes()
-        raise ProfileError(f"LRS_PROFILES: {url} could not be fetched ({error}) and no "
+        raise ProfileError(f"LRS_PROFILES: {url} could not be fetched ({why}) and no "
                            f"copy of it is kept in {copy.parent}") from None
     copy.parent.mkdir(parents=True, exist_ok=True)
     partial = copy.with_suffix(".partial")

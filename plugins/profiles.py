@@ -20,7 +20,8 @@ def profile_documents(manager: pluggy.PluginManager,
     # Each implementation called on its own, so a bad document names its plugin.
     for impl in reversed(manager.hook.lrs_profiles_documents.get_hookimpls()):
         documents: Iterable[Mapping[str, Any]] = impl.function() or ()  # type: ignore[assignment]  # pluggy types hook functions as object-returning
-        sources.extend((impl.plugin_name, d) for d in documents)
+        name = f"plugin {impl.plugin_name} ({type(impl.plugin).__name__})"
+        sources.extend((name, d) for d in documents)
     return sources
 
 

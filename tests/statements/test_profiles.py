@@ -229,3 +229,26 @@ def test_profile_selector_and_context_types_from_a_derived_template() -> None:
 def test_profile_unusable_document_is_refused(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ProfileError, match=message):
         parse_profile({**load("video"), **change})
+
+
+def _every_location() -> list[str]:
+    return sorted({r["location"] for name in ("cmi5", "video")
+                   for t in load(name)["templates"] for r in t.get("rules", ())}
+                  | {"$.context.contextActivities.*[*].id", "$.result['it\\'s']",
+                     "$.result.score | $.result.success", "$..id"})
+
+
+@pytest.mark.parametrize("location", _every_location())
+def test_profile_location_walk_agrees_with_the_jsonpath_library(location: str) -> None:
+    import jsonpath
+
+    from statements.profiles import _compile
+
+    statements = [cmi5_statement("completed", in_moveon=True, result={
+        **COMPLETED, "success": True, "score": {"scaled": 0.5}, "it's": 1}),
+        cmi5_statement("launched", result=None, **LAUNCHED),
+        video_statement("https://w3id.org/xapi/video/verbs/paused", result=PAUSED, length=1)]
+    compiled = _compile(location, "test")
+    for statement in statements:
+        assert compiled.find(statement) == [
+            (m.path, m.obj) for m in jsonpath.compile(location).finditer(statement)]

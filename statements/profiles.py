@@ -87,6 +87,20 @@ class Profile:
     # category context activities to say it follows the profile (Part Two §5).
     names: frozenset[str] = frozenset()
 
+    @property
+    def extensions_by_place(self) -> tuple[tuple[tuple[str, ...], dict[str, ExtensionSchema]],
+                                           ...]:
+        """The extension schemas grouped by where they sit, computed once."""
+        cached = self.__dict__.get("_by_place")
+        if cached is None:
+            grouped: dict[tuple[str, ...], dict[str, ExtensionSchema]] = {}
+            for extension in self.extensions:
+                grouped.setdefault(extension.place, {})[extension.id] = extension
+            cached = tuple(grouped.items())
+            object.__setattr__(self, "_by_place", cached)
+        by_place: tuple[tuple[tuple[str, ...], dict[str, ExtensionSchema]], ...] = cached
+        return by_place
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -246,22 +260,32 @@ class Location:
         if self.steps is None:
             return [(m.path, m.obj) for m in self.query.finditer(data)]
         found: list[tuple[str, Any]] = [("$", data)]
-        for step in self.steps:
+        for step, written in zip(self.steps, self._written, strict=True):
             nodes, found = found, []
             for path, node in nodes:
                 if step is _ANY:
                     if isinstance(node, list):
                         found.extend((f"{path}[{i}]", v) for i, v in enumerate(node))
-                    elif isinstance(node, Mapping):
+                    elif isinstance(node, dict):
                         found.extend((f"{path}[{_quoted(k)}]", v) for k, v in node.items())
                 elif isinstance(step, int):
                     if isinstance(node, list) and step < len(node):
-                        found.append((f"{path}[{step}]", node[step]))
-                elif isinstance(node, Mapping) and step in node:
-                    found.append((f"{path}[{_quoted(step)}]", node[step]))
+                        found.append((path + written, node[step]))
+                elif isinstance(node, dict) and step in node:
+                    found.append((path + written, node[step]))
             if not found:
                 break
         return found
+
+    @property
+    def _written(self) -> tuple[str, ...]:
+        # Each step as a normalized path writes it, computed once per location.
+        cached: tuple[str, ...] | None = self.__dict__.get("_written_steps")
+        if cached is None:
+            cached = tuple("" if s is _ANY else f"[{s}]" if isinstance(s, int)
+                           else f"[{_quoted(s)}]" for s in self.steps or ())
+            object.__setattr__(self, "_written_steps", cached)
+        return cached
 
 
 def _quoted(name: Any) -> str:
@@ -391,22 +415,23 @@ def _broken(statement: Mapping[str, Any], rule: Rule) -> tuple[str, str] | None:
 def _extensions(statement: Mapping[str, Any], profile: Profile, template: str
                 ) -> list[Finding]:
     out = []
-    for extension in profile.extensions:
+    for place, schemas in profile.extensions_by_place:
         holder: Any = statement
-        for key in extension.place:
-            holder = holder.get(key, {}) if isinstance(holder, Mapping) else {}
-        if not isinstance(holder, Mapping) or extension.id not in holder:
+        for key in place:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if not isinstance(holder, dict):
             continue
-        value = holder[extension.id]
-        if extension.validator.is_valid(value):
-            continue
-        error = jsonschema.exceptions.best_match(extension.validator.iter_errors(value))
-        if error is not None:
-            path = "$." + ".".join(extension.place) + f"['{extension.id}']" + "".join(
+        for key in holder.keys() & schemas.keys():
+            extension, value = schemas[key], holder[key]
+            if extension.validator.is_valid(value):
+                continue
+            error = jsonschema.exceptions.best_match(extension.validator.iter_errors(value))
+            if error is None:
+                continue
+            path = "$." + ".".join(place) + f"['{key}']" + "".join(
                 f"[{p}]" if isinstance(p, int) else f"['{p}']" for p in error.absolute_path)
-            out.append(Finding(profile.id, template, f"schema of {extension.id}", path,
-                               error.message))
-    return out
+            out.append(Finding(profile.id, template, f"schema of {key}", path, error.message))
+    return sorted(out, key=lambda f: f.path)
 
 
 def _same(a: Any, b: Any) -> bool:

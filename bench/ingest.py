@@ -47,6 +47,7 @@ from bench.load import (
     settle,
     wrk_version,
 )
+from bench.profiles import CMI5_PROFILE, VIDEO_PROFILE, check_floor, video_pool
 from bench.report import machine_info, table, write_docs, write_json
 from bench.report import rate as report_rate
 from bench.resources import Watch
@@ -69,7 +70,10 @@ ENGINES = {
     "sqlite": ("sqlite", "SQLite engine (WAL, synchronous=NORMAL)"),
     "mongodb": ("mongodb-secantus", "MongoDB engine on SecantusDB, not mongod"),
 }
-GROUPS = ("ingest", "state", "query", "aggregates")
+GROUPS = ("ingest", "state", "query", "aggregates", "profiles")
+# `profiles` is asked for by name (--groups profiles): not part of a full run yet.
+DEFAULT_GROUPS = GROUPS[:4]
+PROFILE_MODES = ("off", "flag", "reject")
 FULL = {"duration": 10.0, "warmup": 2.0, "max_requests": 50_000, "statements": 5000,
         "floor_seconds": 2.0, "query_sizes": "100000,1000000", "hits": 10_000_000,
         "documents": 2000}
@@ -121,8 +125,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="A smoke run: 3 s per scenario, small stores (under 5 minutes).")
     parser.add_argument("--engine", action="append", choices=sorted(ENGINES),
                         help="Engine to benchmark (repeatable; default: all).")
-    parser.add_argument("--groups", default=",".join(GROUPS),
-                        help=f"Scenario groups to run (default {','.join(GROUPS)}).")
+    parser.add_argument("--groups", default=",".join(DEFAULT_GROUPS),
+                        help=f"Scenario groups to run, among {','.join(GROUPS)} (default "
+                        f"{','.join(DEFAULT_GROUPS)}).")
     parser.add_argument("--batches", default="1,10,100,1000",
                         help="Statements per POST, one scenario each (default 1,10,100,1000).")
     parser.add_argument("--clients", type=int, default=8,
@@ -197,7 +202,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--statements must be at least the largest batch")
     args.engines = args.engine or list(ENGINES)
     if args.docs is None and not args.quick and args.engine is None \
-            and args.group_list == list(GROUPS):
+            and args.group_list == list(DEFAULT_GROUPS):
         args.docs = DOCS
     return args
 
@@ -421,6 +426,53 @@ def run_state(run: Run, lrs: RunningLrs, store: RunningStore | None, work: Path,
             document_bytes_mean=statistics.fmean(sizes)))
 
 
+# -- profiles ---------------------------------------------------------------------------------
+
+
+def run_profiles(run: Run, work: Path) -> None:
+    """Batches of video-profile statements (each follows its template) POSTed by a credential
+    whose profile check is off, flag and reject, with the video and cmi5 profiles loaded;
+    and the check's own cost per statement, in this process."""
+    args = run.args
+    pool = video_pool(args.statements, args.seed + 3)
+    parse_statements(orjson.dumps(pool), XapiVersion.V2)  # the LRS's validation first
+    floor = check_floor(pool, args.floor_seconds)
+    env = {"LRS_PROFILES": orjson.dumps([str(VIDEO_PROFILE), str(CMI5_PROFILE)]).decode()}
+    batch = args.retention_batch
+    with _engine_store(run.engine, work) as store:
+        data = work / "data"
+        auths = {mode: _profiles_credential(data, _url(store), mode) for mode in PROFILE_MODES}
+        with lrs_serve(work, _url(store), args.server_workers, "full", auths["off"],
+                       env=env) as lrs:
+            target = Target(f"{lrs.base_url}{BASE_PATH}/statements", "")
+            templates = body_templates(pool, batch)
+            for mode, authorization in auths.items():
+                result, warmup, resources = run.measure(lrs, store, partial(
+                    _post_load, run.tool, Target(target.url, authorization), templates,
+                    work=work))
+                figures = _figures(
+                    f"post-{batch}-profiles-{mode}", "profiles",
+                    f"POST batch of {batch} video-profile statements (kept), profile check "
+                    f"{mode}", args.clients, result, warmup, resources, batch=batch,
+                    profiles_mode=mode, statements=result.ok * batch,
+                    body_bytes_mean=statistics.fmean(len(t) for t in templates),
+                    check_floor=floor)
+                figures["statements_per_s"] = result.ok * batch / (result.duration_s
+                                                                   or float("nan"))
+                run.record(figures)
+
+
+def _post_load(tool: LoadTool, target: Target, templates: list[bytes], load: Load, *,
+               work: Path) -> LoadResult:
+    return tool.run(target, templates, load, work)
+
+
+def _profiles_credential(data: Path, store: str | None, mode: str) -> str:
+    """A credential keeping in full what it sends, with its profile check in `mode`."""
+    return create_credential(data, store, "full", f"bench-profiles-{mode}",
+                             extra=("--profiles", mode))
+
+
 # -- queries and aggregates -------------------------------------------------------------------
 
 
@@ -531,6 +583,8 @@ def run_engine(engine: str, args: argparse.Namespace, pool: list[dict[str, Any]]
         steps.append(("query", lambda work: run_queries(run, work, sizes)))
     if "aggregates" in args.group_list:
         steps.append(("aggregates", lambda work: run_aggregates(run, work, hits)))
+    if "profiles" in args.group_list:
+        steps.append(("profiles", lambda work: run_profiles(run, work)))
     for group, step in steps:
         work = _work(engine, group)
         try:

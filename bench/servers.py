@@ -145,20 +145,24 @@ def bench_python(*args: str, timeout_s: float = 7200) -> None:
 
 
 def create_credential(data_dir: Path, store: str | None, retention: str = "full",
-                      name: str = "bench", scopes: str = "all") -> str:
-    """A new credential (scope `all` unless told) by `lrs credentials create`; returns its
-    Authorization header."""
+                      name: str = "bench", scopes: str = "all",
+                      extra: tuple[str, ...] = ()) -> str:
+    """A new credential (scope `all` unless told; `extra` options of `lrs credentials
+    create`) by `lrs credentials create`; returns its Authorization header."""
     created = orjson.loads(lrs_command(data_dir, store, "credentials", "create", "--name", name,
-                                       "--scopes", scopes, "--retention", retention, "--json"))
+                                       "--scopes", scopes, "--retention", retention, "--json",
+                                       *extra))
     token = base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
     return f"Basic {token}"
 
 
 @contextmanager
 def lrs_serve(work: Path, store: str | None, workers: int = 1,
-              retention: str = "full", authorization: str | None = None) -> Iterator[RunningLrs]:
+              retention: str = "full", authorization: str | None = None,
+              env: dict[str, str] | None = None) -> Iterator[RunningLrs]:
     """`lrs serve` on a free loopback port with the data directory work/data and, unless an
-    `authorization` is given, a new credential whose default retention is `retention`."""
+    `authorization` is given, a new credential whose default retention is `retention`;
+    `env` adds settings (LRS_* variables) to the server's environment."""
     data_dir = work / "data"
     if authorization is None:
         authorization = create_credential(data_dir, store, retention)
@@ -167,7 +171,7 @@ def lrs_serve(work: Path, store: str | None, workers: int = 1,
                "--workers", str(workers), "--data-dir", str(data_dir)]
     if store:
         command += ["--store", store]
-    process = _spawn(command, log, _lrs_env())
+    process = _spawn(command, log, {**_lrs_env(), **(env or {})})
     base_url = f"http://{HOST}:{port}"
     try:
         _wait_until_up(f"{base_url}{BASE_PATH}/about", process, log)

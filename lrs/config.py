@@ -133,6 +133,21 @@ class Settings(BaseSettings):
     beacon_hits_per_minute: int = Field(
         600, ge=1, description="Beacon hits one sender (credential or origin) may send a minute.",
     )
+    profiles: list[str] = Field(
+        [], description="xAPI Profiles the door checks statements against, for credentials "
+        "whose `profiles` check is flag or reject (docs/profiles.md): JSON-LD files, "
+        "directories of them (*.jsonld, *.json) or http(s) URLs, fetched at start-up and "
+        "cached in <data_dir>/profiles. JSON list in the environment.",
+    )
+    profiles_require_category: bool = Field(
+        True, description="Check a statement against a profile only when its category "
+        "context activities name the profile or one of its versions (xAPI Profiles Part Two "
+        "§8); false: against every statement matching a template's determining properties.",
+    )
+    profiles_fetch_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long fetching one profile or extension schema URL may "
+        "take at start-up before the cached copy is used.",
+    )
     base_path: str = Field("/xapi", description="Path prefix of the xAPI resources.")
     public_url: str = Field(
         "http://127.0.0.1:8000",

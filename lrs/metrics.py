@@ -35,6 +35,7 @@ from lrs.errors import error_response
 from lrs.storage import Storage
 from lrs.storemetrics import StoreSizes, timed_storage, watch_event_loop
 from plugins.hookspecs import Decision
+from statements.profiles import Outcome
 
 # Methods a client may send are unbounded; label values must not be.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"})
@@ -88,6 +89,15 @@ class Metrics:
             "lrs_event_loop_lag_seconds", "How late the event loop woke from a short sleep: "
             "time it spent on work that did not yield.", buckets=_LAG_BUCKETS,
             registry=self.registry)
+        self.profile_matches = Counter(
+            "lrs_profile_template_matches",
+            "Statements that matched an xAPI Profile's statement template, by profile and "
+            "template (docs/profiles.md).", ["profile", "template"], registry=self.registry)
+        self.profile_findings = Counter(
+            "lrs_profile_template_findings",
+            "Statements that broke a rule of a statement template, by profile, template and "
+            "what the credential's check did (flagged, rejected).",
+            ["profile", "template", "action"], registry=self.registry)
         ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, memory, fds
         PlatformCollector(registry=self.registry)
         self._tasks: list[asyncio.Task[None]] = []
@@ -136,6 +146,13 @@ class Metrics:
         """Count the statements of one accepted request by their retention decision."""
         for decision, number in Tally(decisions).items():
             self.statements.labels(decision.value, credential_name).inc(number)
+
+    def count_profile_outcome(self, outcome: Outcome, action: str) -> None:
+        """Count one statement's profile matches, and its broken templates as `action`."""
+        for profile, template in outcome.matched:
+            self.profile_matches.labels(profile, template).inc()
+        for profile, template in {(f.profile, f.template) for f in outcome.findings}:
+            self.profile_findings.labels(profile, template, action).inc()
 
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""

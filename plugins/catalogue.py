@@ -267,9 +267,8 @@ def dump_catalogue(entries: Iterable[CatalogueEntry]) -> str:
 
 @cache
 def _validator() -> Any:
-    # Imported here: only loading a catalogue needs it, not the ingest path. No stubs
-    # (types-jsonschema) are installed, hence Any.
-    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    # Imported here: only loading a catalogue needs it, not the ingest path.
+    from jsonschema import Draft202012Validator
 
     return Draft202012Validator(CATALOGUE_SCHEMA)
 

@@ -60,3 +60,11 @@ def lrs_hits_tallied(hits: list[Any], credential_name: str) -> None:
     """Called after tallied statements are committed as hits (`aggregation.hits.Hit`: no
     identity ever reaches this hook); a retried statement's hit is not counted or notified
     again."""
+
+
+@hookspec
+def lrs_profiles_documents() -> list[dict[str, Any]]:
+    """Return xAPI Profile documents (parsed JSON-LD, as published) for the door to check
+    statements against (docs/profiles.md); called once when the app starts. A package ships
+    a profile by implementing this hook in a plugin of the `lrs` entry-point group."""
+    return []  # a specification: pluggy never runs its body

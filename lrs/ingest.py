@@ -232,6 +232,8 @@ class Ingest:
         if time.monotonic() - self._last_purge >= _PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
             await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=self._open_day())
+            # Rejected statements past their credential's quarantine_days (docs/quarantine.md).
+            await self.storage.quarantine.purge(self.clock.now_ms())
 
 
 async def build_ingest(storage: Storage, settings: Settings, *,

@@ -20,6 +20,7 @@ from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.erasure import ErasureStore
+from statements.quarantine import QuarantineStore
 from statements.store import StatementStore
 
 __all__ = ["SIZED_TABLES", "Storage", "open_storage"]
@@ -40,6 +41,7 @@ class Storage:
     compliance: ComplianceStore
     batches: BatchStore
     sessions: SessionStore  # people signed in (lrs.people)
+    quarantine: QuarantineStore  # rejected statements kept a while (docs/quarantine.md)
     _engine: Engine
     _layout: frozenset[str] = frozenset()  # the schema as opening (migrating) left it
 
@@ -84,6 +86,7 @@ async def open_storage(settings: Settings) -> Storage:
     engine = await open_engine(settings.store_url(), settings)
     storage = Storage(engine.name, engine.statements, engine.documents, engine.activities,
                       engine.tally, engine.catalogue, engine.credentials, engine.erasure,
-                      engine.compliance, engine.batches, engine.sessions, engine)
+                      engine.compliance, engine.batches, engine.sessions, engine.quarantine,
+                      engine)
     storage._layout = await engine.layout()
     return storage

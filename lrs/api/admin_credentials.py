@@ -31,6 +31,8 @@ class NewCredential(BaseModel):
     scopes: list[Scope] = Field(min_length=1)
     retention: Retention = Retention.TALLY
     agent: Any = None
+    # Days its rejected statements are kept in the quarantine; 0: off (docs/quarantine.md).
+    quarantine_days: int = Field(0, ge=0, le=365)
 
 
 async def _admin(request: Request) -> Credential:
@@ -70,7 +72,7 @@ async def create_credential(request: Request) -> Response:
     credential, secret = await admin.create(
         state.storage, name=sent.name, scopes=sent.scopes, retention=sent.retention,
         agent=agent, public_url=state.settings.public_url, operator=operator.name,
-        now=datetime.now(UTC))
+        now=datetime.now(UTC), quarantine_days=sent.quarantine_days)
     return json_bytes(orjson.dumps({**admin.describe(credential), "secret": secret}),
                       status=201)
 

@@ -22,6 +22,7 @@ def to_record(credential: Credential) -> dict[str, Any]:
         "created": credential.created.isoformat(),
         "revoked": credential.revoked.isoformat() if credential.revoked else None,
         "last_used": credential.last_used.isoformat() if credential.last_used else None,
+        "quarantine_days": credential.quarantine_days,
     }
 
 
@@ -38,4 +39,6 @@ def from_record(record: dict[str, Any]) -> Credential:
         revoked=datetime.fromisoformat(record["revoked"]) if record["revoked"] else None,
         # Absent from records written before it was kept.
         last_used=datetime.fromisoformat(used) if (used := record.get("last_used")) else None,
+        # Absent (or NULL) in records written before the quarantine: off.
+        quarantine_days=int(record.get("quarantine_days") or 0),
     )

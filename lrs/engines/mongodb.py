@@ -23,6 +23,7 @@ from statements.stores.mongo_compliance import MongoComplianceStore
 from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
 from statements.stores.mongo_erasure import MongoErasureStore
 from statements.stores.mongo_kernel import MongoKernel, guard
+from statements.stores.mongo_quarantine import MongoQuarantineStore
 
 
 class MongoBatches:
@@ -71,6 +72,7 @@ class MongoEngine:
     compliance: MongoComplianceStore
     batches: MongoBatches
     sessions: MongoSessionStore
+    quarantine: MongoQuarantineStore
     name: str = "mongodb"
 
     @property
@@ -114,8 +116,9 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         kernel, statements, MongoDocumentStore(db), MongoActivityStore(db), tally,
         MongoCatalogueStore(db), MongoCredentialStore(db), MongoErasureStore(statements, db),
         MongoComplianceStore(db), MongoBatches(kernel, statements, tally),
-        MongoSessionStore(db))
+        MongoSessionStore(db), MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
-                  engine.credentials, engine.erasure, engine.compliance, engine.sessions):
+                  engine.credentials, engine.erasure, engine.compliance, engine.sessions,
+                  engine.quarantine):
         await store.open()
     return engine

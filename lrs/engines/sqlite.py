@@ -23,6 +23,7 @@ from statements.stores.sqlite_compliance import SqliteComplianceStore
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 from statements.stores.sqlite_documents import SqliteDocumentStore
 from statements.stores.sqlite_erasure import SqliteErasureStore
+from statements.stores.sqlite_quarantine import SqliteQuarantineStore
 
 # Hits journalled, not yet rolled up into counters: counted with the tables' sizes.
 _BACKLOG = ("tally_journal",)
@@ -129,6 +130,7 @@ class SqliteEngine:
     compliance: SqliteComplianceStore
     batches: SqliteBatches
     sessions: SqliteSessionStore
+    quarantine: SqliteQuarantineStore
     name: str = "sqlite"
 
     async def ping(self) -> None:
@@ -178,10 +180,11 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     engine = SqliteEngine(
         db, SqliteStatementStore(db), SqliteDocumentStore(db), SqliteActivityStore(db), tally,
         SqliteCatalogueStore(db), SqliteCredentialStore(db), SqliteErasureStore(db),
-        SqliteComplianceStore(db), SqliteBatches(db, tally), SqliteSessionStore(db))
+        SqliteComplianceStore(db), SqliteBatches(db, tally), SqliteSessionStore(db),
+        SqliteQuarantineStore(db))
     # The compliance store after the statements: it triggers on their tables.
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
-                  engine.sessions):
+                  engine.sessions, engine.quarantine):
         await store.open()
     return engine

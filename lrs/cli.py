@@ -18,6 +18,7 @@ from lrs.admin.cli import credentials
 from lrs.admin.settings_view import metrics_exposure
 from lrs.cli_common import now_ms, operator_option, settings_from, store_options, with_storage
 from lrs.credentials import Scope
+from lrs.quarantine_cli import quarantine
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
 from statements.compliance import date_or_timestamp
@@ -31,6 +32,7 @@ def main() -> None:
 
 
 main.add_command(credentials)
+main.add_command(quarantine)
 
 
 @main.command()
@@ -244,7 +246,7 @@ def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool
     from rich.console import Console
     from rich.progress import Progress
 
-    from lrs.importer import REJECTS_SUFFIX, Importer, ImportFailed
+    from lrs.importer import CHECKPOINT_SUFFIX, REJECTS_SUFFIX, Importer, ImportFailed
     from statements.versions import XapiVersion
 
     settings = settings_from(data_dir=data_dir, store=store)
@@ -260,6 +262,11 @@ def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool
         if not credential.allows(Scope.STATEMENTS_WRITE):  # as a POST would need
             raise click.ClickException(f"the credential {credential.name!r} may not write "
                                        "statements (scope statements/write or all)")
+        # Where its files go, so that an erasure finds them (lrs.erasure_files).
+        await record_action(storage, "import", operator="cli", now_ms=now_ms(), detail={
+            "file": str(file.resolve()), "credential": credential.name,
+            "checkpoint": str(Path(str(file) + CHECKPOINT_SUFFIX).resolve()),
+            "rejects": str(rejects_path.resolve())})
         with Progress(console=console, disable=not console.is_terminal) as bar:
             task = bar.add_task(f"importing {file.name}", total=None)
             importer = Importer(storage, settings, credential, file, rejects_path, version,
@@ -398,7 +405,8 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
     async def run(storage: Storage) -> None:
         await record_action(storage, "evidence_export", operator=operator, now_ms=now_ms(),
                             person=query.agent,
-                            detail={k: v for k, v in filters.items() if k != "agent"})
+                            detail={**{k: v for k, v in filters.items() if k != "agent"},
+                                    "output": str(output.resolve())})
         with partial.open("wb") as out:
             async for chunk in export_archive(
                     storage.statements, query, described=filters,

@@ -187,7 +187,7 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     entries = await traces.quarantined(storage, keys, needles)
     history = await storage.erasure.audit_log()
     scrubbed = traces.audit_mentions(history, needles, credentials)
-    changed = {str(path): outcome for path in files
+    changed: dict[str, str] = {str(path): outcome for path in files
                if (outcome := scrub_file(path, needles, dry_run=True)) is not None}
     report = ForgetReport({}, sorted(earlier), dry_run, [c.key for c in credentials], changed)
     extra = {"credentials_revoked": len(credentials), "quarantine_deleted": len(entries),

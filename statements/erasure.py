@@ -208,7 +208,7 @@ AuditAction = Literal[
     "credential_create", "credential_rotate", "credential_revoke",
     "catalogue_add", "catalogue_remove", "catalogue_load",
     "compliance_report", "evidence_export",
-    "quarantine_replay", "quarantine_discard",
+    "quarantine_replay", "quarantine_discard", "import",
 ]
 
 

@@ -34,9 +34,10 @@ async def _entries(request: Request, allowed: tuple[str, ...]) -> list[Quarantin
     if limit is not None and (not limit.isdigit() or not 1 <= int(limit) <= 10_000):
         raise InvalidRequest("limit must be a whole number from 1 to 10000",
                              (Problem("?limit", "1 to 10000"),))
-    return await request.app.state.storage.quarantine.list(
+    found: list[QuarantineEntry] = await request.app.state.storage.quarantine.list(
         kind=params.get("kind"), credential=params.get("credential"),
         limit=int(limit) if limit is not None else None)
+    return found
 
 
 async def list_quarantine(request: Request) -> Response:

@@ -59,7 +59,7 @@ async def test_purge_over_http_counts_and_validates(client: Client) -> None:
     assert (await client.post("/xapi/statements", json=make_statement())).status_code == 200
     dry = await client.post("/api/v1/admin/purge", params={"dry_run": "true"})
     assert dry.status_code == 200 and dry.json() == {
-        "dry_run": True, "statements": 0, "by_class": {}, "done": {}}
+        "dry_run": True, "statements": 0, "by_class": {}, "quarantine": 0, "done": {}}
     bad = await client.post("/api/v1/admin/purge", params={"dry_run": "yes"})
     assert bad.status_code == 400 and "?dry_run" in json.dumps(bad.json())
 

@@ -467,5 +467,9 @@ def test_admin_lists_quarantine_by_kind_and_downloads_it(lrs: SignInLrs, browser
     lines = Path(download.value.path()).read_text().splitlines()
     assert [json.loads(line)["kind"] for line in lines] == ["$.result.score"]
     assert watched.errors == []
-    page.keyboard.press("Tab")
+    # From the keyboard alone: the kind buttons are reached with Tab and show their focus.
+    page.focus("#download")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") \
+        == "Show the statements of kind $.result.score"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"

@@ -16,6 +16,7 @@ from statements.erasure import AuditRecord
 # (lrs.importer), an export's archive (`lrs export --output`).
 RECORDED_FILES = ("checkpoint", "rejects", "output")
 Outcome = Literal["rewritten", "deleted"]
+_SQLITE = b"SQLite format 3\x00"
 
 
 def files_to_scan(settings: Settings, audit: Iterable[AuditRecord]) -> list[Path]:
@@ -56,6 +57,8 @@ def scrub_file(path: Path, identifiers: Collection[str], *,
         data = path.read_bytes()
     except OSError:
         return None  # gone, or not ours to read
+    if data.startswith(_SQLITE):
+        return None  # a backup (`lrs backup`): not rewritten line by line (docs/retention.md)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             if not any(_mentions(archive.read(member), needles) for member in archive.namelist()):

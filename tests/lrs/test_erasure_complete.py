@@ -228,6 +228,14 @@ def test_erasure_files_keep_offsets_when_lines_are_erased(tmp_path: Path) -> Non
     first, second = rejects.read_bytes().splitlines()
     assert orjson.loads(first) == {"erased": True} and second == lines[1]
     assert scrub_file(rejects, IDENTIFIERS) is None
+    backup = tmp_path / "backup.db"
+    connection = sqlite3.connect(backup)
+    connection.execute("CREATE TABLE t (v TEXT)")
+    connection.execute("INSERT INTO t VALUES (?)", (MBOX,))
+    connection.commit()
+    connection.close()
+    before = backup.read_bytes()
+    assert scrub_file(backup, IDENTIFIERS) is None and backup.read_bytes() == before
 
 
 def test_erasure_files_to_scan_are_the_data_directory_and_recorded_files(

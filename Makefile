@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+RALPH_VENV := .ralph-venv
+RALPH_STAMP := $(RALPH_VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -33,8 +35,15 @@ serve: $(STAMP)
 
 ## test: set up with the dev extras and run the whole test suite (MongoDB, browser and sign-in
 ##       tests included)
-test: $(DEV_STAMP) browser $(OIDC)/node_modules
+test: $(DEV_STAMP) browser $(OIDC)/node_modules $(RALPH_STAMP)
 	$(BIN)/python -m pytest
+
+## .ralph-venv: Ralph (PyPI ralph-malph), the peer LRS the migration tests import from, in its
+## own venv: it pins FastAPI and so a Starlette older than ours (tests/e2e/test_migration.py)
+$(RALPH_STAMP):
+	$(PYTHON) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/pip install --quiet 'ralph-malph[backend-fs,lrs,cli]==5.1.0' 'requests>=2.31'
+	touch $@
 
 ## browser: Debian's chromium for the dashboard's browser tests (Playwright drives it; its own
 ## browser downloads are never used)
@@ -86,4 +95,4 @@ soak: $(DEV_STAMP)
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(OIDC)/node_modules
+	rm -rf $(VENV) $(RALPH_VENV) .pytest_cache .mypy_cache .ruff_cache $(OIDC)/node_modules

@@ -8,6 +8,7 @@ nothing itself. A retry is a plan that writes and counts nothing.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ class Batch:
     fingerprint_expires_ms: int = 0
     order: Sequence[str] = ()
     single: bool = False  # the request held one statement, not an array
+    # Forwarding (docs/forwarding.md): statement id → the destinations its rules name; an
+    # outbox item is planned for each when the statement is stored for the first time.
+    forward: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    salt: bytes = b""  # keys a tallied hit's outbox item, so it names no statement id
 
     @functools.cached_property
     def ids(self) -> list[str]:
@@ -58,6 +63,20 @@ class Known:
 
 
 @dataclass(frozen=True)
+class OutboxItem:
+    """One thing to send to one forwarding destination, written with the batch it comes from.
+
+    A kept statement is named by its id (read from the store when sent); a tallied one
+    leaves only as its anonymous `hit`, keyed by a digest that names no statement.
+    """
+
+    key: str  # unique per (destination, statement): the receiver's dedupe id for a hit
+    destination: str
+    statement_id: str | None = None
+    hit: Hit | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     """What one commit writes."""
 
@@ -67,9 +86,10 @@ class Plan:
     hits: Counter[Hit]  # per bucket: +1 per new hit, -1 per hit taken back, summed
     take_back: list[str]  # tallied statements now voided (their fingerprints marked so)
     learners: list[tuple[Hit, int, int]]  # (a hit of it, register, rank) per sketch cell
-    decisions: dict[str, int]  # full / tally / drop → how many to count on `day`
+    decisions: dict[str, int]  # full / tally / drop / clipped → how many to count on `day`
     day: int
     fingerprint_expires_ms: int
+    outbox: list[OutboxItem] = field(default_factory=list)  # written in the same commit
 
     @property
     def new_ids(self) -> list[str]:
@@ -120,14 +140,35 @@ def plan_batch(batch: Batch, known: Known) -> Plan:
                 cells[cell] = (t.hit, t.learner[1])
     # DESIGN §4: each statement's decision is counted once, when it is first stored; a
     # dropped statement is stored nowhere, so each time it is sent.
+    # Differential privacy: hits past their learner's bound are counted as clipped, a figure
+    # with no identity (never with the option off, so no "clipped" key appears then).
     decisions = {name: n for name, n in (("full", len(kept.insert)), ("tally", len(fresh)),
-                                         ("drop", batch.dropped)) if n}
+                                         ("drop", batch.dropped),
+                                         ("clipped", sum(t.clipped for t in fresh))) if n}
     return Plan(
         statements=kept, attachments=batch.attachments if kept.insert else (),
         fingerprints=fresh, hits=_nonzero(hits) if take_back else hits, take_back=take_back,
         learners=[(hit, register, rank) for (_, _, register), (hit, rank) in cells.items()],
         decisions=decisions, day=batch.day,
-        fingerprint_expires_ms=batch.fingerprint_expires_ms)
+        fingerprint_expires_ms=batch.fingerprint_expires_ms,
+        outbox=_outbox(batch, kept.insert, fresh) if batch.forward else [])
+
+
+def _outbox(batch: Batch, inserted: Sequence[StoredStatement], fresh: Sequence[Tallied]
+            ) -> list[OutboxItem]:
+    """One item per (destination, statement first stored now): a retry forwards nothing
+    again. DESIGN §6: a tallied statement leaves only as its hit, never with an identity."""
+    items = [OutboxItem(f"{d}/{s.id}", d, statement_id=s.id)
+             for s in inserted for d in batch.forward.get(s.id, ())]
+    items += [OutboxItem(_hit_key(batch.salt, d, t.statement_id), d, hit=t.hit)
+              for t in fresh if t.hit is not None for d in batch.forward.get(t.statement_id, ())]
+    return items
+
+
+def _hit_key(salt: bytes, destination: str, statement_id: str) -> str:
+    digest = hashlib.blake2b(f"{destination}/{statement_id}".encode(), key=salt[:64],
+                             digest_size=16).hexdigest()
+    return f"{destination}/hit-{digest}"
 
 
 def _nonzero(hits: Counter[Hit]) -> Counter[Hit]:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aggregation.hits import DAY_HOURS
+from aggregation.periods import KeyPeriod, counted_as, periods_between
 from aggregation.store import ActivityCount, Summary
 
 _EPOCH = date(1970, 1, 1)
@@ -39,8 +40,16 @@ def popular_report(counts: list[ActivityCount], names: Mapping[str, Any], k: int
                    ) -> list[dict[str, Any]]:
     """Rows of the popularity report, with display names where definitions are known."""
     return [{"activity": c.activity, "name": names.get(c.activity),
-             "hits": suppress(c.hits, k), "learners": suppress(c.learners, k)}
+             "hits": suppress(c.hits, k), "learner_periods": suppress(c.learners, k)}
             for c in counts]
+
+
+def uniques_report(first_day: int, last_day: int, period: KeyPeriod) -> dict[str, Any]:
+    """What the `learner_periods` figures of a window count: true unique learners when the
+    window lies in one key period, else person-periods (a person counted once per period)."""
+    periods = periods_between(first_day, last_day, period)
+    return {"key_period": period, "periods": periods, "true_uniques": periods == 1,
+            "counted_as": counted_as(period, periods)}
 
 
 def series_report(points: list[tuple[int, int]], *, daily: bool, k: int

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from aggregation.hits import Hit
 
@@ -20,6 +20,7 @@ class Tallied:
     hit: Hit | None  # None for a voiding statement, which counts nothing itself
     learner: tuple[int, int] | None  # (register, rank) in the (activity, day) sketch
     voids: str | None = None  # the statement this one voids (its hit taken back if tallied)
+    clipped: bool = False  # past its learner's contribution bound: counted as clipped only
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,31 @@ class TallyStore(Protocol):
         """The activities with at least one hit over whole UTC days (for "never opened")."""
         ...
 
+    async def bound_contributions(self, period: int, pairs: Sequence[tuple[bytes, bytes]],
+                                  *, per_bucket: int, buckets: int) -> list[bool]:
+        """Differential privacy's contribution bounds: for each (learner, learner-and-activity)
+        keyed digest pair (aggregation.privacy.contribution_digests) of the key period
+        starting on day `period`, whether its hit is counted (at most `per_bucket` per pair,
+        and pairs for at most `buckets` activities per learner) or clipped. The digests are
+        deleted, with the period's key, by `purge` once the period closes."""
+        ...
+
+    async def released(self, keys: Collection[str]) -> dict[str, Any]:
+        """The released (noisy) values held under these release keys."""
+        ...
+
+    async def release(self, key: str, day: int, epsilon: float, budget: float, value: Any
+                      ) -> Any | None:
+        """Store `value` as the release `key` of closed day `day`, spending `epsilon` of the
+        day's `budget`; the value released before under `key` if there is one (release
+        once); None, storing nothing, when the day's budget cannot pay for it."""
+        ...
+
+    async def spent(self, first_day: int, last_day: int) -> dict[int, float]:
+        """Epsilon spent so far by each day's releases (days with none left out)."""
+        ...
+
     async def purge(self, *, now_ms: int, today: int) -> None:
-        """Drop expired fingerprints and destroy the keys of closed days."""
+        """Drop expired fingerprints, destroy the keys of closed key periods (before the
+        period starting on day `today`) and the contribution digests kept under them."""
         ...

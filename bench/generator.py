@@ -22,6 +22,7 @@ VIDEO = "https://w3id.org/xapi/video/"
 SSO = "https://sso.example.com"
 EPOCH = datetime(2026, 1, 5, tzinfo=UTC)
 DAYS = 90  # statement timestamps fall in the DAYS days from EPOCH
+RECENT = False  # or in the last half hour (bench.ingest --recent): open key periods
 # Mandatory courses belong to this programme; every activity of one has an id under the
 # course's IRI, which compliance_catalogue() lists as a prefix.
 COMPLIANCE_PROGRAMME = "https://lms.example.com/programmes/compliance-2026"
@@ -354,7 +355,8 @@ class StatementGenerator:
         display = {"en-US": english, "fr-FR": french}
         if rng.random() < 0.3:
             display["de-DE"] = german
-        moment = EPOCH + timedelta(seconds=rng.uniform(0, DAYS * 86400))
+        moment = (datetime.now(UTC) - timedelta(seconds=rng.uniform(60, 1800)) if RECENT
+                  else EPOCH + timedelta(seconds=rng.uniform(0, DAYS * 86400)))
         statement: dict[str, Any] = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "actor": rng.choice(self.people),

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from bench import scenarios
+from bench import generator, scenarios, servers
 from bench.floors import mongo_insert_floor, parse_floor, sqlite_insert_floor
 from bench.generator import StatementGenerator
 from bench.load import (
@@ -152,6 +152,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--documents", type=int,
                         help="Distinct State documents (default 2000).")
     parser.add_argument("--seed", type=int, default=2026, help="Generator seed.")
+    parser.add_argument("--forward-to", metavar="URL",
+                        help="Add a forwarding rule sending every kept statement to this "
+                             "webhook (docs/forwarding.md), to measure what forwarding costs.")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
                         help="Load generator: wrk when installed (auto), or the Python one.")
     parser.add_argument("--load-parallelism", type=int, default=max(1, cores // 2),
@@ -161,6 +164,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--retention", choices=("full", "tally"), default="full",
                         help="Default retention of the credential of the batch-size "
                         "scenarios (default full: every statement kept).")
+    parser.add_argument("--recent", action="store_true",
+                        help="Statement timestamps in the last half hour, not in 2026's first "
+                        "90 days: their key period is open, so learners are hashed (and with "
+                        "--dp bounded) as in production.")
+    parser.add_argument("--dp", action="store_true",
+                        help="Serve with differential privacy on (LRS_DP_ENABLED) and a budget "
+                        "no query exhausts, so the run measures the cost of bounding and "
+                        "releasing, not refusals; results get the suffix -dp.")
     parser.add_argument("--results", type=Path, default=HERE / "results",
                         help="Directory for the JSON results (default bench/results).")
     parser.add_argument("--docs", type=Path,
@@ -305,6 +316,12 @@ def run_ingest(run: Run, work: Path, pool: list[dict[str, Any]], want_state: boo
             tally_auth = create_credential(data, _url(store), "tally", "bench-tally")
             pools["tallied"] = validated_pool(args.statements, args.seed + 1, 0.0)
             pools["mix"] = validated_pool(args.statements, args.seed + 2, COMPLIANCE_SHARE)
+            if args.forward_to:
+                lrs_command(data, _url(store), "forwarding", "add-destination", "--name",
+                            "bench", "--kind", "webhook", "--url", args.forward_to,
+                            "--secret", "bench-secret")
+                lrs_command(data, _url(store), "forwarding", "add-rule", "--destination",
+                            "bench")
         with lrs_serve(work, _url(store), args.server_workers, args.retention) as lrs:
             if "ingest" in args.group_list:
                 plan = [(1, clients, "kept", lrs.authorization) for clients in args.single]
@@ -536,6 +553,9 @@ def _failed(document: dict[str, Any]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 1 when an engine failed or any request was not answered 2xx."""
     args = parse_args(argv)
+    generator.RECENT = args.recent
+    if args.dp:
+        servers.SERVER_ENV.update(LRS_DP_ENABLED="true", LRS_DP_BUDGET_PER_DAY="1e12")
     tool = choose_load_tool(args.load, args.load_parallelism)
     print(f"load generator: {tool.description}", file=sys.stderr)
     pool = validated_pool(args.statements, args.seed)
@@ -552,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         document: dict[str, Any] = {
             "schema": 2, "engine": file_label, "engine_label": label,
             "mode": "quick" if args.quick else "full", "started": started.isoformat(),
+            "server_env": dict(servers.SERVER_ENV),
             "load_tool": {"name": tool.name, "description": tool.description,
                           "parallelism": tool.parallelism},
             "config": {"clients": args.clients, "single_clients": args.single,
@@ -578,8 +599,9 @@ def main(argv: list[str] | None = None) -> int:
         failed |= _failed(document)
         documents.append(document)
         if not args.no_save:
-            suffix = ("-tally" if args.retention == "tally" else "") + (
-                "-quick" if args.quick else "")
+            suffix = "".join(part for on, part in (
+                (args.retention == "tally", "-tally"), (args.recent, "-recent"),
+                (args.dp, "-dp"), (args.quick, "-quick")) if on)
             path = args.results / f"{started:%Y-%m-%d}-{file_label}{suffix}.json"
             write_json(path, document)
             print(f"results: {path}", file=sys.stderr)

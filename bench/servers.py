@@ -107,11 +107,16 @@ def _lrs_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "lrs"]
 
 
+SERVER_ENV: dict[str, str] = {}
+"""Settings the harness itself gives every `lrs serve` of a run (e.g. `--dp`), set once
+before the run from its arguments."""
+
+
 def _lrs_env() -> dict[str, str]:
     # Only what the harness says: an LRS_STORE in the caller's shell must not leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LRS_")}
     # Access logs at info level would cost a line per request: measure the LRS, not logging.
-    env.update(LRS_LOG_LEVEL="warning", LRS_MONGODB_DATABASE="bench")
+    env.update(LRS_LOG_LEVEL="warning", LRS_MONGODB_DATABASE="bench", **SERVER_ENV)
     return env
 
 

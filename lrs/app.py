@@ -20,6 +20,7 @@ from lrs.api import (
     activity_profile,
     admin_credentials,
     admin_erasure,
+    admin_forwarding,
     admin_quarantine,
     agent_profile,
     agents,
@@ -30,6 +31,7 @@ from lrs.api import (
     hits,
     openapi,
     portfolio,
+    privacy_report,
     retention,
     state,
     statements,
@@ -39,6 +41,7 @@ from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.erasure import scheduled_purge
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
+from lrs.forwarding.worker import delivering
 from lrs.ingest import build_ingest
 from lrs.limits import RateLimiter
 from lrs.metrics import Metrics
@@ -98,7 +101,10 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         app.state.people = signed_in
         try:
             async with scheduled_purge(settings, opened, cached.current, clock.now_ms), \
-                    people.sweeping(signed_in):
+                    people.sweeping(signed_in), \
+                    delivering(settings, opened, counters.registry if counters is not None
+                               else None) as worker:
+                app.state.forwarding_worker = worker
                 yield
         finally:
             if signed_in is not None:
@@ -116,9 +122,11 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
             *activities.routes, *agents.routes, *about.routes]),
         Mount("/api/v1", routes=[*aggregates.routes, *coverage.routes, *catalogue.routes,
                                  *hits.routes, *admin_erasure.routes, *admin_credentials.routes,
+                                 *admin_forwarding.routes,
                                  *admin_quarantine.routes,
                                  *compliance.routes, *portfolio.routes, *retention.routes,
-                                 *openapi.routes, *people.api_routes]),
+                                 *openapi.routes, *people.api_routes,
+                                 *privacy_report.routes]),
         *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
         *console.routes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,11 @@ from lrs.admin.audit import record_action
 from lrs.admin.cli import credentials
 from lrs.admin.settings_view import metrics_exposure
 from lrs.cli_common import now_ms, operator_option, settings_from, store_options, with_storage
+from lrs.compliance_cli import catalogue_add
+from lrs.compliance_cli import report as compliance_report
 from lrs.credentials import Scope
+from lrs.forwarding.cli import forwarding
+from lrs.privacy.cli import privacy
 from lrs.quarantine_cli import quarantine
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
@@ -32,6 +37,8 @@ def main() -> None:
 
 
 main.add_command(credentials)
+main.add_command(forwarding)
+main.add_command(privacy)
 main.add_command(quarantine)
 
 
@@ -104,6 +111,10 @@ def catalogue_load(file: Path, operator: str, data_dir: Path | None, store: str 
 
     with_storage(settings, load)
     click.echo(f"loaded {len(entries)} catalogue entries from {file}")
+
+
+catalogue.add_command(catalogue_add)
+main.add_command(compliance_report)
 
 
 @catalogue.command("export")
@@ -225,33 +236,64 @@ def forget(agent_json: tuple[str, ...], dry_run: bool, operator: str, data_dir: 
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from-lrs", "from_lrs", metavar="URL",
+              help="Pull from another LRS instead: its xAPI endpoint (GET /statements).")
+@click.option("--key", help="With --from-lrs: the peer LRS's key (HTTP Basic user).")
+@click.option("--secret", help="With --from-lrs: its secret; `-` reads it from standard "
+              "input (kept out of the process list).")
+@click.option("--since", metavar="TIMESTAMP",
+              help="With --from-lrs: only statements stored after this instant.")
 @click.option("--credential", "credential_ref", metavar="REF", required=True,
               help="Name or key of the credential the statements are attributed to; its "
               "retention default applies.")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where rejected statements are listed (default FILE.rejects.jsonl).")
+@click.option("--restamp", is_flag=True, help="Give each statement the import's `stored` "
+              "and the credential's authority, as a POST would (default: keep its own).")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint: start from the top.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True)
 @click.option("--xapi-version", type=click.Choice(["1.0.3", "2.0.0"]),
-              help="Version the statements are validated as (default: the server's).")
+              help="Version the statements are validated (and pulled) as (default: the "
+              "server's).")
+@operator_option
 @store_options
-def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool,
-            batch_size: int, xapi_version: str | None, data_dir: Path | None,
+def import_(file: Path | None, from_lrs: str | None, key: str | None, secret: str | None,
+            since: str | None, credential_ref: str, restamp: bool, restart: bool,
+            batch_size: int, xapi_version: str | None, operator: str, data_dir: Path | None,
             store: str | None) -> None:
-    """Import statements from FILE (JSON Lines, or a JSON array) through the retention chain.
+    """Import statements from FILE (JSON Lines, a JSON array, a Learning Locker mongoexport)
+    or from another LRS (--from-lrs), through the retention chain.
 
-    Idempotent and resumable: see docs/import.md.
+    Keeps each statement's `stored` and `authority`; idempotent and resumable, checkpoint
+    and rejects in the data directory; exits 3 when any statement was rejected. See
+    docs/import.md.
     """
     from rich.console import Console
     from rich.progress import Progress
 
-    from lrs.importer import CHECKPOINT_SUFFIX, REJECTS_SUFFIX, Importer, ImportFailed
+    from lrs.import_sources import FileSource, LrsSource, Source
+    from lrs.importer import Importer, ImportFailed
     from statements.versions import XapiVersion
 
     settings = settings_from(data_dir=data_dir, store=store)
     version = XapiVersion(xapi_version) if xapi_version else settings.default_xapi_version
-    rejects_path = rejects or Path(str(file) + REJECTS_SUFFIX)
+    source: Source
+    if (file is None) == (from_lrs is None):
+        raise click.UsageError("give either FILE or --from-lrs URL")
+    if from_lrs is not None:
+        if secret == "-":
+            secret = sys.stdin.readline().strip()
+        if not key or not secret:
+            raise click.UsageError("--from-lrs needs --key and --secret")
+        if since is not None:
+            try:
+                parse_timestamp(since)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--since") from None
+        source = LrsSource(from_lrs, (key, secret), version, since)
+    else:
+        assert file is not None
+        source = FileSource(file)
     console = Console(stderr=True)
 
     async def work(storage: Storage) -> Any:
@@ -262,28 +304,37 @@ def import_(file: Path, credential_ref: str, rejects: Path | None, restart: bool
         if not credential.allows(Scope.STATEMENTS_WRITE):  # as a POST would need
             raise click.ClickException(f"the credential {credential.name!r} may not write "
                                        "statements (scope statements/write or all)")
-        # Where its files go, so that an erasure finds them (lrs.erasure_files).
-        await record_action(storage, "import", operator="cli", now_ms=now_ms(), detail={
-            "file": str(file.resolve()), "credential": credential.name,
-            "checkpoint": str(Path(str(file) + CHECKPOINT_SUFFIX).resolve()),
-            "rejects": str(rejects_path.resolve())})
         with Progress(console=console, disable=not console.is_terminal) as bar:
-            task = bar.add_task(f"importing {file.name}", total=None)
-            importer = Importer(storage, settings, credential, file, rejects_path, version,
-                                batch_size, lambda done, total: bar.update(
-                                    task, completed=done, total=total))
-            return await importer.run(restart=restart)
+            task = bar.add_task(f"importing {source.name}", total=None)
+            importer = Importer(storage, settings, credential, source, version, batch_size,
+                                lambda done, total: bar.update(task, completed=done,
+                                                               total=total),
+                                keep_lrs_set=not restamp)
+            summary = await importer.run(restart=restart)
+        if not summary.already_done:
+            # Statements enter with their own stored and authority: an administrator's act.
+            c = summary.counts
+            await record_action(storage, "statements_import", operator=operator,
+                                now_ms=now_ms(), detail={
+                                    "source": source.name, "credential": credential.name,
+                                    "kept_lrs_set": str(not restamp).lower(),
+                                    # Where its files are, for an erasure (lrs.erasure_files).
+                                    "checkpoint": str(importer.checkpoint.resolve()),
+                                    "rejects": str(importer.rejects.resolve())},
+                                counts={k: int(v) for k, v in c.items()})
+        return summary, importer
 
     try:
-        summary = with_storage(settings, work)
+        summary, importer = with_storage(settings, work)
     except ImportFailed as exc:
         raise click.ClickException(str(exc)) from None
     if summary.already_done:
-        click.echo(f"{file} was already imported (remove {file}.import-checkpoint.json or "
+        click.echo(f"{source.name} was already imported (remove {importer.checkpoint} or "
                    "pass --restart to import it again; nothing would be stored twice)")
     click.echo(summary.line())
     if summary.counts["rejected"]:
-        click.echo(f"rejected statements, with reasons: {rejects_path}")
+        click.echo(f"rejected statements, with reasons: {importer.rejects}")
+        raise SystemExit(3)
 
 
 @main.command("backup")

@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aggregation.privacy import Privacy
 from lrs.credentials import Scope
+from statements.completion import Period
 from statements.versions import XapiVersion
 
 
@@ -69,14 +79,52 @@ class Settings(BaseSettings):
         "POST is not counted twice.",
     )
     day_key_grace_minutes: int = Field(
-        60, ge=0, le=720, description="Minutes after UTC midnight before the closed day's "
-        "learner-hash key is destroyed (late statements still count as unique learners).",
+        60, ge=0, le=720, description="Minutes after UTC midnight before the closed key "
+        "period's learner-hash key is destroyed (late statements still count as learners).",
+    )
+    tally_key_period: Literal["day", "week", "month"] = Field(
+        "day", description="Lifetime of the key that hashes learners for the unique sketches: "
+        "a UTC day, an ISO week (Monday to Sunday) or a calendar month. The key is destroyed "
+        "when its period closes, so unique learners are true uniques within one period and "
+        "person-periods across periods; a longer period keeps a person linkable (while the "
+        "key lives) for longer (docs/lite-tracking.md).",
+    )
+    dp_enabled: bool = Field(
+        False, description="Differential privacy on the aggregates: contributions bounded at "
+        "ingest, each closed day's figures released once with calibrated noise (OpenDP), a "
+        "privacy budget per day (docs/lite-tracking.md). Off: exact figures under the "
+        "threshold k.",
+    )
+    dp_epsilon: float = Field(
+        1.0, gt=0, description="Epsilon spent by one release (one closed day's figures of one "
+        "query and filter combination) when LRS_DP_ENABLED.",
+    )
+    dp_delta: float = Field(
+        1e-6, gt=0, lt=1e-3, description="Delta of the noisy threshold that hides which "
+        "activities, verbs or platforms were hit at all, when LRS_DP_ENABLED.",
+    )
+    dp_budget_per_day: float = Field(
+        10.0, gt=0, description="Total epsilon the releases of one closed day may spend; a "
+        "query that would spend more is answered 409 unless its figures are released already.",
+    )
+    dp_hits_per_bucket: int = Field(
+        3, ge=1, description="Most hits one learner adds to one activity per key period when "
+        "LRS_DP_ENABLED; more are counted as clipped.",
+    )
+    dp_buckets_per_learner: int = Field(
+        5, ge=1, description="Most activities one learner adds hits to per key period when "
+        "LRS_DP_ENABLED; hits on more are counted as clipped.",
     )
     suppression_threshold: int = Field(
         5, ge=1, description="Aggregate figures below this are reported as 'fewer than k'.",
     )
     catalogue_refresh_seconds: float = Field(
         2.0, ge=0, description="How often a process rereads the compliance catalogue.",
+    )
+    compliance_expiring_within: str = Field(
+        "P30D", description="A completion of a catalogue entry with a validity period is "
+        "reported `expiring` this long before it expires, unless the entry says otherwise "
+        "(`warn_before`): an ISO 8601 period of years, months, weeks or days (P30D, P2M).",
     )
     beacon_origins: list[str] = Field(
         [], description="Origins (scheme://host[:port]) whose pages may send beacon hits "
@@ -212,6 +260,44 @@ class Settings(BaseSettings):
         "form to sign in as anyone with any role. Refused when LRS_PUBLIC_URL is https.",
     )
 
+    forwarding_enabled: bool = Field(
+        True, description="Run the forwarding delivery worker in each process "
+        "(docs/forwarding.md); rules still write outbox items when off.",
+    )
+    forwarding_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle delivery worker looks for due outbox items."
+    )
+    forwarding_batch_size: int = Field(
+        100, ge=1, le=1000, description="Outbox items a worker leases and sends per batch."
+    )
+    forwarding_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a leased item is held by its worker before another "
+        "may take it; keep it above LRS_FORWARDING_TIMEOUT_SECONDS.",
+    )
+    forwarding_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time allowed for one delivery request to a destination."
+    )
+    forwarding_max_attempts: int = Field(
+        10, ge=1, description="Failed attempts after which an item goes to the dead letters."
+    )
+    forwarding_backoff_seconds: float = Field(
+        2.0, gt=0, description="Delay before the first retry; doubled each attempt, with "
+        "jitter (a random 50-100% of it).",
+    )
+    forwarding_backoff_max_seconds: float = Field(
+        600.0, gt=0, description="The longest delay between two attempts."
+    )
+    forwarding_rules_refresh_seconds: float = Field(
+        5.0, ge=0, description="How long a process keeps the forwarding rules it read before "
+        "reading them again (a change made through another process shows after this).",
+    )
+
+    @field_validator("compliance_expiring_within")
+    @classmethod
+    def _a_period(cls, value: str) -> str:
+        Period.parse(value)  # its ValueError names what is accepted
+        return value
+
     @model_validator(mode="after")
     def _sign_in_is_safe(self) -> Settings:
         if self.dev_sign_in and self.public_url.lower().startswith("https:"):
@@ -229,6 +315,13 @@ class Settings(BaseSettings):
         if self.oidc_agent_mapping == "account" and not self.oidc_agent_homepage:
             raise ValueError("LRS_OIDC_AGENT_MAPPING=account needs LRS_OIDC_AGENT_HOMEPAGE")
         return self
+
+    def privacy(self) -> Privacy | None:
+        """The differential privacy configured, or None when it is off."""
+        if not self.dp_enabled:
+            return None
+        return Privacy(self.dp_epsilon, self.dp_delta, self.dp_budget_per_day,
+                       self.dp_hits_per_bucket, self.dp_buckets_per_learner)
 
     def sign_in_enabled(self) -> bool:
         """Whether people can sign in (an identity provider is configured, or dev mode)."""

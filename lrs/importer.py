@@ -1,5 +1,5 @@
-"""`lrs import`: statements from a file, down the API's own path (lrs.ingest.Ingest), in
-batches, idempotent and resumable (docs/import.md)."""
+"""`lrs import`: statements from a file or another LRS, down the API's own path
+(lrs.ingest.Ingest), in batches, idempotent and resumable (docs/import.md)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import asyncio
 import dataclasses
 import hashlib
 import os
+import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
@@ -20,25 +21,37 @@ from lrs.config import Settings
 from lrs.credentials import Credential
 from lrs.erasure import ErasedPeople, erased_people
 from lrs.errors import STATUS
+from lrs.import_sources import ImportFailed, Item, Source, import_files_dir, unwrap
 from lrs.ingest import Ingest, build_ingest
 from lrs.storage import Storage
 from plugins.catalogue_store import CachedCatalogue
 from plugins.hookspecs import Decision
+from statements.attachments import render_multipart
+from statements.datatypes import format_timestamp, from_ms, parse_timestamp, timestamp_ms
 from statements.erasure import DELETE
 from statements.errors import StoreUnavailable, XapiError
 from statements.versions import XapiVersion
 
+__all__ = ["ImportFailed", "ImportSummary", "Importer", "import_files", "import_files_dir"]
+
 # Ids of statements imported without one: a UUID v5 of their content, so a second import of
 # the same file gives them the same ids and stores nothing twice.
 IMPORT_NAMESPACE = uuid.UUID("6f1d0a52-2f4e-5b8e-9c61-5a0f1e7d2c11")
-CHECKPOINT_SUFFIX = ".import-checkpoint.json"
-REJECTS_SUFFIX = ".rejects.jsonl"
 
 
 def derived_id(statement: dict[str, Any]) -> str:
     """The id given to a statement imported without one (UUID v5 of its canonical JSON)."""
     canonical = orjson.dumps(statement, option=orjson.OPT_SORT_KEYS)
     return str(uuid.uuid5(IMPORT_NAMESPACE, hashlib.sha256(canonical).hexdigest()))
+
+
+def import_files(settings: Settings, source: Source) -> tuple[Path, Path]:
+    """The checkpoint and rejects files of one source, in the data directory: a readable
+    name and a digest of the source's identity (path, or peer URL, key and since)."""
+    digest = hashlib.sha256(source.identity.encode()).hexdigest()[:16]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", source.name.split("//")[-1]).strip("_")[:60]
+    base = import_files_dir(settings) / f"{stem}-{digest}"
+    return Path(f"{base}.checkpoint.json"), Path(f"{base}.rejects.jsonl")
 
 
 @dataclass
@@ -53,41 +66,37 @@ class ImportSummary:
         c = self.counts
         line = (f"kept {c['kept']}, tallied {c['tallied']}, dropped {c['dropped']}, "
                 f"already held {c['held']}, rejected {c['rejected']}")
+        if c["stored_from"]:
+            line += (f"; stored from {format_timestamp(from_ms(c['stored_from']))} to "
+                     f"{format_timestamp(from_ms(c['stored_to']))}")
         if c["erased"] or c["redacted"]:
             line += (f"; of people erased since: {c['erased']} statements left out, "
                      f"{c['redacted']} without them")
         return line
 
 
-@dataclass
-class _Item:
-    """One statement of the file: where it is, and its bytes (or why it was rejected)."""
-
-    position: int  # line number (JSON Lines) or array index, from 1
-    end: int  # where the next item starts: byte offset (JSON Lines) or array index
-    body: bytes | None
-    statement_id: str | None = None
-    problem: str | None = None
-    # A person erased since the file was written: "erased" (their statement, left out) or
-    # "redacted" (body is the statement without them).
-    erasure: Literal["erased", "redacted"] | None = None
-
-
 _STORE_ATTEMPTS = 8  # 15 s apart: the minute or two MongoDB may need (Importer._ingest)
 _STORE_RETRY_SECONDS = 15.0
 
-def _prepare(raw: bytes, position: int, end: int, erased: ErasedPeople) -> _Item:
+
+def _prepare(item: Item, erased: ErasedPeople) -> Item:
+    if item.body is None:
+        return item
     try:
-        value = orjson.loads(raw)
+        value = orjson.loads(item.body)
     except orjson.JSONDecodeError as exc:
-        return _Item(position, end, None, problem=f"not valid JSON: {exc}")
+        return dataclasses.replace(item, body=None, problem=f"not valid JSON: {exc}")
     if not isinstance(value, dict):
-        return _Item(position, end, None, problem="a statement must be a JSON object")
-    statement_id = value.get("id")
-    if statement_id is None:  # derived from the statement as written: the same every time
+        return dataclasses.replace(item, body=None,
+                                   problem="a statement must be a JSON object")
+    unwrapped = unwrap(value)  # a Learning Locker document: its `statement`
+    raw = item.body if unwrapped is value else orjson.dumps(unwrapped)
+    value = unwrapped
+    if value.get("id") is None:  # derived from the statement as written: the same every time
         value = {"id": derived_id(value), **value}
         raw = orjson.dumps(value)
-    item = _Item(position, end, raw, value["id"] if isinstance(value["id"], str) else None)
+    item = dataclasses.replace(item, body=raw, statement_id=value["id"]
+                               if isinstance(value["id"], str) else None)
     plan = erased.plan(value)
     if plan == DELETE:
         return dataclasses.replace(item, body=None, erasure="erased")
@@ -96,68 +105,46 @@ def _prepare(raw: bytes, position: int, end: int, erased: ErasedPeople) -> _Item
     return item
 
 
-def _json_lines(path: Path, offset: int, line: int, erased: ErasedPeople) -> Iterator[_Item]:
-    with path.open("rb") as f:
-        f.seek(offset)
-        for raw in f:
-            offset += len(raw)
-            line += 1
-            if raw.strip():
-                yield _prepare(raw, line, offset, erased)
-
-
-def _json_array(path: Path, start: int, erased: ErasedPeople) -> Iterator[_Item]:
-    # A statement array is read whole: JSON Lines is the format for very large files.
-    items = orjson.loads(path.read_bytes())
-    if not isinstance(items, list):
-        raise ImportFailed(f"{path}: a JSON file must hold an array of statements")
-    for index in range(start, len(items)):
-        yield _prepare(orjson.dumps(items[index]), index + 1, index + 1, erased)
-
-
-class ImportFailed(Exception):
-    """The import cannot start (bad file, wrong checkpoint)."""
-
-
-def _fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _is_array(path: Path) -> bool:
-    with path.open("rb") as f:
-        while chunk := f.read(4096):
-            stripped = chunk.lstrip().lstrip(b"\xef\xbb\xbf")
-            if stripped:
-                return stripped.startswith(b"[")
-    return False
+def _stored_ms(body: bytes) -> int | None:
+    stored = orjson.loads(body).get("stored")
+    try:
+        return timestamp_ms(parse_timestamp(stored)) if isinstance(stored, str) else None
+    except ValueError:
+        return None  # the ingest names it
 
 
 @dataclass
 class Importer:
-    """One import of one file as one credential."""
+    """One import of one source as one credential.
+
+    `keep_lrs_set`: keep each statement's own `stored` and `authority` (a migration, the
+    default of `lrs import`); otherwise they are the import's, as for a POST.
+    """
 
     storage: Storage
     settings: Settings
     credential: Credential
-    path: Path
-    rejects: Path
+    source: Source
     version: XapiVersion
     batch_size: int = 200
-    progress: Callable[[int, int], None] | None = None  # (done, total) in file units
+    progress: Callable[[int, int | None], None] | None = None  # (done, total) in source units
+    keep_lrs_set: bool = True
+    checkpoint: Path = field(init=False)
+    rejects: Path = field(init=False)
     # Statements the store accepted since the last checkpoint, new or already held.
     _accepted: int = field(default=0, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        self.checkpoint, self.rejects = import_files(self.settings, self.source)
+
     async def run(self, *, restart: bool = False) -> ImportSummary:
-        """Import the file from its checkpoint (or the start), batch by batch."""
-        checkpoint = Path(str(self.path) + CHECKPOINT_SUFFIX)
-        fingerprint = _fingerprint(self.path)
-        array = _is_array(self.path)
-        state: dict[str, Any] = {"file_sha256": fingerprint, "position": 0, "line": 0,
-                                 "rejects_bytes": 0, "counts": {}, "done": False}
+        """Import the source from its checkpoint (or the start), batch by batch."""
+        checkpoint = self.checkpoint
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        fingerprint = self.source.fingerprint()
+        state: dict[str, Any] = {"source": self.source.identity, "file_sha256": fingerprint,
+                                 "position": 0, "line": 0, "rejects_bytes": 0, "counts": {},
+                                 "done": False}
         if checkpoint.exists() and not restart:
             saved = orjson.loads(checkpoint.read_bytes())
             if saved.get("file_sha256") != fingerprint:
@@ -171,9 +158,7 @@ class Importer:
         with self.rejects.open("ab") as out:
             out.truncate(state["rejects_bytes"])
         erased = await erased_people(self.storage)
-        items = (_json_array(self.path, state["position"], erased) if array
-                 else _json_lines(self.path, state["position"], state["line"], erased))
-        total = len(orjson.loads(self.path.read_bytes())) if array else self.path.stat().st_size
+        total = self.source.total()
         decided: Counter[Decision] = Counter()
 
         def count(_name: str, decisions: Sequence[Decision]) -> None:
@@ -183,18 +168,13 @@ class Importer:
         await catalogue.refresh()
         ingest = await build_ingest(self.storage, self.settings, catalogue=catalogue,
                                     count_decisions=count)
-        batch: list[_Item] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= self.batch_size:
-                await self._batch(ingest, batch, summary, state, checkpoint)
-                batch = []
-                summary.counts.update(self._drain(decided))
-                self._save(checkpoint, state, summary, total)
-        await self._batch(ingest, batch, summary, state, checkpoint)
-        summary.counts.update(self._drain(decided))
+        async for batch, after in self.source.batches(state, self.batch_size):
+            await self._batch(ingest, [_prepare(i, erased) for i in batch], summary)
+            state.update(after)
+            summary.counts.update(self._drain(decided))
+            self._save(state, summary, total)
         state["done"] = True
-        self._save(checkpoint, state, summary, total)
+        self._save(state, summary, total)
         return summary
 
     def _drain(self, decided: Counter[Decision]) -> Counter[str]:
@@ -207,12 +187,11 @@ class Importer:
         self._accepted = 0
         return out
 
-    async def _batch(self, ingest: Ingest, batch: list[_Item], summary: ImportSummary,
-                     state: dict[str, Any], checkpoint: Path) -> None:
+    async def _batch(self, ingest: Ingest, batch: list[Item], summary: ImportSummary) -> None:
         if not batch:
             return
         good = [i for i in batch if i.body is not None]
-        rejected: list[tuple[_Item, int, str, list[dict[str, str]]]] = [
+        rejected: list[tuple[Item, int, str, list[dict[str, str]]]] = [
             (i, 400, i.problem or "", []) for i in batch if i.body is None and not i.erasure]
         if left_out := sum(i.erasure == "erased" for i in batch):
             summary.counts["erased"] += left_out
@@ -226,12 +205,12 @@ class Importer:
                 good = [i for i in good if id(i) not in already]
         if good:
             try:
-                await self._ingest(ingest, b"[" + b",".join(i.body or b"" for i in good) + b"]")
+                await self._ingest(ingest, good)
             except XapiError:
                 # Something in the batch is wrong: one at a time, to find which.
                 for item in good:
                     try:
-                        await self._ingest(ingest, item.body or b"")
+                        await self._ingest(ingest, [item])
                     except XapiError as exc:
                         rejected.append((item, _status(exc), exc.message, [
                             {"path": _single(p.path), "message": p.message}
@@ -247,18 +226,27 @@ class Importer:
         not_stored = {id(r[0]) for r in rejected}
         if stored := sum(i.erasure == "redacted" and id(i) not in not_stored for i in good):
             summary.counts["redacted"] += stored
-        state["position"] = batch[-1].end
-        state["line"] = batch[-1].position
-        state["rejects_bytes"] = self.rejects.stat().st_size if self.rejects.exists() else 0
+        if self.keep_lrs_set:  # the range of `stored` brought in, for since-based readers
+            kept = [ms for i in good if id(i) not in not_stored
+                    and (ms := _stored_ms(i.body or b"{}")) is not None]
+            if kept:
+                c = summary.counts
+                c["stored_from"] = min(kept + ([c["stored_from"]] if c["stored_from"] else []))
+                c["stored_to"] = max([*kept, c["stored_to"]])
 
-    async def _ingest(self, ingest: Ingest, body: bytes) -> None:
+    async def _ingest(self, ingest: Ingest, items: list[Item]) -> None:
         # A batch is idempotent, so a store that is briefly unavailable is waited for: after
         # an interrupted import, MongoDB holds the killed process's transaction (and the ids
         # it wrote) until the server expires it, about a minute later.
+        body = b"[" + b",".join(i.body or b"" for i in items) + b"]"
+        content_type = "application/json"
+        attachments = {a.sha2: a for i in items for a in i.attachments}
+        if attachments:  # Communication §1.5.2: raw attachments travel as multipart/mixed
+            body, content_type = render_multipart(body, list(attachments.values()))
         for attempt in range(_STORE_ATTEMPTS):
             try:
-                ids = await ingest(body, content_type="application/json",
-                                   version=self.version, credential=self.credential)
+                ids = await ingest(body, content_type=content_type, version=self.version,
+                                   credential=self.credential, keep_lrs_set=self.keep_lrs_set)
                 self._accepted += len(ids)
                 return
             except StoreUnavailable:
@@ -266,16 +254,17 @@ class Importer:
                     raise
                 await asyncio.sleep(_STORE_RETRY_SECONDS)
 
-    def _save(self, checkpoint: Path, state: dict[str, Any], summary: ImportSummary,
-              total: int) -> None:
+    def _save(self, state: dict[str, Any], summary: ImportSummary, total: int | None) -> None:
         # Written after the batch is committed: a kill before this line re-imports the batch
         # on resume, which stores nothing twice (ids are checked as the API checks them).
         state["counts"] = dict(summary.counts)
-        temporary = checkpoint.with_name(checkpoint.name + ".tmp")
+        state["rejects_bytes"] = self.rejects.stat().st_size if self.rejects.exists() else 0
+        temporary = self.checkpoint.with_name(self.checkpoint.name + ".tmp")
         temporary.write_bytes(orjson.dumps(state))
-        os.replace(temporary, checkpoint)
+        os.replace(temporary, self.checkpoint)
         if self.progress is not None:
-            self.progress(total if state["done"] else state["position"], total)
+            done = state["position"] or state["line"]
+            self.progress(total if state["done"] and total else done, total)
 
 
 def _single(path: str) -> str:

@@ -8,19 +8,22 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import pluggy
 
 from aggregation.hits import DAY_HOURS, HOUR_MS, Hit, reduce_statement
 from aggregation.learners import learner_digest
+from aggregation.periods import period_start
 from aggregation.plan import Batch, Plan
+from aggregation.privacy import contribution_digests
 from aggregation.sketch import register_of
 from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
+from lrs.forwarding.rules import RuleCache, destinations_for
 from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
@@ -61,15 +64,18 @@ class Ingest:
     catalogue: Callable[[], Catalogue]
     # Told, after each accepted request, the credential's name and each statement's decision.
     count_decisions: Callable[[str, Sequence[Decision]], None] | None = None
+    forwarding: RuleCache | None = None  # the forwarding rules (docs/forwarding.md)
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
     _merged: dict[tuple[str, bool], bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
 
     async def __call__(self, body: bytes, *, content_type: str, version: XapiVersion,
-                       credential: Credential, statement_id: str | None = None) -> list[str]:
+                       credential: Credential, statement_id: str | None = None,
+                       keep_lrs_set: bool = False) -> list[str]:
         """Accept the statements of a PUT (`statement_id` given) or POST body and return
         their ids in the order sent. Each is kept in full or tallied by the retention chain;
-        the answer is the same either way."""
+        the answer is the same either way. `keep_lrs_set`: keep each statement's own `stored`
+        and `authority` (`lrs import`, never the API)."""
         parsed, parts = _parse(body, content_type, version, self.settings)
         sent = parsed.statements
         ids = _ids(parsed, statement_id)
@@ -78,21 +84,25 @@ class Ingest:
         stored = self.clock.begin()
         try:
             prepared = [enrich(s, statement_id=i, stored=stored, authority=credential.authority,
-                               version=version) for s, i in zip(sent, ids, strict=True)]
+                               version=version, keep_lrs_set=keep_lrs_set)
+                        for s, i in zip(sent, ids, strict=True)]
             targets = {p.voids for p in prepared if p.voids}
             known = await self.storage.tally.where(targets) if targets else {}
             decisions = self._decide(prepared, credential, known)
             kept = [p for p, d in zip(prepared, decisions, strict=True) if d is Decision.FULL]
             tallied = await self._tally(prepared, decisions, credential)
+            forward = await self._forward(prepared, decisions, credential)
             plan = await self.storage.commit(self._batch(
                 kept, _used_by(kept, attachments), tallied, ids,
-                dropped=decisions.count(Decision.DROP), single=parsed.single))
+                dropped=decisions.count(Decision.DROP), single=parsed.single,
+                forward=forward))
         finally:
             self.clock.end(stored)
         # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
         if self.count_decisions is not None:
             self.count_decisions(credential.name, [
-                Decision(name) for name, n in plan.decisions.items() for _ in range(n)])
+                Decision(name) for name, n in plan.decisions.items() if name != "clipped"
+                for _ in range(n)])
         await self._define(credential, sent, decisions)
         self._notify(credential, plan)
         await self._purge_now_and_then()
@@ -100,11 +110,32 @@ class Ingest:
 
     def _batch(self, kept: list[StoredStatement], attachments: list[RawAttachment],
                tallied: list[Tallied], order: Sequence[str], *, dropped: int,
-               single: bool = False) -> Batch:
+               single: bool = False, forward: dict[str, tuple[str, ...]] | None = None
+               ) -> Batch:
         now_ms = self.clock.now_ms()
         return Batch(kept, attachments, tallied, dropped=dropped, day=now_ms // _DAY_MS,
                      fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS,
-                     order=order, single=single)
+                     order=order, single=single, forward=forward or {},
+                     salt=os.urandom(16) if forward else b"")
+
+    async def _forward(self, prepared: Sequence[StoredStatement], decisions: Sequence[Decision],
+                       credential: Credential) -> dict[str, tuple[str, ...]]:
+        """Each statement's forwarding destinations, by the rules in effect (the plan writes
+        an outbox item for each, in the batch's commit, if the statement is new)."""
+        if self.forwarding is None:
+            return {}
+        rules = await self.forwarding.current()
+        if not rules:
+            return {}
+        out = {}
+        for p, decision in zip(prepared, decisions, strict=True):
+            if decision is Decision.DROP or (decision is Decision.TALLY and p.voids):
+                continue
+            kind: Literal["kept", "tallied"] = "kept" if decision is Decision.FULL \
+                else "tallied"
+            if found := destinations_for(rules, p.statement, credential.name, kind):
+                out[p.id] = found
+        return out
 
     async def beacon(self, hit: Hit, hit_id: str | None) -> None:
         """Record one hit sent without xAPI (the beacon), down the same tally path.
@@ -115,11 +146,13 @@ class Ingest:
         content_hash = hashlib.sha256(orjson.dumps(
             [hit.activity, hit.verb, hit.activity_type, hit.platform])).hexdigest()
         statement_id = hit_id or str(uuid.uuid4())
-        plan = await self.storage.commit(self._batch(
-            [], [], [Tallied(statement_id, content_hash, hit, None)], [statement_id],
-            dropped=0))
-        if not plan.fingerprints:
-            return  # a retried beacon: counted already
+        # With differential privacy on, a hit no learner can be bounded for is clipped.
+        tallied = (Tallied(statement_id, content_hash, None, None, clipped=True)
+                   if self.settings.dp_enabled else Tallied(statement_id, content_hash, hit, None))
+        plan = await self.storage.commit(self._batch([], [], [tallied], [statement_id],
+                                                     dropped=0))
+        if not plan.fingerprints or plan.fingerprints[0].hit is None:
+            return  # a retried beacon (counted already), or a clipped one
         self.plugins.hook.lrs_hits_tallied(hits=[hit], credential_name=hit.credential)
 
     def _decide(self, prepared: Sequence[StoredStatement], credential: Credential,
@@ -152,20 +185,57 @@ class Ingest:
             hit = reduce_statement(p.statement, credential.key)
             out.append(Tallied(p.id, p.content_hash, hit,
                                await self._learner(p.statement["actor"], hit, today)))
+        if self.settings.dp_enabled:
+            out = await self._bound(prepared, out, today)
         return out
+
+    async def _bound(self, prepared: Sequence[StoredStatement], tallied: list[Tallied],
+                     today: int) -> list[Tallied]:
+        """Differential privacy's contribution bounds (aggregation.privacy): a hit past its
+        learner's bounds for the key period, or one no learner can be bounded for (a closed
+        period, no identifier), is clipped: fingerprinted, counted as clipped, no hit."""
+        period = self.settings.tally_key_period
+        actors = {p.id: p.statement["actor"] for p in prepared}
+        # A statement held already is a retry (or a 409): it must not use up its learner's
+        # bounds a second time.
+        held = await self.storage.tally.where([t.statement_id for t in tallied if t.hit])
+        by_period: dict[int, list[tuple[int, bytes, bytes]]] = {}
+        clipped: set[int] = set()
+        for index, t in enumerate(tallied):
+            if t.hit is None or t.statement_id in held:
+                continue
+            start = period_start(t.hit.day, period)
+            key = _learner_key(actors[t.statement_id])
+            period_key = await self._day_key(start, period_start(today, period))
+            if not key or period_key is None:
+                clipped.add(index)
+                continue
+            by_period.setdefault(start, []).append(
+                (index, *contribution_digests(period_key, key, t.hit.activity)))
+        for start, items in by_period.items():
+            counted = await self.storage.tally.bound_contributions(
+                start, [(person, pair) for _, person, pair in items],
+                per_bucket=self.settings.dp_hits_per_bucket,
+                buckets=self.settings.dp_buckets_per_learner)
+            clipped.update(index for (index, _, _), ok in zip(items, counted, strict=True)
+                           if not ok)
+        return [Tallied(t.statement_id, t.content_hash, None, None, clipped=True)
+                if index in clipped else t for index, t in enumerate(tallied)]
 
     async def _learner(self, actor: dict[str, Any], hit: Hit, today: int
                        ) -> tuple[int, int] | None:
         """The learner's place in the (activity, day) sketch: a keyed hash of the actor,
         computed here and never stored (DESIGN §4)."""
-        key = agent_key(actor) or ",".join(sorted(
-            k for m in actor.get("member", ()) if (k := agent_key(m))))
-        day_key = await self._day_key(hit.day, today)
+        key = _learner_key(actor)
+        period = self.settings.tally_key_period
+        day_key = await self._day_key(period_start(hit.day, period), period_start(today, period))
         if not key or day_key is None:
-            return None  # a closed day's key is gone: the hit counts, the learner cannot
+            return None  # a closed period's key is gone: the hit counts, the learner cannot
         return register_of(learner_digest(day_key, key))
 
     async def _day_key(self, day: int, today: int) -> bytes | None:
+        # `day` and `today` are the first days of key periods (aggregation.periods): one key
+        # per period, stored under its first day.
         if day < today:
             # A closed day: its key is destroyed (by purge) and no process keeps a copy.
             if self._day_keys and min(self._day_keys) < today:
@@ -231,7 +301,8 @@ class Ingest:
     async def _purge_now_and_then(self) -> None:
         if time.monotonic() - self._last_purge >= _PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
-            await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=self._open_day())
+            await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=period_start(
+                self._open_day(), self.settings.tally_key_period))
             # Rejected statements past their credential's quarantine_days (docs/quarantine.md).
             await self.storage.quarantine.purge(self.clock.now_ms())
 
@@ -240,15 +311,17 @@ async def build_ingest(storage: Storage, settings: Settings, *,
                        catalogue: CachedCatalogue | None = None, clock: StoredClock | None = None,
                        plugins: pluggy.PluginManager | None = None,
                        count_decisions: Callable[[str, Sequence[Decision]], None] | None = None,
-                       ) -> Ingest:
+                       forwarding: RuleCache | None = None) -> Ingest:
     """The one way to assemble the ingest (the app, `lrs import` and the demo use it): the
     plugins of the `lrs` entry points unless given, and the catalogue read fresh unless a
     cached one is given."""
     if catalogue is None:
         catalogue = CachedCatalogue(storage.catalogue, settings.catalogue_refresh_seconds)
         await catalogue.refresh(force=True)
+    if forwarding is None:
+        forwarding = RuleCache(storage.forwarding, settings.forwarding_rules_refresh_seconds)
     return Ingest(storage, settings, clock or StoredClock(), plugins or make_plugin_manager(),
-                  catalogue.current, count_decisions)
+                  catalogue.current, count_decisions, forwarding)
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings
@@ -290,6 +363,12 @@ def _ids(parsed: ParsedStatements, statement_id: str | None) -> list[str]:
                 Problem(f"$[{index}].id", f"also used by $[{first[one]}]"),))
         first[one] = index
     return ids
+
+
+def _learner_key(actor: dict[str, Any]) -> str:
+    """The actor's identifier as one string (a group's: its members'), "" if it has none."""
+    return agent_key(actor) or ",".join(sorted(
+        k for m in actor.get("member", ()) if (k := agent_key(m))))
 
 
 def _object_activity(statement: dict[str, Any]) -> list[dict[str, Any]]:

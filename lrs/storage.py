@@ -14,6 +14,7 @@ from aggregation.store import TallyStore
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
+from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
@@ -41,6 +42,7 @@ class Storage:
     compliance: ComplianceStore
     batches: BatchStore
     sessions: SessionStore  # people signed in (lrs.people)
+    forwarding: ForwardingStore  # destinations, rules and the outbox (lrs.forwarding)
     quarantine: QuarantineStore  # rejected statements kept a while (docs/quarantine.md)
     _engine: Engine
     _layout: frozenset[str] = frozenset()  # the schema as opening (migrating) left it
@@ -86,7 +88,7 @@ async def open_storage(settings: Settings) -> Storage:
     engine = await open_engine(settings.store_url(), settings)
     storage = Storage(engine.name, engine.statements, engine.documents, engine.activities,
                       engine.tally, engine.catalogue, engine.credentials, engine.erasure,
-                      engine.compliance, engine.batches, engine.sessions, engine.quarantine,
-                      engine)
+                      engine.compliance, engine.batches, engine.sessions, engine.forwarding,
+                      engine.quarantine, engine)
     storage._layout = await engine.layout()
     return storage

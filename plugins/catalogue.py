@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from bisect import bisect_right
@@ -11,6 +12,7 @@ from functools import cache
 from pathlib import PurePath
 from typing import Any, Final, Literal, get_args
 
+from statements.completion import DEFAULT_RULE, PERIOD_FORMAT, CompletionRule, Period, parse_period
 from statements.datatypes import is_iri
 
 EntryKind = Literal["activity", "prefix", "type"]
@@ -42,6 +44,24 @@ CATALOGUE_SCHEMA: Final[dict[str, Any]] = {
                 "value": {"type": "string", "description": "An absolute IRI (or IRI prefix)."},
                 "name": {"type": ["string", "null"]},
                 "retention_days": {"type": ["integer", "null"], "minimum": 1},
+                "completion": {"$ref": "#/$defs/completion"},
+                "valid_for": {"type": ["string", "null"], "description":
+                              "How long a completion stays valid: " + PERIOD_FORMAT},
+                "warn_before": {"type": ["string", "null"], "description":
+                                "A completion is `expiring` this long before it expires "
+                                "(default: LRS_COMPLIANCE_EXPIRING_WITHIN)"},
+            },
+        },
+        "completion": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "description": "When a statement shows the activity completed; absent: the "
+                           "default rule (docs/compliance.md)",
+            "properties": {
+                "verbs": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                          "uniqueItems": True},
+                "success_required": {"type": "boolean"},
+                "min_score": {"type": "number", "minimum": -1, "maximum": 1},
             },
         },
     },
@@ -60,6 +80,9 @@ class CatalogueEntry:
     value: str
     name: str | None = None
     retention_days: int | None = None  # carried for the purge feature; not used here
+    completion: CompletionRule = DEFAULT_RULE
+    valid_for: Period | None = None  # recertification: a completion expires after this
+    warn_before: Period | None = None  # `expiring` this long before; None: the setting
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -189,21 +212,56 @@ def load_catalogue(text: str, *, filename: str) -> list[CatalogueEntry]:
                           for path, message in found)
         raise CatalogueError([f"{filename}{f' line {line}' if line else ''}, {what}"
                               for line, what in problems])
-    return [CatalogueEntry(kind=raw["kind"], value=raw["value"], name=raw.get("name"),
-                           retention_days=_int_or_none(raw.get("retention_days")))
-            for raw in data["entries"]]
+    return [entry_of(raw) for raw in data["entries"]]
+
+
+def entry_of(raw: Mapping[str, Any]) -> CatalogueEntry:
+    """One (checked) entry of a catalogue file; stores keep the same fields."""
+    return CatalogueEntry(kind=raw["kind"], value=raw["value"], name=raw.get("name"),
+                          retention_days=_int_or_none(raw.get("retention_days")),
+                          completion=CompletionRule.from_json(raw.get("completion")),
+                          valid_for=parse_period(raw.get("valid_for")),
+                          warn_before=parse_period(raw.get("warn_before")))
+
+
+def entry_json(entry: CatalogueEntry) -> dict[str, Any]:
+    """One entry as the catalogue file writes it (fields at their default left out)."""
+    raw: dict[str, Any] = {"kind": entry.kind, "value": entry.value}
+    if entry.name is not None:
+        raw["name"] = entry.name
+    if entry.retention_days is not None:
+        raw["retention_days"] = entry.retention_days
+    if not entry.completion.is_default:
+        raw["completion"] = entry.completion.to_json()
+    if entry.valid_for is not None:
+        raw["valid_for"] = str(entry.valid_for)
+    if entry.warn_before is not None:
+        raw["warn_before"] = str(entry.warn_before)
+    return raw
+
+
+_RULE_KEYS: Final = ("completion", "valid_for", "warn_before")
+
+
+def rules_json(entry: CatalogueEntry) -> dict[str, Any]:
+    """The entry's completion rule and validity as stores keep them ({} for the defaults)."""
+    raw = entry_json(entry)
+    return {key: raw[key] for key in _RULE_KEYS if key in raw}
+
+
+def with_rules(entry: CatalogueEntry, rules: Mapping[str, Any] | None) -> CatalogueEntry:
+    """`entry` with the rules a store kept (rules_json); None or {}: the defaults."""
+    if not rules:
+        return entry
+    return dataclasses.replace(
+        entry, completion=CompletionRule.from_json(rules.get("completion")),
+        valid_for=parse_period(rules.get("valid_for")),
+        warn_before=parse_period(rules.get("warn_before")))
 
 
 def dump_catalogue(entries: Iterable[CatalogueEntry]) -> str:
     """The entries as a JSON catalogue file, in order; `load_catalogue` reads it back."""
-    out: list[dict[str, Any]] = []
-    for entry in entries:
-        raw: dict[str, Any] = {"kind": entry.kind, "value": entry.value}
-        if entry.name is not None:
-            raw["name"] = entry.name
-        if entry.retention_days is not None:
-            raw["retention_days"] = entry.retention_days
-        out.append(raw)
+    out = [entry_json(entry) for entry in entries]
     return json.dumps({"version": FORMAT_VERSION, "entries": out}, indent=2, ensure_ascii=False)
 
 
@@ -304,12 +362,35 @@ def _semantic_problems(data: Any) -> list[tuple[Path, str]]:
             continue
         if not is_iri(value):
             problems.append((("entries", i, "value"), f"{value!r} {_iri_problem(value)}"))
+        problems += _rule_problems(raw, i)
         kind = raw.get("kind")
         if isinstance(kind, str):
             first = first_seen.setdefault((kind, value), i)
             if first != i:
                 problems.append((("entries", i),
                                  f"duplicates entries[{first}] ({kind} {value!r})"))
+    return problems
+
+
+def _rule_problems(raw: dict[str, Any], i: int) -> list[tuple[Path, str]]:
+    """Periods that do not parse, verbs that are not IRIs, a warning without a period."""
+    problems: list[tuple[Path, str]] = []
+    for key in ("valid_for", "warn_before"):
+        text = raw.get(key)
+        if isinstance(text, str):
+            try:
+                Period.parse(text)
+            except ValueError as exc:
+                problems.append((("entries", i, key), str(exc)))
+    if raw.get("warn_before") is not None and raw.get("valid_for") is None:
+        problems.append((("entries", i, "warn_before"),
+                         "only means something with valid_for (how long a completion lasts)"))
+    rule = raw.get("completion")
+    verbs = rule.get("verbs") if isinstance(rule, dict) else None
+    for j, verb in enumerate(verbs if isinstance(verbs, list) else []):
+        if isinstance(verb, str) and not is_iri(verb):
+            problems.append((("entries", i, "completion", "verbs", j),
+                             f"{verb!r} {_iri_problem(verb)}"))
     return problems
 
 

@@ -1,5 +1,7 @@
 """Completions of mandatory activities over a window: counts only (the dashboard's
-compliance summary), from the statements kept in full because the catalogue matched them."""
+compliance summary), from the statements kept in full because the catalogue matched them,
+each judged by its catalogue entry's completion rule (statements.completion), as the roster
+report judges them."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from statements.indexing import agent_key
 from statements.query import StatementQuery
 from statements.store import StatementStore
 
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 _PAGE = 500
 
 
@@ -36,8 +37,9 @@ class Completions:
 
 async def count_completions(store: StatementStore, catalogue: Catalogue, *,
                             start_ms: int, end_ms: int) -> list[Completions]:
-    """Completions (verb `completed`) of each mandatory activity from `start_ms` (inclusive)
-    to `end_ms` (exclusive), by the statement's `timestamp`.
+    """Completions of each mandatory activity from `start_ms` (inclusive) to `end_ms`
+    (exclusive), by the statement's `timestamp`: statements that meet the completion rule of
+    the entry that matched the activity (the default rule, when the entry sets none).
 
     Every activity-kind entry of the catalogue is listed, completed or not; prefix and type
     entries list the activities they matched. A statement counts when its object itself is
@@ -49,15 +51,15 @@ async def count_completions(store: StatementStore, catalogue: Catalogue, *,
         e.value: Completions(e.value, e) for e in catalogue if e.kind == "activity"}
     # `stored` is when the statement reached the LRS (Data §2.4.8), after it happened: one
     # that happened in the window was stored after its start, so `since` bounds the scan.
-    query = StatementQuery(verb=COMPLETED, since_ms=start_ms - 1, limit=_PAGE, ascending=True)
+    query = StatementQuery(since_ms=start_ms - 1, limit=_PAGE, ascending=True)
     while True:
         page = await store.query(query)
         for raw in page.statements:
             _count(orjson.loads(raw), catalogue, found, start_ms, end_ms)
         if page.after is None:
             break
-        query = StatementQuery(verb=COMPLETED, since_ms=start_ms - 1, limit=_PAGE,
-                               ascending=True, after=page.after)
+        query = StatementQuery(since_ms=start_ms - 1, limit=_PAGE, ascending=True,
+                               after=page.after)
     return sorted(found.values(), key=lambda c: (-c.learners, c.activity))
 
 
@@ -67,7 +69,7 @@ def _count(statement: Mapping[str, Any], catalogue: Catalogue, found: dict[str, 
     if target.get("objectType", "Activity") != "Activity":
         return
     entry = catalogue.match_activity(target)
-    if entry is None:
+    if entry is None or entry.completion.reason(statement) is None:
         return
     moment = parse_timestamp(statement.get("timestamp") or statement["stored"])
     if not start_ms <= int(moment.timestamp() * 1000) < end_ms:

@@ -1,12 +1,14 @@
-"""Compliance reports: per agent, the latest result on a mandatory activity, and the evidence.
+"""Compliance reports: per agent and mandatory activity, what the kept statements say, and why.
 
-A *result statement* is a kept, live (not voided) statement whose object is an Activity and
-which has a `result`. For each (activity, agent) a report row gives the latest result
-statement in the time window (its completion, success, score, duration and timestamp) and
-the latest one that shows the activity done (`result.completion` or `result.success` true).
-The agent is the actor, or each member of a Group actor. The window applies to the
-statement's `timestamp` (when the learner did it; the LRS keeps it in UTC to the millisecond):
-`since` exclusive, `until` inclusive, as xAPI's own `since`/`until` are.
+The report reads every kept, live (not voided) statement whose object is an Activity, with
+or without a `result`. For each (activity, agent) a row names the newest statement that
+meets the entry's completion rule (statements.completion), which decides the status, or
+else the newest statement ("not completed"); the result columns are the newest statement
+with a `result`, whatever it says. With a validity period the completion is then `valid`,
+`expiring` or `expired` as of the report's moment. The agent is the actor, or each member
+of a Group actor. The window applies to the statement's `timestamp` (when the learner did
+it; the LRS keeps it in UTC to the millisecond): `since` exclusive, `until` inclusive, as
+xAPI's own `since`/`until` are; "as of" is one more `until`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from typing import Any, Protocol
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from statements.datatypes import is_iri, normalise_timestamp
+from statements.completion import DEFAULT_RULE, CompletionRule, Period, verb_name
+from statements.datatypes import (
+    format_timestamp,
+    is_iri,
+    normalise_timestamp,
+    parse_timestamp,
+)
 from statements.errors import InvalidRequest, Problem
 from statements.indexing import agent_key
 from statements.models import Actor
@@ -55,7 +63,8 @@ class Window:
 
 @dataclass(frozen=True)
 class ResultRow:
-    """One result statement as seen by one agent (the actor, or a member of it)."""
+    """One statement about an activity as seen by one agent (the actor, or a member of it);
+    `completed`: its result says completion or success is true."""
 
     activity: str
     agent: str  # agent key
@@ -70,7 +79,8 @@ class ComplianceStore(Protocol):
 
     def results(self, target: Target, window: Window, *, agents: Sequence[str] | None = None
                 ) -> AsyncIterator[ResultRow]:
-        """Result statements of `target` in `window`, voided ones excluded, read in pages.
+        """Statements about `target`'s activities in `window` (voided and voiding ones
+        excluded, with or without a result), read in pages.
 
         Without `agents`: ordered by (activity, agent, timestamp desc, id desc). With
         `agents` (sorted agent keys): only theirs, ordered by (agent, activity, timestamp
@@ -79,15 +89,40 @@ class ComplianceStore(Protocol):
         ...
 
 
-@dataclass
+@dataclass(frozen=True)
+class Judgement:
+    """How an entry's rows are judged: its completion rule, its validity (None: a
+    completion never expires) and warning window, and the moment validity is judged at
+    (a normalised UTC timestamp; None: completed rows of an entry with validity only get
+    their `valid_until`). A report "as of" a past moment also reads its statements in
+    `as_of_window`."""
+
+    as_of: str | None = None
+    rule: CompletionRule = DEFAULT_RULE
+    valid_for: Period | None = None
+    warn_before: Period | None = None
+
+
+STATUSES = ("completed", "valid", "expiring", "expired", "not completed", "no record")
+
+
+@dataclass(kw_only=True)
 class ReportRow:
-    """One line of a report."""
+    """One line of a report; the JSON and the CSV both write these fields, in this order (a
+    new field is a new column of both)."""
 
     entry: str
-    agent: str
     activity: str | None = None
+    agent: str
     agent_name: str | None = None
-    status: str = "no record"  # "completed", "not completed" or "no record"
+    # "completed" (an entry without validity), "valid", "expiring", "expired" (with one),
+    # "not completed" (statements, none meeting the rule), "no record" (roster only).
+    status: str = "no record"
+    valid_until: str | None = None
+    reason: str | None = None
+    decided_by: str | None = None  # the statement that decided the status: id, verb, time
+    decided_verb: str | None = None
+    decided_at: str | None = None
     completed_at: str | None = None
     completed_statement: str | None = None
     latest_at: str | None = None
@@ -122,6 +157,13 @@ def parse_window(since: str | None, until: str | None) -> Window:
     """The window from `since`/`until` parameters (date_or_timestamp)."""
     return Window(None if since is None else date_or_timestamp("since", since),
                   None if until is None else date_or_timestamp("until", until))
+
+
+def as_of_window(window: Window, as_of: str) -> Window:
+    """The window of a report as of `as_of`: statements after it are not read."""
+    if window.until is not None and window.until <= as_of:
+        return window
+    return Window(window.since, as_of)
 
 
 def parse_activity(value: str, name: str = "activity") -> str:
@@ -167,12 +209,14 @@ def parse_agent(raw: Any, root: str = "$") -> tuple[str, dict[str, Any]]:
 
 
 async def report(store: ComplianceStore, entry: str, target: Target, window: Window,
-                 roster: Sequence[tuple[str, dict[str, Any]]] | None = None
-                 ) -> AsyncIterator[ReportRow]:
+                 roster: Sequence[tuple[str, dict[str, Any]]] | None = None,
+                 judgement: Judgement | None = None) -> AsyncIterator[ReportRow]:
     """The rows of one catalogue entry (or activity). With a roster, exactly the roster's
-    agents, those without a result in the window as "no record"."""
+    agents, those without a statement in the window as "no record". Without a judgement:
+    the default rule, no validity."""
+    judgement = judgement or Judgement()
     agents = [key for key, _ in roster] if roster is not None else None
-    rows = _fold(entry, store.results(target, window, agents=agents))
+    rows = _fold(entry, store.results(target, window, agents=agents), judgement)
     if roster is None:
         async for row in rows:
             yield row
@@ -195,40 +239,90 @@ async def report(store: ComplianceStore, entry: str, target: Target, window: Win
 
 def _absent(entry: str, target: Target, key: str, name: Any) -> ReportRow:
     return ReportRow(entry=entry, agent=key, activity=target.activity,
-                     agent_name=name if isinstance(name, str) else None)
+                     agent_name=name if isinstance(name, str) else None,
+                     reason="no kept statement about the activity")
 
 
-async def _fold(entry: str, rows: AsyncIterator[ResultRow]) -> AsyncIterator[ReportRow]:
-    """Consecutive rows of one (activity, agent), newest first, into one ReportRow."""
+async def _fold(entry: str, rows: AsyncIterator[ResultRow], judgement: Judgement
+                ) -> AsyncIterator[ReportRow]:
+    """Consecutive rows of one (activity, agent), newest first, into one ReportRow: the
+    newest statement meeting the rule decides (voided ones never arrive here); without one
+    the newest statement does ("not completed")."""
     current: ReportRow | None = None
+    done = False
+    for_result = True
     async for row in rows:
         if current is None or (current.activity, current.agent) != (row.activity, row.agent):
             if current is not None:
-                yield current
-            current = _latest(entry, row)
-        if row.completed and current.completed_statement is None:
-            current.status = "completed"
-            current.completed_at = row.timestamp
-            current.completed_statement = row.statement_id
-            if row.statement_id not in current.evidence:
-                current.evidence.append(row.statement_id)
+                yield _finish(current, judgement)
+            current, done, for_result = None, False, True
+        if done and not for_result:
+            continue
+        statement = orjson.loads(row.body)
+        if current is None:
+            current = _first(entry, row, statement)
+        if for_result and isinstance(statement.get("result"), dict):
+            _take_result(current, row, statement)
+            for_result = False
+        if not done:
+            reason = judgement.rule.reason(statement)
+            if reason is not None:
+                done = True
+                current.status = "completed"
+                current.reason = reason
+                current.completed_at = current.decided_at = row.timestamp
+                current.completed_statement = current.decided_by = row.statement_id
+                current.decided_verb = statement["verb"]["id"]
+                if row.statement_id not in current.evidence:
+                    current.evidence.append(row.statement_id)
     if current is not None:
-        yield current
+        yield _finish(current, judgement)
 
 
-def _latest(entry: str, row: ResultRow) -> ReportRow:
-    statement = orjson.loads(row.body)
-    result = statement.get("result", {})
-    score = result.get("score", {})
+def _first(entry: str, row: ResultRow, statement: dict[str, Any]) -> ReportRow:
+    """The row as its newest statement makes it: not completed, decided by that one until
+    a statement meeting the rule is found."""
     actor = statement.get("actor", {})
     name = actor.get("name") if agent_key(actor) == row.agent else next(
         (m.get("name") for m in actor.get("member", ()) if agent_key(m) == row.agent), None)
+    verb = statement["verb"]["id"]
     return ReportRow(
         entry=entry, agent=row.agent, activity=row.activity,
         agent_name=name if isinstance(name, str) else None, status="not completed",
-        latest_at=row.timestamp, latest_statement=row.statement_id,
-        completion=result.get("completion"), success=result.get("success"),
-        score_scaled=score.get("scaled"), score_raw=score.get("raw"),
-        score_min=score.get("min"), score_max=score.get("max"),
-        duration=result.get("duration"), evidence=[row.statement_id],
-    )
+        reason=f"no statement meets the rule; the latest is verb {verb_name(verb)}",
+        decided_by=row.statement_id, decided_verb=verb, decided_at=row.timestamp,
+        evidence=[row.statement_id])
+
+
+def _take_result(current: ReportRow, row: ResultRow, statement: dict[str, Any]) -> None:
+    """The newest statement with a result fills the result columns, whatever it says (a
+    fail after a pass shows there, while the pass decides the status)."""
+    result = statement["result"]
+    score = result.get("score", {})
+    current.latest_at, current.latest_statement = row.timestamp, row.statement_id
+    current.completion, current.success = result.get("completion"), result.get("success")
+    current.score_scaled, current.score_raw = score.get("scaled"), score.get("raw")
+    current.score_min, current.score_max = score.get("min"), score.get("max")
+    current.duration = result.get("duration")
+    if row.statement_id not in current.evidence:
+        current.evidence.append(row.statement_id)
+
+
+def _finish(row: ReportRow, judgement: Judgement) -> ReportRow:
+    """With a validity period, a completed row becomes valid, expiring or expired as of
+    the report's moment."""
+    if row.status != "completed" or judgement.valid_for is None or row.completed_at is None:
+        return row
+    completed = parse_timestamp(row.completed_at)
+    until = judgement.valid_for.after(completed)
+    row.valid_until = format_timestamp(until)
+    if judgement.as_of is None:
+        return row
+    as_of = parse_timestamp(judgement.as_of)
+    if as_of >= until:
+        row.status = "expired"
+    elif judgement.warn_before is not None and as_of >= judgement.warn_before.before(until):
+        row.status = "expiring"
+    else:
+        row.status = "valid"
+    return row

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from statements.datatypes import format_timestamp, normalise_timestamp, timestamp_ms
+from statements.datatypes import (
+    format_timestamp,
+    normalise_timestamp,
+    parse_timestamp,
+    timestamp_ms,
+)
 from statements.equivalence import content_hash
 from statements.indexing import StatementIndex, index_statement
 from statements.models import VOIDED
@@ -44,12 +49,19 @@ def enrich(
     stored: datetime,
     authority: dict[str, Any],
     version: XapiVersion,
+    keep_lrs_set: bool = False,
 ) -> StoredStatement:
     """Return the statement to store, with `id`, `stored`, `timestamp`, `authority`, `version`.
 
     The caller supplies the clock (`stored`) and the id for statements sent without one, so
-    this function is deterministic.
+    this function is deterministic. With `keep_lrs_set` (a migration from another LRS, an
+    administrator's operation), the `stored` and `authority` the statement carries are kept
+    instead (Data §2.4.9.s3.b5: a submitted authority MAY be kept for a strongly trusted
+    sender); `stored` is kept to the millisecond, as every `stored` here is.
     """
+    if keep_lrs_set:
+        stored = parse_timestamp(sent["stored"]) if "stored" in sent else stored
+        authority = sent.get("authority", authority)
     stored_text = format_timestamp(stored)
     statement = dict(sent)
     statement["id"] = statement_id

@@ -208,7 +208,9 @@ AuditAction = Literal[
     "credential_create", "credential_rotate", "credential_revoke",
     "catalogue_add", "catalogue_remove", "catalogue_load",
     "compliance_report", "evidence_export",
-    "quarantine_replay", "quarantine_discard", "import",
+    "statements_import",  # `lrs import`: statements kept with their own stored and authority
+    "forwarding_change",  # a forwarding destination or rule added or removed, a replay
+    "quarantine_replay", "quarantine_discard",
 ]
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 import orjson
 
 from statements.compliance import ReportRow
 
-CSV_COLUMNS = ("entry", "activity", "agent", "agent_name", "status", "completed_at",
-               "completed_statement", "latest_at", "latest_statement", "completion", "success",
-               "score_scaled", "score_raw", "score_min", "score_max", "duration",
-               "evidence_urls")
+# ReportRow's fields, in order: a field added there is a column here (its `evidence` ids are
+# written as their URLs).
+CSV_COLUMNS = tuple("evidence_urls" if f.name == "evidence" else f.name
+                    for f in fields(ReportRow))
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_TEXT_COLUMNS = frozenset({"entry", "activity", "agent", "agent_name", "duration"})
+_TEXT_COLUMNS = frozenset({"entry", "activity", "agent", "agent_name", "duration", "reason",
+                           "decided_by", "decided_verb"})
 
 
 def _row_dict(row: ReportRow, evidence_url: Callable[[str], str]) -> dict[str, Any]:

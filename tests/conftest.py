@@ -19,7 +19,14 @@ from pydantic import SecretStr
 
 from lrs.app import create_app
 from lrs.config import Settings
-from lrs.credentials import Credential, Retention, Scope, authority_for, hash_secret
+from lrs.credentials import (
+    Credential,
+    DocumentPuts,
+    Retention,
+    Scope,
+    authority_for,
+    hash_secret,
+)
 from lrs.storage import Storage, open_storage
 
 # The OpenID provider of the sign-in tests, for every test module (the console's too).
@@ -75,13 +82,14 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
 
 
 async def add_credential(storage: Storage, *scopes: Scope, name: str = "platform",
-                         retention: Retention = Retention.FULL) -> dict[str, str]:
+                         retention: Retention = Retention.FULL,
+                         document_puts: DocumentPuts = DocumentPuts.STRICT) -> dict[str, str]:
     """Create a credential; return the headers that authenticate as it."""
     key, secret = uuid.uuid4().hex[:20], uuid.uuid4().hex
     await storage.credentials.add(Credential(
         key=key, name=name, secret_hash=hash_secret(secret), scopes=frozenset(scopes),
         retention=retention, authority=authority_for(key, name, "http://lrs.test"),
-        created=datetime.now(UTC)))
+        created=datetime.now(UTC), document_puts=document_puts))
     token = base64.b64encode(f"{key}:{secret}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
 

@@ -247,11 +247,88 @@ class MongoTallyStore:
 
         return await guard(run())
 
+    async def bound_contributions(self, period: int, pairs: Sequence[tuple[bytes, bytes]],
+                                  *, per_bucket: int, buckets: int) -> list[bool]:
+        # Conditional upserts, so concurrent writers never let a learner past a bound: a
+        # pair's count grows only while under per_bucket, a learner's number of activities
+        # only while under buckets (a duplicate-key error on the upsert means the bound is
+        # reached by the condition).
+        contributions = self._db["dp_contributions"]
+
+        async def bump(digest: bytes, bound: int) -> bool:
+            try:
+                await contributions.update_one(
+                    {"_id": {"p": period, "d": Binary(digest)}, "n": {"$lt": bound}},
+                    {"$inc": {"n": 1}}, upsert=True)
+            except DuplicateKeyError:
+                return False
+            return True
+
+        async def run() -> list[bool]:
+            counted = []
+            for person, pair in pairs:
+                known = await contributions.find_one({"_id": {"p": period, "d": Binary(pair)}})
+                if known is not None or await bump(person, buckets):
+                    counted.append(await bump(pair, per_bucket))
+                else:
+                    counted.append(False)
+            return counted
+
+        return await guard(run())
+
+    async def released(self, keys: Collection[str]) -> dict[str, Any]:
+        async def run() -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            for chunk in chunks(sorted(keys)):
+                async for doc in self._db["dp_releases"].find({"_id": {"$in": chunk}}):
+                    found[doc["_id"]] = doc["value"]
+            return found
+
+        return await guard(run())
+
+    async def release(self, key: str, day: int, epsilon: float, budget: float, value: Any
+                      ) -> Any | None:
+        releases, budgets = self._db["dp_releases"], self._db["dp_budget"]
+
+        async def run() -> Any | None:
+            held = await releases.find_one({"_id": key})
+            if held is not None:
+                return held["value"]
+            # Spend first, with a condition that keeps the day within its budget; then the
+            # release; if another request released the same key meanwhile, its figure
+            # stands and this spending is given back.
+            try:
+                await budgets.update_one(
+                    {"_id": day, "spent": {"$lte": budget * (1 + 1e-9) - epsilon}},
+                    {"$inc": {"spent": epsilon}}, upsert=True)
+            except DuplicateKeyError:
+                return None
+            try:
+                await releases.insert_one({"_id": key, "day": day, "epsilon": epsilon,
+                                           "value": value})
+            except DuplicateKeyError:
+                await budgets.update_one({"_id": day}, {"$inc": {"spent": -epsilon}})
+                held = await releases.find_one({"_id": key})
+                return held["value"] if held else None
+            return value
+
+        if epsilon > budget * (1 + 1e-9):
+            return None
+        return await guard(run())
+
+    async def spent(self, first_day: int, last_day: int) -> dict[int, float]:
+        async def run() -> dict[int, float]:
+            return {doc["_id"]: float(doc["spent"]) async for doc in self._db["dp_budget"].find(
+                {"_id": {"$gte": first_day, "$lte": last_day}})}
+
+        return await guard(run())
+
     async def purge(self, *, now_ms: int, today: int) -> None:
         now = datetime.fromtimestamp(now_ms / 1000, UTC)
         await guard(
             self._db["fingerprints"].delete_many({"expires_at": {"$lt": now}}))
         await guard(self._db["day_keys"].delete_many({"_id": {"$lt": today}}))
+        await guard(self._db["dp_contributions"].delete_many({"_id.p": {"$lt": today}}))
 
 
 def _filter_match(filters: Filters) -> Doc:

@@ -35,6 +35,12 @@ def settings_in_effect(settings: Settings, catalogue: Catalogue) -> dict[str, An
             "suppression_threshold": settings.suppression_threshold,
             "fingerprint_days": settings.fingerprint_days,
             "day_key_grace_minutes": settings.day_key_grace_minutes,
+            "tally_key_period": settings.tally_key_period,
+            "differential_privacy": None if not settings.dp_enabled else {
+                "epsilon": settings.dp_epsilon, "delta": settings.dp_delta,
+                "budget_per_day": settings.dp_budget_per_day,
+                "hits_per_bucket": settings.dp_hits_per_bucket,
+                "buckets_per_learner": settings.dp_buckets_per_learner},
             "beacon_origins": list(settings.beacon_origins),
             "cors_origins": list(settings.cors_origins),
         },

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from lrs.admin import credentials as admin
 from lrs.admin.settings_view import settings_in_effect
 from lrs.auth import require
-from lrs.credentials import Credential, Retention, Scope
+from lrs.credentials import Credential, DocumentPuts, Retention, Scope
 from lrs.http import credential_of, json_bytes, read_body
 from statements.compliance import parse_agent
 from statements.errors import InvalidRequest, Problem
@@ -30,6 +30,8 @@ class NewCredential(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(min_length=1)
     retention: Retention = Retention.TALLY
+    # docs/compatibility.md: `lenient` for clients such as TinCanPython.
+    document_puts: DocumentPuts = DocumentPuts.STRICT
     agent: Any = None
     # Days its rejected statements are kept in the quarantine; 0: off (docs/quarantine.md).
     quarantine_days: int = Field(0, ge=0, le=365)
@@ -72,7 +74,8 @@ async def create_credential(request: Request) -> Response:
     credential, secret = await admin.create(
         state.storage, name=sent.name, scopes=sent.scopes, retention=sent.retention,
         agent=agent, public_url=state.settings.public_url, operator=operator.name,
-        now=datetime.now(UTC), quarantine_days=sent.quarantine_days)
+        now=datetime.now(UTC), document_puts=sent.document_puts,
+        quarantine_days=sent.quarantine_days)
     return json_bytes(orjson.dumps({**admin.describe(credential), "secret": secret}),
                       status=201)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -11,15 +12,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aggregation.hits import DAY_HOURS, HOUR_MS
+from aggregation.release import (
+    closed_window,
+    hours_of_days,
+    popular_days,
+    popular_of,
+    privacy_report,
+    summary_days,
+)
 from aggregation.report import (
     hours_of,
     popular_report,
     series_report,
     summary_report,
+    uniques_report,
     whole_days,
 )
 from aggregation.store import Filters
 from lrs.auth import require
+from lrs.config import Settings
 from lrs.credentials import Scope
 from lrs.http import credential_of, json_bytes
 from statements.datatypes import is_iri
@@ -105,6 +117,13 @@ async def reader(request: Request) -> Any:
     return request.app.state
 
 
+def open_day(settings: Settings) -> int:
+    """The oldest day still open (today, or yesterday during the key grace): days before it
+    are closed, and only those are released with differential privacy on."""
+    now_ms = int(time.time() * 1000) - settings.day_key_grace_minutes * 60_000
+    return now_ms // (DAY_HOURS * HOUR_MS)
+
+
 def window_json(first: date, last: date) -> dict[str, str]:
     return {"from": first.isoformat(), "to": last.isoformat()}
 
@@ -115,14 +134,32 @@ async def popular(request: Request) -> Response:
     params = Params(request, ("from", "to", "by", "limit", *FILTERS))
     first, last = params.window()
     filters = params.filters()
-    by = params.choice("by", ("hits", "learners"))
-    counts = await state.storage.tally.popular(*whole_days(first, last), filters,
-                                               by=by, limit=params.limit())
+    # `by=learners` (the name before it was called what it counts) is still accepted: the
+    # dashboard's shared links hold it in their address.
+    by = params.choice("by", ("hits", "learner_periods", "learners"))
+    by = "learner_periods" if by == "learners" else by
+    days = whole_days(first, last)
+    uniques = uniques_report(*days, state.settings.tally_key_period)
+    privacy = state.settings.privacy()
+    extra: dict[str, Any] = {}
+    if privacy is None:
+        counts = await state.storage.tally.popular(
+            *days, filters, by="hits" if by == "hits" else "learners", limit=params.limit())
+    else:
+        closed = closed_window(*days, open_day(state.settings))
+        released = await popular_days(state.storage.tally, privacy, *closed, filters)
+        rank = (lambda c: (c.hits, c.learners)) if by == "hits" else (
+            lambda c: (c.learners, c.hits))
+        counts = sorted(popular_of(released), key=rank, reverse=True)[:params.limit()]
+        # Each closed day is released on its own: learner figures are learner-days.
+        uniques = uniques_report(*days, "day")
+        extra["privacy"] = await privacy_report(state.storage.tally, privacy, *closed)
     definitions = await state.storage.activities.definitions(c.activity for c in counts)
     names = {a: d.get("name") for a, d in definitions.items()}
     k = state.settings.suppression_threshold
-    return json_bytes(orjson.dumps({"window": window_json(first, last), "by": by,
-                                    "activities": popular_report(counts, names, k)}))
+    return json_bytes(orjson.dumps({
+        "window": window_json(first, last), "by": by,
+        "uniques": uniques, **extra, "activities": popular_report(counts, names, k)}))
 
 
 async def series(request: Request) -> Response:
@@ -133,11 +170,25 @@ async def series(request: Request) -> Response:
     assert activity is not None
     first, last = params.window()
     daily = params.choice("granularity", ("day", "hour")) == "day"
-    points = await state.storage.tally.series(activity, *hours_of(first, last), daily=daily,
-                                              filters=params.filters())
+    filters = params.filters()
+    privacy = state.settings.privacy()
+    extra: dict[str, Any] = {}
+    if privacy is None:
+        points = await state.storage.tally.series(activity, *hours_of(first, last),
+                                                  daily=daily, filters=filters)
+    else:
+        closed = closed_window(*whole_days(first, last), open_day(state.settings))
+        tally = state.storage.tally
+        if daily:  # from the popularity releases of the same days and filters: no new cost
+            released = await popular_days(tally, privacy, *closed, filters)
+            points = [(day, value["hits"][activity]) for day, value in sorted(released.items())
+                      if value["hits"].get(activity, 0) > 0]
+        else:
+            points = await hours_of_days(tally, privacy, activity, *closed, filters)
+        extra["privacy"] = await privacy_report(tally, privacy, *closed)
     k = state.settings.suppression_threshold
     return json_bytes(orjson.dumps({"activity": activity, "window": window_json(first, last),
-                                    "granularity": "day" if daily else "hour",
+                                    "granularity": "day" if daily else "hour", **extra,
                                     "points": series_report(points, daily=daily, k=k)}))
 
 
@@ -146,10 +197,19 @@ async def summary(request: Request) -> Response:
     state = await reader(request)
     params = Params(request, ("from", "to", *FILTERS))
     first, last = params.window()
-    totals = await state.storage.tally.summary(*whole_days(first, last), params.filters())
+    privacy = state.settings.privacy()
+    extra: dict[str, Any] = {}
+    if privacy is None:
+        totals = await state.storage.tally.summary(*whole_days(first, last), params.filters())
+    else:
+        closed = closed_window(*whole_days(first, last), open_day(state.settings))
+        totals = await summary_days(state.storage.tally, privacy, *closed, params.filters())
+        extra["privacy"] = {**await privacy_report(state.storage.tally, privacy, *closed),
+                            "statements": "withheld: kept statements are not bounded per "
+                                          "learner, so their counts cannot be released"}
     k = state.settings.suppression_threshold
     return json_bytes(orjson.dumps({"window": window_json(first, last),
-                                    **summary_report(totals, k)}))
+                                    **summary_report(totals, k), **extra}))
 
 
 routes = [

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -14,23 +13,21 @@ from lrs.admin.audit import record_action
 from lrs.auth import require
 from lrs.credentials import Scope
 from lrs.http import credential_of, read_body
-from plugins.catalogue import CatalogueEntry
+from lrs.reports import report_parts, report_rows
+from statements.completion import Period
 from statements.compliance import (
-    ReportRow,
-    Target,
-    Window,
+    as_of_window,
     date_or_timestamp,
-    parse_activity,
     parse_roster,
     parse_window,
-    report,
 )
+from statements.datatypes import format_timestamp, from_ms
 from statements.errors import InvalidRequest, Problem
 from statements.export import export_archive
 from statements.query import StatementQuery, parse_query
 from statements.report_formats import csv_report, json_report
 
-_REPORT_PARAMS = frozenset({"activity", "prefix", "since", "until", "format"})
+_REPORT_PARAMS = frozenset({"activity", "prefix", "since", "until", "as_of", "format"})
 _EXPORT_PARAMS = frozenset({"agent", "activity", "verb", "since", "until"})
 
 
@@ -47,22 +44,9 @@ def _check_params(request: Request, allowed: frozenset[str]) -> dict[str, str]:
     return values
 
 
-def _targets(entries: Sequence[CatalogueEntry]) -> tuple[list[tuple[str, Target]], list[str]]:
-    """Report targets of the catalogue's entries, and the entries that cannot be reported."""
-    targets, skipped = [], []
-    for entry in entries:
-        label = f"{entry.kind}:{entry.value}"
-        if entry.kind == "activity":
-            targets.append((label, Target(activity=entry.value)))
-        elif entry.kind == "prefix":
-            targets.append((label, Target(prefix=entry.value)))
-        else:  # statements are not indexed by activity type
-            skipped.append(label)
-    return targets, skipped
-
-
 async def compliance_report(request: Request) -> Response:
-    """GET (or POST with a roster): per agent, the latest result and completion, streamed."""
+    """GET (or POST with a roster): per agent, the status by each entry's rule and validity,
+    the statement that decided it and the latest result, streamed."""
     operator = await credential_of(request)
     require(operator, Scope.COMPLIANCE_READ)
     values = _check_params(request, _REPORT_PARAMS)
@@ -71,49 +55,38 @@ async def compliance_report(request: Request) -> Response:
         raise InvalidRequest("invalid query parameter 'format'",
                              (Problem("?format", "must be json or csv"),))
     window = parse_window(values.get("since"), values.get("until"))
+    now = format_timestamp(from_ms(request.app.state.clock.now_ms()))
+    # Without as_of: every statement in the window, validity judged now.
+    as_of = date_or_timestamp("as_of", values["as_of"]) if "as_of" in values else None
+    if as_of is not None:
+        window = as_of_window(window, as_of)
     roster = None
     if request.method == "POST":
         roster = parse_roster(await read_body(request, request.app.state.settings.max_body_bytes))
-    skipped: list[str] = []
-    if "activity" in values and "prefix" in values:
-        raise InvalidRequest("give activity or prefix, not both",
-                             (Problem("?prefix", "not allowed with activity"),))
-    if "activity" in values:
-        activity = parse_activity(values["activity"])
-        targets = [(f"activity:{activity}", Target(activity=activity))]
-    elif "prefix" in values:
-        prefix = parse_activity(values["prefix"], "prefix")
-        targets = [(f"prefix:{prefix}", Target(prefix=prefix))]
-    else:
-        targets, skipped = _targets(await request.app.state.storage.catalogue.entries())
+    default_warning = Period.parse(request.app.state.settings.compliance_expiring_within)
+    targets, skipped = report_parts(
+        await request.app.state.storage.catalogue.entries(), activity=values.get("activity"),
+        prefix=values.get("prefix"), as_of=as_of or now, default_warning=default_warning)
     # Recorded once the request is known to be valid, before the report streams: what was
     # asked for, by whom; the roster's people only as a count.
     await record_action(request.app.state.storage, "compliance_report", operator=operator.name,
                         now_ms=request.app.state.clock.now_ms(),
-                        detail={"entries": ", ".join(label for label, _ in targets),
+                        detail={"entries": ", ".join(label for label, _, _ in targets),
                                 **{k: v for k, v in (("since", window.since),
-                                                      ("until", window.until)) if v},
+                                                      ("until", window.until),
+                                                      ("as_of", as_of)) if v},
                                 "format": fmt},
                         counts={"roster": len(roster)} if roster is not None else None)
-    rows = _all_rows(request, targets, window, roster)
+    rows = report_rows(request.app.state.storage.compliance, targets, window, roster)
     url = _evidence_url(request)
     if fmt == "csv":
         return StreamingResponse(csv_report(rows, url), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition":
                                           'attachment; filename="compliance-report.csv"'})
-    header = {"since": window.since, "until": window.until,
-              "entries": [label for label, _ in targets], "entries_not_reported": skipped,
+    header = {"since": window.since, "until": window.until, "as_of": as_of or now,
+              "entries": [label for label, _, _ in targets], "entries_not_reported": skipped,
               "roster": len(roster) if roster is not None else None}
     return StreamingResponse(json_report(rows, header, url), media_type="application/json")
-
-
-async def _all_rows(request: Request, targets: list[tuple[str, Target]], window: Window,
-                    roster: list[tuple[str, dict[str, Any]]] | None
-                    ) -> AsyncIterator[ReportRow]:
-    store = request.app.state.storage.compliance
-    for label, target in targets:
-        async for row in report(store, label, target, window, roster):
-            yield row
 
 
 def _evidence_url(request: Request) -> Callable[[str], str]:

@@ -12,10 +12,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aggregation.hits import HOUR_MS
+from aggregation.release import closed_window, popular_days
 from aggregation.report import hours_of, suppress, whole_days
-from lrs.api.aggregates import FILTERS, Params, reader, window_json
+from lrs.api.aggregates import FILTERS, Params, open_day, reader, window_json
 from lrs.http import json_bytes
-from plugins.completions import COMPLETED, count_completions
+from plugins.completions import count_completions
 from statements.query import StatementQuery
 
 # "Known" activities: the catalogue's, and those hit in this many days up to the window's end.
@@ -32,9 +33,18 @@ async def unopened(request: Request) -> Response:
     since = last - timedelta(days=KNOWN_DAYS - 1)
     tally = state.storage.tally
     await state.catalogue.refresh()
-    known = await tally.seen(*whole_days(since, last))
     mandatory = {e.value: e for e in state.catalogue.current() if e.kind == "activity"}
-    opened = await tally.seen(*whole_days(first, last), filters)
+    privacy = state.settings.privacy()
+    if privacy is None:
+        known = await tally.seen(*whole_days(since, last))
+        opened = await tally.seen(*whole_days(first, last), filters)
+    else:
+        # Whether an activity was hit at all is private too: opened from the released
+        # popularity of the window's closed days (noisy threshold), known from the catalogue.
+        closed = closed_window(*whole_days(first, last), open_day(state.settings))
+        opened = {a for value in (await popular_days(tally, privacy, *closed, filters)).values()
+                  for a in value["hits"]}
+        known = set(opened)
     start_hour, end_hour = hours_of(first, last)
     # Statements about mandatory activities are kept, not tallied: one is opened when a kept
     # statement about it (with the verb asked for) was stored in the window.
@@ -71,7 +81,7 @@ async def compliance(request: Request) -> Response:
     names = await _names(state, [r.activity for r in rows])
     k = state.settings.suppression_threshold
     return json_bytes(orjson.dumps({
-        "window": window_json(first, last), "verb": COMPLETED,
+        "window": window_json(first, last), "rule": "each entry's completion rule",
         "activities": [{"activity": r.activity, "name": names.get(r.activity),
                         "entry": {"kind": r.entry.kind, "value": r.entry.value,
                                   "name": r.entry.name},

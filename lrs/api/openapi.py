@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lrs.api.openapi_forwarding import forwarding_paths
 from lrs.credentials import Scope
 from lrs.http import json_bytes
 from lrs.people import Role
 from lrs.people.csrf import CSRF_HEADER, SESSION_COOKIE
+from lrs.privacy.schema import REPORT_SCHEMA
 from plugins.catalogue import KINDS
 
 _COUNT = {"oneOf": [{"type": "integer", "minimum": 0},
@@ -60,6 +62,13 @@ _SCHEMES = {
 _BEACON: list[dict[str, list[str]]] = [{"basic": []}, {}]
 _ERROR = {"description": "What is wrong and where", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
+_UNIQUES = {"type": "object", "description": "What learner_periods counts over the window",
+            "properties": {"key_period": {"type": "string", "enum": ["day", "week", "month"]},
+                           "periods": {"type": "integer"}, "true_uniques": {"type": "boolean"},
+                           "counted_as": {"type": "string"}}}
+_PRIVACY = {"type": "object", "description": "With differential privacy on: the epsilon of "
+            "each release, the budget per closed day and what is left of it, the noisy "
+            "threshold, and the last day released", "additionalProperties": True}
 
 
 def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
@@ -90,18 +99,22 @@ def _compliance_report() -> dict[str, Any]:
                                   "date-time, or a date (the start of that day, UTC)"),
                   _query("until", "Statement timestamps up to this: an ISO 8601 "
                                   "date-time, or a date (the start of that day, UTC)"),
+                  _query("as_of", "What was true then: later statement timestamps are not "
+                                  "read and validity periods are judged at it (same forms as "
+                                  "until); default now"),
                   _query("format", "json (default) or csv", enum=["json", "csv"])]
     ok = {"description": "The report, streamed", "content": {
         "application/json": {"schema": {"type": "object"}}, "text/csv": {}}}
     responses = {"200": ok, "400": _ERROR, "401": _ERROR, "403": _ERROR}
-    summary = "Per agent, the latest result and completion of mandatory activities"
+    summary = ("Per agent, the status of mandatory activities by each entry's completion rule "
+               "and validity, and the statement that decided it")
     return {
         "get": {"summary": summary, "parameters": parameters, "security": _ANY_CREDENTIAL,
                 "description": "Needs the `compliance/read` scope.", "responses": responses},
         "post": {"summary": summary + ", against a roster", "parameters": parameters,
                  "security": _ANY_CREDENTIAL,
                  "description": "Needs the `compliance/read` scope. Exactly the roster's "
-                                "agents are reported; those with no result as `no record`.",
+                                "agents are reported; those with no statement as `no record`.",
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": {"type": "object", "required": ["roster"], "properties": {
                          "roster": {"type": "array", "items": {"type": "object"}}}}}}},
@@ -120,6 +133,8 @@ _CREDENTIAL: dict[str, Any] = {
         "retention": {"enum": ["full", "tally"]}, "created": _ISO, "revoked": _ISO_OR_NULL,
         "last_used": {**_ISO_OR_NULL, "description": "When its secret was last checked (to "
                                                     "LRS_CREDENTIAL_CACHE_SECONDS)"},
+        "document_puts": {"enum": ["strict", "lenient"],
+                          "description": "docs/compatibility.md"},
         "quarantine_days": {"type": "integer", "description": "Days its rejected statements "
                             "are kept in the quarantine; 0: off"}}}
 _SCOPES = [scope.value for scope in Scope]
@@ -180,6 +195,8 @@ def _admin_credentials() -> dict[str, Any]:
                                                    "items": {"enum": _SCOPES}},
                                         "retention": {"enum": ["full", "tally"],
                                                       "default": "tally"},
+                                        "document_puts": {"enum": ["strict", "lenient"],
+                                                          "default": "strict"},
                                         "quarantine_days": {"type": "integer",
                                                             "minimum": 0, "maximum": 365,
                                                             "default": 0},
@@ -215,6 +232,18 @@ def _admin_credentials() -> dict[str, Any]:
                         "properties": {name: {"type": "object"} for name in (
                             "retention", "privacy", "limits", "metrics")}}),
                         "401": _ERROR, "403": _ERROR}}},
+        "/api/v1/admin/privacy-report": {
+            "get": {**admin, "summary": "The record of processing (GDPR Art. 30) and DPIA "
+                                        "draft (Art. 35) of the configuration in effect",
+                    "description": "Needs the `admin` scope. JSON, or Markdown when Accept "
+                                   "prefers text/markdown or `format=markdown` is given: the "
+                                   "same facts either way (docs/privacy.md).",
+                    "parameters": [_query("format", "json or markdown (else by Accept)",
+                                          enum=["json", "markdown"])],
+                    "responses": {"200": {"description": "The report", "content": {
+                        "application/json": {"schema": REPORT_SCHEMA},
+                        "text/markdown": {"schema": {"type": "string"}}}},
+                        "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
         "/api/v1/catalogue/matches": {
             "get": {**admin, "summary": "How many kept statements a catalogue entry matches, "
                                         "per activity (the entry need not be in the catalogue)",
@@ -242,7 +271,8 @@ _AUDIT_RECORD = {
         "run_id": {"type": "string"},
         "action": {"enum": ["purge", "forget", "credential_create", "credential_rotate",
                             "credential_revoke", "catalogue_add", "catalogue_remove",
-                            "catalogue_load", "compliance_report", "evidence_export"]},
+                            "catalogue_load", "compliance_report", "evidence_export",
+                            "statements_import"]},
         "at": _ISO, "operator": {"type": "string", "description": "A credential's name, "
                                  "person:<subject> for a signed-in person, or the CLI's"},
         "subject": {"type": ["string", "null"], "description": "A keyed hash of the "
@@ -302,12 +332,18 @@ DOCUMENT: dict[str, Any] = {
     "paths": {
         "/api/v1/aggregates/popular": _get(
             "Most hit or most learned-from activities over a window",
-            [*_WINDOW, _query("by", "Rank by", enum=["hits", "learners"]), *_FILTERS,
+            [*_WINDOW, _query("by", "Rank by (`learners`: the former name of learner_periods)",
+                              enum=["hits", "learner_periods", "learners"]), *_FILTERS,
              _query("limit", "How many (1-1000)", pattern="^[0-9]+$")],
-            {"type": "object", "properties": {"activities": {"type": "array", "items": {
-                "type": "object", "properties": {
-                    "activity": {"type": "string"}, "name": _NAME,
-                    "hits": _COUNT, "learners": _COUNT}}}}}, "aggregates/read"),
+            {"type": "object", "properties": {
+                "uniques": _UNIQUES, "privacy": _PRIVACY,
+                "activities": {"type": "array", "items": {
+                    "type": "object", "properties": {
+                        "activity": {"type": "string"}, "name": _NAME, "hits": _COUNT,
+                        "learner_periods": {**_COUNT, "description": (
+                            "Estimated learners counted once per key period they came in: "
+                            "true unique learners when uniques.true_uniques")}}}}}},
+            "aggregates/read"),
         "/api/v1/aggregates/series": _get(
             "Hits over time for one activity",
             [_query("activity", "The activity IRI"), *_WINDOW,
@@ -407,6 +443,7 @@ DOCUMENT: dict[str, Any] = {
                         "type": "array", "items": _AUDIT_RECORD}),
                         "401": _ERROR, "403": _ERROR}}},
         **_admin_credentials(),
+        **forwarding_paths(_ANY_CREDENTIAL, _ERROR),
         **_admin_quarantine(),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {

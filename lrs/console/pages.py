@@ -66,6 +66,7 @@ PAGES = [
     Page("/console/settings", "settings.html", "Settings in effect", Role.ADMIN, "settings.js",
          "Settings"),
     Page("/console/audit", "audit.html", "Audit log", Role.ADMIN, "audit.js"),
+    Page("/console/forwarding", "forwarding.html", "Forwarding", Role.ADMIN, "forwarding.js"),
     Page("/console/quarantine", "quarantine.html", "Quarantine", Role.ADMIN, "quarantine.js"),
     Page("/console/compliance", "compliance.html", "Compliance report", Role.COMPLIANCE,
          "compliance.js", "Compliance"),

@@ -35,6 +35,17 @@ class Retention(StrEnum):
     TALLY = "tally"
 
 
+class DocumentPuts(StrEnum):
+    """How a document PUT without If-Match/If-None-Match is answered (docs/compatibility.md).
+
+    `strict` is what the conformance suites expect; `lenient` accepts the PUTs that xAPI's
+    LRS requirements leave open (Communication §3.1), as TinCanPython sends them.
+    """
+
+    STRICT = "strict"
+    LENIENT = "lenient"
+
+
 @dataclass(frozen=True)
 class Credential:
     """A platform's credential. The secret itself is never kept: only `secret_hash`."""
@@ -50,6 +61,7 @@ class Credential:
     # When the slow check of its secret last succeeded (lrs.auth): to the cache period,
     # not to the request.
     last_used: datetime | None = None
+    document_puts: DocumentPuts = DocumentPuts.STRICT
     # Days the statements it sent and had rejected are kept in the quarantine (0: off,
     # docs/quarantine.md).
     quarantine_days: int = 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from lrs.credentials import Credential, Retention, Scope
+from lrs.credentials import Credential, DocumentPuts, Retention, Scope
 
 
 def to_record(credential: Credential) -> dict[str, Any]:
@@ -22,6 +22,7 @@ def to_record(credential: Credential) -> dict[str, Any]:
         "created": credential.created.isoformat(),
         "revoked": credential.revoked.isoformat() if credential.revoked else None,
         "last_used": credential.last_used.isoformat() if credential.last_used else None,
+        "document_puts": credential.document_puts.value,
         "quarantine_days": credential.quarantine_days,
     }
 
@@ -39,6 +40,8 @@ def from_record(record: dict[str, Any]) -> Credential:
         revoked=datetime.fromisoformat(record["revoked"]) if record["revoked"] else None,
         # Absent from records written before it was kept.
         last_used=datetime.fromisoformat(used) if (used := record.get("last_used")) else None,
+        # Records written before it existed read as today's behaviour.
+        document_puts=DocumentPuts(record.get("document_puts") or DocumentPuts.STRICT.value),
         # Absent (or NULL) in records written before the quarantine: off.
         quarantine_days=int(record.get("quarantine_days") or 0),
     )

@@ -13,7 +13,7 @@ from lrs.credentials.records import from_record, to_record
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 _FIELDS = ("key", "name", "secret_hash", "scopes", "retention", "authority", "created",
-           "revoked", "last_used", "quarantine_days")
+           "revoked", "last_used", "document_puts", "quarantine_days")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -35,7 +35,11 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE credentials ADD COLUMN last_used TEXT")
 
 
-def _schema_v3(conn: sqlite3.Connection) -> None:
+def _schema_document_puts(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE credentials ADD COLUMN document_puts TEXT")
+
+
+def _schema_quarantine(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE credentials ADD COLUMN quarantine_days INTEGER")
 
 
@@ -47,7 +51,8 @@ class SqliteCredentialStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1, _schema_v2, _schema_v3], name="credentials")
+        await self._db.migrate([_schema_v1, _schema_v2, _schema_document_puts,
+                                _schema_quarantine], name="credentials")
 
     async def add(self, credential: Credential) -> None:
         record = to_record(credential)

@@ -13,6 +13,7 @@ from aggregation.plan import Batch, Plan
 from aggregation.store import TallyStore
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
+from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
@@ -56,6 +57,7 @@ class Engine(Protocol):
     compliance: ComplianceStore
     batches: BatchStore
     sessions: SessionStore  # people signed in (lrs.people)
+    forwarding: ForwardingStore  # destinations, rules, outbox (lrs.forwarding)
     quarantine: QuarantineStore  # rejected statements kept a while (docs/quarantine.md)
 
     async def ping(self) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from lrs.config import Settings
 from lrs.credentials.mongo import MongoCredentialStore
 from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
+from lrs.forwarding.mongo import MongoForwardingStore
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
 from statements.stores.mongo import MongoStatementStore
@@ -30,8 +32,9 @@ class MongoBatches:
     """BatchStore on MongoDB: a batch's plan made and written in one transaction."""
 
     def __init__(self, kernel: MongoKernel, statements: MongoStatementStore,
-                 tally: MongoTallyStore) -> None:
+                 tally: MongoTallyStore, forwarding: MongoForwardingStore) -> None:
         self._kernel = kernel
+        self._forwarding = forwarding
         self._statements = statements
         self._tally = tally
 
@@ -50,6 +53,9 @@ class MongoBatches:
                                                 held.targets), takeable))
             await self._statements.write_plan(plan.statements, kept.stubs, session)
             await self._tally.write_plan(plan, session)
+            # In the same transaction as the statements it forwards. Without transactions
+            # (a standalone server) it is written just after them: docs/forwarding.md.
+            await self._forwarding.write_outbox(plan.outbox, int(time.time() * 1000), session)
             return plan
 
         plan = await self._kernel.run(work)
@@ -72,6 +78,7 @@ class MongoEngine:
     compliance: MongoComplianceStore
     batches: MongoBatches
     sessions: MongoSessionStore
+    forwarding: MongoForwardingStore
     quarantine: MongoQuarantineStore
     name: str = "mongodb"
 
@@ -112,13 +119,14 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
     kernel = MongoKernel(client, db)
     statements = MongoStatementStore(client, db, kernel=kernel)
     tally = MongoTallyStore(statements, db)
+    forwarding = MongoForwardingStore(db)
     engine = MongoEngine(
         kernel, statements, MongoDocumentStore(db), MongoActivityStore(db), tally,
         MongoCatalogueStore(db), MongoCredentialStore(db), MongoErasureStore(statements, db),
-        MongoComplianceStore(db), MongoBatches(kernel, statements, tally),
-        MongoSessionStore(db), MongoQuarantineStore(db))
+        MongoComplianceStore(db), MongoBatches(kernel, statements, tally, forwarding),
+        MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  engine.quarantine):
+                  forwarding, engine.quarantine):
         await store.open()
     return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from lrs.config import Settings
 from lrs.credentials.sqlite import SqliteCredentialStore
 from lrs.credentials.sqlite_sessions import SqliteSessionStore
 from lrs.engines import SIZED_TABLES
+from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
 from plugins.stores.sqlite import SqliteCatalogueStore
 from statements.errors import StoreUnavailable, XapiError
 from statements.plan import Held
@@ -112,6 +114,8 @@ def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
     except XapiError as exc:  # this batch's own fault: the others go on
         return exc
     write_in(conn, plan.statements, plan.attachments)
+    # The outbox in the same transaction as the statements it forwards: both or neither.
+    write_outbox_in(conn, plan.outbox, int(time.time() * 1000))
     return plan, tally.write_in(conn, plan)
 
 
@@ -130,6 +134,7 @@ class SqliteEngine:
     compliance: SqliteComplianceStore
     batches: SqliteBatches
     sessions: SqliteSessionStore
+    forwarding: SqliteForwardingStore
     quarantine: SqliteQuarantineStore
     name: str = "sqlite"
 
@@ -181,10 +186,10 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
         db, SqliteStatementStore(db), SqliteDocumentStore(db), SqliteActivityStore(db), tally,
         SqliteCatalogueStore(db), SqliteCredentialStore(db), SqliteErasureStore(db),
         SqliteComplianceStore(db), SqliteBatches(db, tally), SqliteSessionStore(db),
-        SqliteQuarantineStore(db))
+        SqliteForwardingStore(db), SqliteQuarantineStore(db))
     # The compliance store after the statements: it triggers on their tables.
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
-                  engine.sessions, engine.quarantine):
+                  engine.sessions, engine.forwarding, engine.quarantine):
         await store.open()
     return engine

@@ -9,7 +9,7 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from plugins.catalogue import CatalogueEntry
+from plugins.catalogue import CatalogueEntry, rules_json, with_rules
 from statements.stores.mongo_kernel import translate
 
 
@@ -28,8 +28,11 @@ class MongoCatalogueStore:
                                                      ).to_list(None)
         except PyMongoError as exc:
             raise translate(exc) from exc
-        return [CatalogueEntry(kind=d["_id"]["kind"], value=d["_id"]["value"],
-                               name=d.get("name"), retention_days=d.get("retention_days"))
+        # `rules` is absent from entries written before rules existed: the defaults.
+        return [with_rules(CatalogueEntry(kind=d["_id"]["kind"], value=d["_id"]["value"],
+                                          name=d.get("name"),
+                                          retention_days=d.get("retention_days")),
+                           d.get("rules"))
                 for d in docs]
 
     async def add(self, entries: Sequence[CatalogueEntry]) -> None:
@@ -38,7 +41,7 @@ class MongoCatalogueStore:
         try:
             await self._catalogue.bulk_write([ReplaceOne(
                 {"_id": {"kind": e.kind, "value": e.value}},
-                {"name": e.name, "retention_days": e.retention_days}, upsert=True)
+                _fields(e), upsert=True)
                 for e in entries])
         except PyMongoError as exc:
             raise translate(exc) from exc
@@ -60,8 +63,8 @@ class MongoCatalogueStore:
                     await self._catalogue.delete_many({}, session=s)
                     if entries:
                         await self._catalogue.insert_many([
-                            {"_id": {"kind": e.kind, "value": e.value}, "name": e.name,
-                             "retention_days": e.retention_days} for e in entries], session=s)
+                            {"_id": {"kind": e.kind, "value": e.value}, **_fields(e)}
+                            for e in entries], session=s)
 
                 hello = await client.admin.command("hello")
                 if hello.get("setName") or hello.get("msg") == "isdbgrid":
@@ -70,3 +73,11 @@ class MongoCatalogueStore:
                     await run(None)
         except PyMongoError as exc:
             raise translate(exc) from exc
+
+
+def _fields(entry: CatalogueEntry) -> dict[str, Any]:
+    fields: dict[str, Any] = {"name": entry.name, "retention_days": entry.retention_days}
+    rules = rules_json(entry)
+    if rules:
+        fields["rules"] = rules
+    return fields

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from plugins.catalogue import CatalogueEntry
+import orjson
+
+from plugins.catalogue import CatalogueEntry, rules_json, with_rules
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 
@@ -14,11 +16,24 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
                  " retention_days INTEGER, PRIMARY KEY (kind, value)) WITHOUT ROWID")
 
 
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    # Completion rule and validity, as JSON; NULL (entries written before): the defaults.
+    conn.execute("ALTER TABLE catalogue ADD COLUMN rules TEXT")
+
+
+MIGRATIONS = [_schema_v1, _schema_v2]
+
+
 def _insert(conn: sqlite3.Connection, entries: Sequence[CatalogueEntry]) -> None:
     conn.executemany(
-        "INSERT INTO catalogue VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET name=excluded.name,"
-        " retention_days=excluded.retention_days",
-        [(e.kind, e.value, e.name, e.retention_days) for e in entries])
+        "INSERT INTO catalogue VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET name=excluded.name,"
+        " retention_days=excluded.retention_days, rules=excluded.rules",
+        [(e.kind, e.value, e.name, e.retention_days, _rules_text(e)) for e in entries])
+
+
+def _rules_text(entry: CatalogueEntry) -> str | None:
+    rules = rules_json(entry)
+    return orjson.dumps(rules).decode() if rules else None
 
 
 class SqliteCatalogueStore:
@@ -29,13 +44,15 @@ class SqliteCatalogueStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1], name="catalogue")
+        await self._db.migrate(MIGRATIONS, name="catalogue")
 
     async def entries(self) -> list[CatalogueEntry]:
         return await self._db.read(lambda conn: [
-            CatalogueEntry(kind=kind, value=value, name=name, retention_days=days)
-            for kind, value, name, days in conn.execute(
-                "SELECT kind, value, name, retention_days FROM catalogue ORDER BY kind, value")])
+            with_rules(CatalogueEntry(kind=kind, value=value, name=name, retention_days=days),
+                       orjson.loads(rules) if rules else None)
+            for kind, value, name, days, rules in conn.execute(
+                "SELECT kind, value, name, retention_days, rules FROM catalogue"
+                " ORDER BY kind, value")])
 
     async def add(self, entries: Sequence[CatalogueEntry]) -> None:
         await self._db.write(lambda conn: transaction(conn, lambda c: _insert(c, entries)))

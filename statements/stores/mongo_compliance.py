@@ -39,7 +39,6 @@ def results_pipeline(target: Target, window: Window, agents: Sequence[str] | Non
         else {"$gte": low, "$lt": high},
         # Communication §2.1.4.s1.b1: voided statements are never reported.
         "voided": False,
-        "statement.result": {"$exists": True},
     }
     if agents is not None:
         match["agents"] = {"$in": list(agents)}

@@ -1,7 +1,9 @@
-"""Compliance reads on SQLite: a side table of result statements kept by triggers.
+"""Compliance reads on SQLite: a side table of the statements about activities, kept by triggers.
 
-`compliance_results` holds one row per (result statement, agent): a kept statement whose
-object is an Activity and which has a `result`, for each agent key of its actor. The code
+`compliance_results` holds one row per (statement, agent): a kept statement whose object is
+an Activity (with or without a `result`; before schema v3 only those with one), for each
+agent key of its actor. `completed` is the result's own word (completion or success true);
+the report judges each statement by its catalogue entry's rule. The code
 that writes a statement's index rows writes its result rows (`result_rows`, from the parsed
 statement); triggers on the statement tables empty it, so whatever deletes statements
 (purges, erasure) keeps it true without knowing it exists. Its key (activity, agent,
@@ -76,7 +78,24 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TRIGGER compliance_results_insert")
 
 
-MIGRATIONS = [_schema_v1, _schema_v2]
+# Every kept statement about an activity (v3): the result-less ones too (a `completed`
+# without a result completes the activity), with `completed` 0 when there is no result.
+_SELECT_ROWS = f"""
+    SELECT s.activity, {{a}}.agent, json_extract({_BODY}, '$.timestamp'), s.seq,
+           coalesce(json_extract({_BODY}, '$.result.completion'), 0) = 1
+           OR coalesce(json_extract({_BODY}, '$.result.success'), 0) = 1
+    FROM statements s {{join}}
+    WHERE s.seq = {{a}}.seq AND {{a}}.direct = 1 AND s.activity IS NOT NULL AND s.voiding = 0
+"""
+
+
+def _schema_v3(conn: sqlite3.Connection) -> None:
+    conn.execute(f"""
+        INSERT OR IGNORE INTO compliance_results(activity, agent, ts, seq, completed)
+        {_SELECT_ROWS.format(a="a", join="JOIN statement_agents a ON a.seq = s.seq")}""")
+
+
+MIGRATIONS = [_schema_v1, _schema_v2, _schema_v3]
 INSERT_RESULTS = ("INSERT OR IGNORE INTO compliance_results(activity, agent, ts, seq, completed)"
                   " VALUES (?,?,?,?,?)")
 
@@ -84,11 +103,12 @@ INSERT_RESULTS = ("INSERT OR IGNORE INTO compliance_results(activity, agent, ts,
 def result_rows(seq: int, statement: dict[str, Any], index: StatementIndex
                 ) -> list[tuple[str, str, str, int, int]]:
     """The compliance_results rows of a statement stored as `seq`: none unless its object
-    is an Activity, it is not a voiding statement and it has a result; else one per agent
-    key of its actor, completed when the result says completion or success is true."""
-    result = statement.get("result")
-    if index.activity is None or index.voiding or not isinstance(result, dict):
+    is an Activity and it is not a voiding statement; else one per agent key of its actor,
+    completed when it has a result saying completion or success is true."""
+    if index.activity is None or index.voiding:
         return []
+    result = statement.get("result")
+    result = result if isinstance(result, dict) else {}
     completed = int(result.get("completion") is True or result.get("success") is True)
     return [(index.activity, agent, statement["timestamp"], seq, completed)
             for agent in index.agents]

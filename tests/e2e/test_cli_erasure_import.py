@@ -16,6 +16,8 @@ import orjson
 import pytest
 
 from lrs.config import Settings
+from lrs.import_sources import FileSource
+from lrs.importer import import_files
 from lrs.storage import open_storage
 from statements.query import StatementQuery
 from tests.e2e.test_serve import LRS, run_lrs
@@ -81,7 +83,7 @@ def test_cli_import_killed_mid_file_resumes_with_nothing_lost_or_doubled(
     prepare(env, tmp_path, "tally")
     count = 3000
     path = big_file(tmp_path, count)
-    checkpoint = Path(str(path) + ".import-checkpoint.json")
+    checkpoint, _ = import_files(Settings(data_dir=tmp_path), FileSource(path))
     log = tmp_path / "import.log"
     with log.open("w") as out:
         process = subprocess.Popen([*LRS, "import", str(path), "--credential", "old-lms",
@@ -115,15 +117,22 @@ def test_cli_import_killed_mid_file_resumes_with_nothing_lost_or_doubled(
     assert stored(settings) == (ids, totals)
 
 
-def test_cli_import_writes_rejects_and_exits_cleanly(settings: Settings, tmp_path: Path) -> None:
+def test_cli_import_writes_rejects_into_the_data_dir_and_exits_3(settings: Settings,
+                                                                  tmp_path: Path) -> None:
     env = environment(settings, tmp_path)
     prepare(env, tmp_path, "full")
-    path = tmp_path / "few.jsonl"
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    path = inputs / "few.jsonl"
     path.write_text(json.dumps(make_statement()) + "\n" + '{"actor": 1}\n')
-    output = run_lrs("import", str(path), "--credential", "old-lms", env=env)
-    assert "kept 1" in output and "rejected 1" in output
-    [reject] = [json.loads(line) for line in
-                Path(str(path) + ".rejects.jsonl").read_text().splitlines()]
+    done = subprocess.run([*LRS, "import", str(path), "--credential", "old-lms"], env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 3, done.stderr
+    assert "kept 1" in done.stdout and "rejected 1" in done.stdout
+    checkpoint, rejects = import_files(Settings(data_dir=tmp_path), FileSource(path))
+    assert f"rejected statements, with reasons: {rejects}" in done.stdout
+    assert checkpoint.exists() and sorted(p.name for p in inputs.iterdir()) == ["few.jsonl"]
+    [reject] = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert reject["line"] == 2 and reject["status"] == 400 and reject["problems"]
     unknown = subprocess.run([*LRS, "import", str(path), "--credential", "nobody"], env=env,
                              capture_output=True, text=True, check=False)

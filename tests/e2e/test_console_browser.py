@@ -121,7 +121,8 @@ def test_admin_creates_rotates_and_revokes_a_credential(lrs: SignInLrs, browser:
     watched = Watched(page, lrs.url)
     sign_in_page(page, lrs.url, "admin", next_path="/console/credentials")
     assert nav(page) == ["/console", "/console/credentials", "/console/catalogue",
-                         "/console/settings", "/console/audit", "/console/quarantine"]
+                         "/console/settings", "/console/audit", "/console/forwarding",
+                         "/console/quarantine"]
     page.wait_for_selector("#credentials tbody tr >> text=seed-platform")
 
     page.fill("#c-name", "lms-e2e")
@@ -172,6 +173,11 @@ def test_admin_creates_rotates_and_revokes_a_credential(lrs: SignInLrs, browser:
     page.click("nav >> text=Settings")
     page.wait_for_selector("#settings-retention")
     assert "Suppression threshold" in page.inner_text("#settings")
+    # The privacy report, by the page's own link, with the browser's session.
+    href = page.get_attribute("a >> text=Markdown", "href")
+    assert href == "/api/v1/admin/privacy-report?format=markdown"
+    report = page.request.get(lrs.url + href)
+    assert report.status == 200 and report.text().startswith("# Record of processing")
     assert watched.errors == []
     sign_out(page, lrs)
 
@@ -186,10 +192,14 @@ def test_admin_adds_imports_and_removes_catalogue_entries(lrs: SignInLrs, browse
     page.fill("#a-value", NEW_ACTIVITY)
     page.fill("#a-name", "First aid")
     page.fill("#a-days", "30")
+    page.fill("#a-verbs", "http://adlnet.gov/expapi/verbs/passed")
+    page.check("#a-success")
+    page.fill("#a-valid", "P12M")
     page.click("#add-form button[type=submit]")
     page.wait_for_selector(f"#entries tbody tr:has-text('{NEW_ACTIVITY}')")
     added = next(r for r in rows(page, "entries") if NEW_ACTIVITY in r)
     assert "First aid" in added and "30 days" in added
+    assert "verb passed, success" in added and "P12M" in added
     # Statements about it from now on are kept, and the page counts them.
     assert post_statement(lrs, lrs.basic) == 200
     kept = {"actor": {"mbox": "mailto:dan@example.com"},
@@ -241,6 +251,7 @@ def test_compliance_reports_with_a_roster_downloads_csv_and_cannot_administer(
     assert BOB[0] in rows(page, "not-completed")[0] and len(rows(page, "not-completed")) == 1
     assert ROSTER_ONLY[0] in rows(page, "no-record")[0] and len(rows(page, "no-record")) == 1
     assert "1 completed, 1 did not complete, 1 has no record" in page.inner_text("#summary")
+    assert "verb completed" in rows(page, "completed")[0]  # the statement that decided it
 
     with page.expect_download() as download:
         page.click("#r-csv")
@@ -262,6 +273,12 @@ def test_compliance_reports_with_a_roster_downloads_csv_and_cannot_administer(
     with zipfile.ZipFile(download.value.path()) as archive:
         kept = [json.loads(line) for line in archive.read("statements.jsonl").splitlines()]
     assert {s["actor"]["mbox"] for s in kept} >= {f"mailto:{ADA[0]}", f"mailto:{BOB[0]}"}
+
+    # As of a day before anything was sent: nobody had a record.
+    page.fill("#r-as-of", "2000-01-01")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("#summary >> text=0 completed, 0 did not complete, 3 have no record")
+    page.fill("#r-as-of", "")
 
     # A roster entry the API refuses: its message, its JSON path, and the line it came from.
     page.fill("#r-roster", f"{ADA[0]}\n{{\"mbox\": \"bob-at-example\"}}")

@@ -90,6 +90,13 @@ def test_dashboard_shows_the_known_traffic(filled: tuple[str, tuple[str, str]],
         for (_, hits, learners) in top[:3]:
             assert int(hits) - 1 <= int(learners) <= int(hits)
         assert top[3][2] == "fewer than 5"
+        # The learner column says what it counts: a week is seven key days, so learner-days,
+        # and its tooltip says that a learner who came on two days counts twice.
+        head = page.locator("#learners-head")
+        assert head.inner_text() == "Learner-days"
+        assert "counts twice" in (head.get_attribute("title") or "")
+        assert "learner-days" in page.inner_text("#uniques-note")
+        assert page.locator("#privacy-note").is_hidden()  # differential privacy is off
         suppressed = page.locator("#popular-table tbody tr").nth(3).locator("td.suppressed")
         assert suppressed.count() == 2
         # The charts: one sparkline per row and the trend chart, drawn on canvases.
@@ -153,3 +160,23 @@ def test_wrong_secret_is_refused_without_a_browser_dialog(
         page.wait_for_selector("#sign-in-error:not(:empty)")
         assert "Unknown key or secret" in page.inner_text("#sign-in-error")
         assert page.is_hidden("#board")
+
+
+def test_dashboard_shows_epsilon_and_the_remaining_budget_with_dp_on(
+        settings: Settings, tmp_path: Path) -> None:
+    env = {"LRS_DP_ENABLED": "true", "LRS_DP_EPSILON": "1", "LRS_DP_BUDGET_PER_DAY": "10",
+           "LRS_TALLY_KEY_PERIOD": "week"}
+    for base, (key, secret) in serve(settings, tmp_path, retention="tally", extra_env=env):
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(f"{base}/dashboard")
+            sign_in(page, key, secret)
+            note = page.locator("#privacy-note")
+            assert note.is_visible()
+            text = note.inner_text()
+            # The week's six closed days: one popularity and one summary release each.
+            assert "ε = 1 per release" in text and "budget 10 per day, 8 left" in text, text
+            yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+            assert f"closed days up to {yesterday}" in text
+            # Releases are per day: learner-days, whatever the weekly key.
+            assert page.inner_text("#learners-head") == "Learner-days"

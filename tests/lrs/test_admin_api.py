@@ -51,14 +51,25 @@ async def create(client: Client, **body: Any) -> dict[str, Any]:
     return created
 
 
+async def test_create_with_lenient_document_puts_is_kept_and_a_bad_value_named(
+        admin_client: Client, storage: Storage) -> None:
+    made = await create(admin_client, name="tincan", document_puts="lenient")
+    stored = await storage.credentials.get(made["key"])
+    assert made["document_puts"] == "lenient"
+    assert stored is not None and stored.document_puts.value == "lenient"
+    bad = await admin_client.post(CREDENTIALS, json={
+        "name": "x", "scopes": ["state"], "document_puts": "loose"})
+    assert bad.status_code == 400 and "$.document_puts" in bad.text
+
+
 async def test_create_shows_the_secret_once_and_the_credential_works(
         admin_client: Client, storage: Storage) -> None:
     made = await create(admin_client, name="lms", scopes=["statements/write", "statements/read"],
                         retention="full")
     assert set(made) == {"name", "key", "scopes", "retention", "created", "revoked",
-                         "last_used", "quarantine_days", "secret"}
-    assert (made["name"], made["scopes"], made["retention"]) == (
-        "lms", ["statements/read", "statements/write"], "full")
+                         "last_used", "document_puts", "quarantine_days", "secret"}
+    assert (made["name"], made["scopes"], made["retention"], made["document_puts"]) == (
+        "lms", ["statements/read", "statements/write"], "full", "strict")
     assert made["revoked"] is None and made["last_used"] is None
     stored = await storage.credentials.get(made["key"])
     assert stored is not None and made["secret"] not in stored.secret_hash

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lrs.config import Settings
-from lrs.credentials import Credential, Retention
+from lrs.credentials import Credential, DocumentPuts, Retention
 from lrs.credentials.records import from_record, to_record
 from lrs.storage import open_storage
 from statements.erasure import AuditRecord
@@ -32,6 +32,7 @@ async def test_sqlite_credentials_v1_gain_last_used_and_keep_their_rows(tmp_path
     try:
         old = await storage.credentials.get("k1")
         assert old is not None and old.name == "lms" and old.last_used is None
+        assert old.document_puts is DocumentPuts.STRICT  # today's behaviour, unchanged
         await storage.credentials.record_use("k1", datetime(2026, 2, 1, tzinfo=UTC))
         used = await storage.credentials.get("k1")
         assert used is not None and used.last_used == datetime(2026, 2, 1, tzinfo=UTC)
@@ -44,7 +45,9 @@ def test_a_record_written_before_last_used_was_kept_reads_as_never_used() -> Non
                                   retention=Retention.TALLY, authority={},
                                   created=datetime(2026, 1, 1, tzinfo=UTC)))
     del record["last_used"]  # as a MongoDB document written by an earlier version
+    del record["document_puts"]
     assert from_record(record).last_used is None
+    assert from_record(record).document_puts is DocumentPuts.STRICT
 
 
 async def test_sqlite_audit_log_v1_gains_detail_and_keeps_its_records(tmp_path: Path) -> None:

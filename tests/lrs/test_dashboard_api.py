@@ -17,6 +17,9 @@ pytestmark = pytest.mark.usefixtures("engine")
 VIEWED = "http://id.tincanapi.com/verb/viewed"
 LIKED = "http://activitystrea.ms/schema/1.0/like"
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+PASSED = "http://adlnet.gov/expapi/verbs/passed"
+FAILED = "http://adlnet.gov/expapi/verbs/failed"
+ATTEMPTED = "http://adlnet.gov/expapi/verbs/attempted"
 PAGES = "http://intranet.example.com/pages/"
 FIRE = "http://lms.example.com/courses/fire-safety"
 DATA = "http://lms.example.com/courses/data-protection"
@@ -38,10 +41,11 @@ def hit(learner: str, page: str, *, verb: str = VIEWED, platform: str = "intrane
                           timestamp=stamp(days_ago))
 
 
-def completion(learner: str, course: str, *, days_ago: int = 0) -> dict[str, Any]:
-    return make_statement(actor=make_agent(learner), verb={"id": COMPLETED},
+def completion(learner: str, course: str, *, days_ago: int = 0, verb: str = COMPLETED,
+               **overrides: Any) -> dict[str, Any]:
+    return make_statement(actor=make_agent(learner), verb={"id": verb},
                           object={"id": course, "definition": {"name": {"en": "Fire safety"}}},
-                          timestamp=stamp(days_ago))
+                          timestamp=stamp(days_ago), **overrides)
 
 
 @pytest.fixture
@@ -139,6 +143,32 @@ async def test_compliance_counts_people_who_completed_each_mandatory_activity(
     assert rows[DATA]["learners"] == {"fewer_than": 5}
     assert rows[DATA]["statements"] == {"fewer_than": 5}
     assert "mailto:" not in str(body) and "@" not in str(body)
+
+
+async def test_compliance_counts_by_each_entrys_completion_rule(
+    client: Client, storage: Storage, intranet: dict[str, str], reader: dict[str, str],
+) -> None:
+    # The summary judges statements as the roster report does (docs/compliance.md): FIRE
+    # by the default rule, DATA by its own (verb passed with a scaled score of 0.8 or more).
+    admin = await add_credential(storage, Scope.ADMIN, name="admin")
+    document = {"version": 1, "entries": [
+        {"kind": "activity", "value": FIRE, "name": "Fire"},
+        {"kind": "activity", "value": DATA, "name": "Data",
+         "completion": {"verbs": [PASSED], "min_score": 0.8}}]}
+    response = await client.post("/api/v1/catalogue", json=document, headers=admin)
+    assert response.status_code == 200, response.text
+    await post(client, intranet, [
+        *(completion(f"bare{n}", FIRE, result=None) for n in range(3)),  # no result: done
+        *(completion(f"pass{n}", FIRE, verb=PASSED, result=None) for n in range(2)),
+        completion("fail", FIRE, verb=FAILED, result={"success": False}),
+        completion("try", FIRE, verb=ATTEMPTED, result=None),
+        *(completion(f"good{n}", DATA, verb=PASSED, result={"score": {"scaled": 0.9}})
+          for n in range(5)),
+        completion("low", DATA, verb=PASSED, result={"score": {"scaled": 0.5}}),
+        completion("plain", DATA, result=None)])  # `completed` is not DATA's rule
+    rows = {r["activity"]: r for r in (await get(client, reader, "compliance"))["activities"]}
+    assert rows[FIRE]["learners"] == 5 and rows[FIRE]["statements"] == 5
+    assert rows[DATA]["learners"] == 5 and rows[DATA]["statements"] == 5
 
 
 async def test_compliance_with_an_empty_catalogue_lists_nothing(

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from lrs.credentials import Scope
+from lrs.credentials import DocumentPuts, Scope
 from lrs.storage import Storage
 from tests.conftest import Client, add_credential
 from tests.factories import make_agent, make_statement
@@ -114,6 +114,52 @@ async def test_state_put_without_precondition_follows_the_version(client: Client
     response = await client.put("/xapi/activities/profile", params=profile, content=b"x",
                                 headers=v1)
     assert response.status_code == 400  # 1.0.3 profiles: a precondition is required
+
+
+# Communication §3.1 (1.0.3; 2.0 L4.1.4), a PUT without If-Match/If-None-Match: (resource,
+# version, whether the document exists) -> (status when strict, status when lenient).
+# docs/compatibility.md has the reasons for each row.
+PUT_WITHOUT_PRECONDITION = [
+    ("/xapi/agents/profile", "1.0.3", False, 400, 204),  # the suite's 400; no LRS MUST
+    ("/xapi/activities/profile", "1.0.3", False, 400, 204),
+    ("/xapi/agents/profile", "1.0.3", True, 409, 409),  # §3.1.s4.b13: MUST 409 either way
+    ("/xapi/activities/profile", "2.0.0", True, 409, 409),
+    ("/xapi/agents/profile", "2.0.0", False, 204, 204),
+    ("/xapi/activities/state", "1.0.3", True, 204, 204),  # §3.1.s3: State is exempt
+    ("/xapi/activities/state", "2.0.0", True, 409, 204),  # the 2.0 suite's 409 (CTS #282)
+    ("/xapi/activities/state", "2.0.0", False, 204, 204),
+]
+
+
+@pytest.mark.parametrize(("path", "version", "exists", "strict", "lenient"),
+                         PUT_WITHOUT_PRECONDITION)
+async def test_put_without_precondition_by_document_puts_setting(
+        client: Client, storage: Storage, path: str, version: str, exists: bool,
+        strict: int, lenient: int) -> None:
+    scope = next(s for p, s, _ in RESOURCES if p == path)
+    id_name = next(i for p, _, i in RESOURCES if p == path)
+    params = {**scope, id_name: f"doc-{uuid.uuid4().hex[:8]}"}
+    headers = {"X-Experience-API-Version": version}
+    answers = []
+    for puts in (DocumentPuts.STRICT, DocumentPuts.LENIENT):
+        auth = await add_credential(storage, Scope.ALL, name=f"c-{puts.value}",
+                                    document_puts=puts)
+        params[id_name] = f"doc-{uuid.uuid4().hex[:8]}"
+        if exists:  # made with a precondition, as a careful client would
+            made = await client.put(path, params=params, content=b"old",
+                                    headers={**auth, **headers, "If-None-Match": "*"})
+            assert made.status_code == 204, made.text
+        answer = await client.put(path, params=params, content=b"new",
+                                  headers={**auth, **headers})
+        answers.append(answer.status_code)
+        read = await client.get(path, params=params, headers={**auth, **headers})
+        if answer.status_code == 204:
+            assert read.content == b"new"
+        elif exists:  # refused: nothing changed
+            assert read.content == b"old"
+        else:
+            assert read.status_code == 404
+    assert answers == [strict, lenient]
 
 
 async def test_document_scope_is_required(client: Client, storage: Storage) -> None:

@@ -150,9 +150,11 @@ def test_erasure_scan_finds_none_of_the_persons_identifiers_after_forget(
     lrs(settings, "export", "-q", "--agent", json.dumps(BOB_MBOX), "-o",
         str(data / "exports" / "bob.zip"))
     lrs(settings, "export", "-q", "-o", str(inputs / "everything.zip"))
-    around = [history.with_name(history.name + ".import-checkpoint.json"),
-              history.with_name(history.name + ".rejects.jsonl"), inputs / "everything.zip"]
-    assert all(p.exists() for p in around)
+    [imported] = [r for r in _audit(settings) if r.action == "statements_import"]
+    around = [Path(imported.detail["checkpoint"]), Path(imported.detail["rejects"]),
+              inputs / "everything.zip"]
+    assert all(p.exists() for p in around), around
+    assert set(files_to_scan(settings, _audit(settings))) >= {p.resolve() for p in around}
     assert _found(_store_dump(settings))  # the test finds them while they are there
     assert _found(_contents(inputs / "everything.zip", (inputs / "everything.zip").read_bytes()))
     agents = ["--agent", json.dumps(BOB_MBOX), "--agent", json.dumps(BOB_ACCOUNT),

@@ -14,6 +14,7 @@ import pytest
 from lrs.config import Settings
 from lrs.credentials import Retention, Scope
 from lrs.erasure import forget
+from lrs.import_sources import FileSource, import_files_dir
 from lrs.importer import Importer, ImportFailed
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueEntry
@@ -64,8 +65,8 @@ async def importer(storage: Storage, settings: Settings, path: Path) -> Importer
                          retention=Retention.TALLY)
     credential = await storage.credentials.find_by_name("old-lms")
     assert credential is not None
-    return Importer(storage, settings, credential, path, path.with_suffix(".rejects"),
-                    XapiVersion.V2, batch_size=4)
+    return Importer(storage, settings, credential, FileSource(path), XapiVersion.V2,
+                    batch_size=4)
 
 
 async def test_import_decides_each_statement_and_lists_rejects_with_lines_and_paths(
@@ -181,3 +182,77 @@ async def test_import_leaves_out_people_erased_since_the_file_was_written(
 
 def _sha1(text: str) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+OLD_AUTHORITY = {"objectType": "Agent", "name": "old LRS",
+                 "account": {"homePage": "https://old.example.com", "name": "lms"}}
+
+
+def migrated(n: int, stored: str) -> dict[str, Any]:
+    """A statement as another LRS returns it: with its own stored and authority."""
+    return kept(n, stored=stored, authority=OLD_AUTHORITY)
+
+
+async def test_import_keeps_stored_and_authority_and_since_until_find_them(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    await storage.catalogue.replace([CatalogueEntry("activity", COURSE)])
+    times = ["2025-03-01T10:00:05.000Z", "2025-03-01T10:00:06.250Z", "2025-03-02T08:00:00Z"]
+    sent = [migrated(n, t) for n, t in enumerate(times)]
+    path = tmp_path / "from-elsewhere.jsonl"
+    path.write_text("".join(orjson.dumps(s).decode() + "\n" for s in sent))
+    run = await importer(storage, settings, path)
+
+    summary = await run.run()
+
+    assert summary.counts["kept"] == 3
+    assert "stored from 2025-03-01T10:00:05.000Z to 2025-03-02T08:00:00.000Z" in summary.line()
+    page = await storage.statements.query(StatementQuery(limit=10, ascending=True))
+    back = [orjson.loads(s) for s in page.statements]
+    assert [b["stored"] for b in back] == [
+        "2025-03-01T10:00:05.000Z", "2025-03-01T10:00:06.250Z", "2025-03-02T08:00:00.000Z"]
+    assert all(b["authority"] == OLD_AUTHORITY for b in back)
+    assert [b["id"] for b in back] == [s["id"] for s in sent]
+    # The stored-time index orders and windows them by their own stored, on both engines.
+    window = await storage.statements.query(StatementQuery(
+        limit=10, since_ms=1740823205000, until_ms=1740902400000))  # (10:00:05, 03-02 08:00]
+    assert [orjson.loads(s)["id"] for s in window.statements] == [sent[2]["id"], sent[1]["id"]]
+    # Checkpoint and rejects live in the data directory, never beside the input.
+    assert run.checkpoint.parent == run.rejects.parent == import_files_dir(settings)
+    assert run.checkpoint.exists() and not list(tmp_path.glob("from-elsewhere.jsonl.*"))
+
+
+async def test_import_restamped_gets_the_import_time_and_the_credential_authority(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    await storage.catalogue.replace([CatalogueEntry("activity", COURSE)])
+    path = tmp_path / "restamp.jsonl"
+    path.write_text(orjson.dumps(migrated(1, "2025-03-01T10:00:05.000Z")).decode() + "\n")
+    run = await importer(storage, settings, path)
+    run.keep_lrs_set = False
+    await run.run()
+    [stored] = (await storage.statements.query(StatementQuery(limit=10))).statements
+    statement = orjson.loads(stored)
+    assert statement["stored"] > "2026" and statement["authority"] != OLD_AUTHORITY
+
+
+async def test_import_reads_a_learning_locker_mongoexport(
+        storage: Storage, settings: Settings, tmp_path: Path) -> None:
+    """`mongoexport --collection statements`: Extended JSON, one document a line, the
+    statement under `statement`, LL's metadata beside it, `.` in keys kept as `&46;`."""
+    await storage.catalogue.replace([CatalogueEntry("activity", COURSE)])
+    statement = migrated(7, "2023-05-04T12:00:00.000Z")
+    statement["context"] = {"extensions": {"http://example&46;com/ext": {"a&46;b": 1}}}
+    document = {"_id": {"$oid": "6453a1b2c3d4e5f6a7b8c9d0"},
+                "lrs_id": {"$oid": "5f1e2d3c4b5a69788796a5b4"},
+                "client": {"$oid": "5f1e2d3c4b5a69788796a5b5"},
+                "statement": statement, "stored": {"$date": "2023-05-04T12:00:00.000Z"},
+                "timestamp": {"$date": NOW}, "voided": False, "active": True,
+                "hash": "0" * 40, "person": None, "organisation": {"$oid": "0" * 24}}
+    path = tmp_path / "statements.mongoexport.json"
+    path.write_text(orjson.dumps(document).decode() + "\n")
+    summary = await (await importer(storage, settings, path)).run()
+    assert summary.counts["kept"] == 1, summary.line()
+    [stored] = (await storage.statements.query(StatementQuery(limit=10))).statements
+    back = orjson.loads(stored)
+    assert back["id"] == statement["id"] and back["stored"] == "2023-05-04T12:00:00.000Z"
+    assert back["context"]["extensions"] == {"http://example.com/ext": {"a.b": 1}}
+    assert back["authority"] == OLD_AUTHORITY

@@ -66,7 +66,7 @@ async def test_tallied_statement_is_counted_not_kept(
     assert (await client.get("/xapi/statements", headers=tally)).json()["statements"] == []
     rows = await popular(client, reader)
     assert rows == [{"activity": PAGE, "name": {"en": "Holiday policy"}, "hits": 7,
-                     "learners": 7}]
+                     "learner_periods": 7}]
 
 
 async def test_retry_is_not_counted_twice_and_changed_content_is_409(
@@ -98,7 +98,7 @@ async def test_small_groups_are_suppressed(
 ) -> None:
     await client.post("/xapi/statements", json=[viewed("a"), viewed("b")], headers=tally)
     rows = await popular(client, reader)
-    assert rows[0]["hits"] == {"fewer_than": 5} and rows[0]["learners"] == {"fewer_than": 5}
+    assert rows[0]["hits"] == {"fewer_than": 5} and rows[0]["learner_periods"] == {"fewer_than": 5}
 
 
 async def test_catalogue_entries_are_kept_in_full(

@@ -28,6 +28,15 @@ UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 HEX40 = re.compile(rb"(?=([0-9a-f]{40}))")
 
 
+@pytest.fixture(params=[False, True], ids=["dp-off", "dp-on"])
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Each engine with differential privacy off, and on (with weekly keys: its contribution
+    digests, kept under the period's key, must not identify anyone either)."""
+    if not request.param:
+        return settings
+    return settings.model_copy(update={"dp_enabled": True, "tally_key_period": "week"})
+
+
 def identifying(n: int) -> tuple[dict[str, Any], set[bytes]]:
     """A statement full of values that identify person `n`, and the values to look for."""
     person = f"{MARK}{n:05d}"

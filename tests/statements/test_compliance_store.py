@@ -135,6 +135,25 @@ async def test_sqlite_migration_reports_statements_stored_before_it(tmp_path: Pa
         await storage.close()
 
 
+async def test_sqlite_migration_v3_adds_the_statements_without_a_result(tmp_path: Path) -> None:
+    # A store of the release whose table held result statements only: its result-less
+    # `completed` (no row then) completes the activity once the table is upgraded.
+    storage = await open_storage(Settings(data_dir=tmp_path))
+    bare = make_statement(actor=make_agent("bob"), result=None)
+    await storage.statements.save([stored(bare)])
+    await storage.close()
+    with sqlite3.connect(tmp_path / "lrs.db") as conn:
+        conn.execute("DELETE FROM compliance_results")
+        conn.execute("UPDATE schema_versions SET version = 2 WHERE domain = 'compliance'")
+    storage = await open_storage(Settings(data_dir=tmp_path))
+    try:
+        found = await rows(storage)
+        assert [(r.agent, r.status, r.decided_by, r.latest_statement) for r in found] == [
+            ("mbox:mailto:bob@example.com", "completed", bare["id"], None)]
+    finally:
+        await storage.close()
+
+
 async def test_deleted_statements_leave_the_report(storage: Storage) -> None:
     """Whatever deletes kept statements (purge, erasure) needs to do nothing more."""
     kept, gone = make_statement(actor=make_agent("alice")), make_statement(actor=make_agent("bob"))
@@ -162,9 +181,9 @@ async def test_group_actor_reports_each_member(storage: Storage) -> None:
 
 
 async def test_sqlite_result_rows_are_those_the_stored_bodies_give(tmp_path: Path) -> None:
-    # The rows written from the parsed statement against what the first schema's trigger
-    # computed from the stored JSON (its query still fills a store that predates the table):
-    # statements with and without results, a voiding one, non-Activity objects, Groups.
+    # The rows written from the parsed statement against what schema v3's query computes
+    # from the stored JSON (it fills a store that predates the table or its result-less
+    # rows): statements with and without results, a voiding one, non-Activity objects, Groups.
     from bench.generator import StatementGenerator
 
     generator = StatementGenerator(11, compliance_share=0.5)
@@ -183,7 +202,7 @@ async def test_sqlite_result_rows_are_those_the_stored_bodies_give(tmp_path: Pat
     try:
         await storage.statements.save([stored(s) for s in statements])
         db: Any = storage._resource
-        query = sqlite_compliance._SELECT_RESULT.format(
+        query = sqlite_compliance._SELECT_ROWS.format(
             a="a", join="JOIN statement_agents a ON a.seq = s.seq")
         written, recomputed = await db.read(lambda c: (
             sorted(c.execute("SELECT * FROM compliance_results").fetchall()),
@@ -192,3 +211,5 @@ async def test_sqlite_result_rows_are_those_the_stored_bodies_give(tmp_path: Pat
         await storage.close()
     assert len(written) > 100 and written == recomputed
     assert any(not row[4] for row in written) and any(row[4] for row in written)
+    no_result = statements[-3]  # not the voiding one or the Agent object: they have no row
+    assert [row for row in written if row[2] == no_result["timestamp"]]

@@ -15,6 +15,9 @@ async function load() {
     (e) => element("code", {class: "iri"}, e.value),
     (e) => e.name || "—",
     (e) => (e.retention_days ? `${e.retention_days} days` : "the default period"),
+    (e) => ruleText(e.completion),
+    (e) => (e.valid_for ? `${e.valid_for}${e.warn_before ? `, expiring within ${e.warn_before}` : ""}`
+                        : "no expiry"),
     (e) => {
       const cell = element("span", {class: "matches"}, "counting…");
       matched.set(e, cell);
@@ -25,6 +28,16 @@ async function load() {
      + "credential keeps it.");
   for (const [entry, cell] of matched) await countMatches(entry, cell);
   return entries.length;
+}
+
+function ruleText(rule) {
+  if (!rule) return "the default rule";
+  const parts = [];
+  if (rule.verbs) parts.push(`verb ${rule.verbs.map((v) => v.replace(/\/$/, "").split("/").pop()).join(" or ")}`);
+  else parts.push("the default rule");
+  if (rule.success_required) parts.push("success");
+  if (rule.min_score !== undefined) parts.push(`score ≥ ${rule.min_score}`);
+  return parts.join(", ");
 }
 
 async function countMatches(entry, cell) {
@@ -75,6 +88,16 @@ async function add(event) {
   if (data.get("name").trim()) entry.name = data.get("name").trim();
   const days = data.get("retention_days").trim();
   if (days) entry.retention_days = Number(days);
+  const completion = {};
+  const verbs = data.get("verbs").split(/\r?\n/).map((v) => v.trim()).filter(Boolean);
+  if (verbs.length) completion.verbs = verbs;
+  if (data.get("success_required")) completion.success_required = true;
+  if (data.get("min_score").trim()) completion.min_score = Number(data.get("min_score"));
+  if (Object.keys(completion).length) entry.completion = completion;
+  for (const name of ["valid_for", "warn_before"]) {
+    const text = data.get(name).trim();
+    if (text) entry[name] = text;
+  }
   try {
     const done = await apiJson("POST", API, {json: {version: 1, entries: [entry]}});
     form.reset();

@@ -43,6 +43,7 @@ function windowParams() {
   const params = {};
   if ($("r-since").value) params.since = `${$("r-since").value}T00:00:00Z`;
   if ($("r-until").value) params.until = `${$("r-until").value}T23:59:59.999Z`;
+  if ($("r-as-of").value) params.as_of = `${$("r-as-of").value}T23:59:59.999Z`;
   return params;
 }
 
@@ -117,12 +118,28 @@ function activityCell(row) {
 
 function result(row) {
   if (row.status === "no record") return "—";
+  if (!row.latest_statement) return "no result sent";
   const parts = [];
   if (row.success !== null) parts.push(row.success ? "passed" : "failed");
   if (row.completion !== null) parts.push(row.completion ? "completed" : "not completed");
   if (row.score_scaled !== null) parts.push(`score ${Math.round(row.score_scaled * 100)} %`);
   else if (row.score_raw !== null) parts.push(`score ${row.score_raw}${row.score_max !== null ? ` of ${row.score_max}` : ""}`);
   return `${parts.join(", ") || "a result"} on ${when(row.latest_at)}`;
+}
+
+// When it was completed, and until when it is valid (entries with a validity period).
+function completedCell(row) {
+  if (!row.completed_at) return "—";
+  if (!row.valid_until) return when(row.completed_at);
+  const until = row.status === "expired" ? "expired" : "valid until";
+  return `${when(row.completed_at)} (${until} ${when(row.valid_until)})`;
+}
+
+// The statement that decided the row, and why: the report explains itself.
+function decidedCell(row) {
+  if (!row.decided_by) return row.reason || "—";
+  return element("span", {class: "decided"}, `${row.reason} (${when(row.decided_at)}) `,
+                 element("code", {title: row.decided_verb}, row.decided_by.slice(0, 8)));
 }
 
 function evidenceButton(row) {
@@ -147,19 +164,23 @@ async function run(event) {
     showError(exc, "Could not run the report");
     return;
   }
-  const groups = {"completed": [], "not completed": [], "no record": []};
-  for (const row of report.rows) groups[row.status].push(row);
-  const columns = [person, activityCell,
-                   (r) => when(r.completed_at), result, evidenceButton];
-  for (const [status, id] of [["completed", "completed"], ["not completed", "not-completed"],
+  // "valid" is "completed" for an entry whose completions expire.
+  const groups = {"completed": [], "expiring": [], "expired": [], "not completed": [],
+                  "no record": []};
+  for (const row of report.rows) groups[row.status === "valid" ? "completed" : row.status].push(row);
+  const columns = [person, activityCell, completedCell, decidedCell, result, evidenceButton];
+  for (const [status, id] of [["completed", "completed"], ["expiring", "expiring"],
+                              ["expired", "expired"], ["not completed", "not-completed"],
                               ["no record", "no-record"]]) {
     fillTable($(id), groups[status], columns,
               status === "no record" && report.roster === null
                 ? "Give a roster to see who has no record." : "Nobody.");
     $(`${id}-count`).textContent = `(${groups[status].length})`;
   }
-  const summary = `${groups.completed.length} completed, ${groups["not completed"].length} did `
-    + `not complete` + (report.roster !== null ? `, ${groups["no record"].length} `
+  const lapsing = (groups.expiring.length ? `, ${groups.expiring.length} expiring soon` : "")
+    + (groups.expired.length ? `, ${groups.expired.length} expired` : "");
+  const summary = `${groups.completed.length} completed${lapsing}, `
+    + `${groups["not completed"].length} did not complete` + (report.roster !== null ? `, ${groups["no record"].length} `
                                                  + `${groups["no record"].length === 1 ? "has" : "have"} no record`
                                                  + ` (roster of ${report.roster})` : "") + ".";
   $("summary").textContent = summary;

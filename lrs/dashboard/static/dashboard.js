@@ -284,6 +284,8 @@
       charts.forEach((c) => c.destroy());
       charts = [];
       fillFilterOptions(unfiltered);
+      showUniques(popular.uniques);
+      showPrivacy(popular.privacy);
       showPopular(popular, series, span, hourly);
       showTrends(popular, series, span, hourly);
       showUnopened(unopened);
@@ -337,7 +339,7 @@
       tr.insertCell().textContent = String(i + 1);
       resourceCell(tr, row.name, row.activity);
       figureCell(tr, row.hits);
-      figureCell(tr, row.learners);
+      figureCell(tr, row.learner_periods);
       const cell = tr.insertCell();
       const values = pointsOf(series[i], times.map((t) => t * 1000), hourly);
       const spark = document.createElement("div");
@@ -356,6 +358,40 @@
                       points: {show: false}}],
       }, [times, values], spark));
     });
+  }
+
+  // What the learner column counts: true uniques within one key period, else
+  // person-periods (a learner counted once in each day, week or month they came).
+  function showUniques(uniques) {
+    const head = $("learners-head");
+    const unit = uniques.true_uniques ? "Unique learners" : `Learner-${uniques.key_period}s`;
+    head.textContent = unit;
+    head.title = uniques.true_uniques
+      ? `Estimated distinct learners: the window lies in one ${uniques.key_period}, the ` +
+        "period of the key that hashes learners, so each learner is counted once."
+      : `Estimated learners counted once per ${uniques.key_period} they came in ` +
+        `(${uniques.periods} ${uniques.key_period}s in this window): a learner who came on ` +
+        `two ${uniques.key_period}s counts twice. Not unique learners.`;
+    $("uniques-note").textContent = uniques.true_uniques
+      ? `Unique learners are estimates from anonymous sketches: the window lies in one ` +
+        `key ${uniques.key_period}, so each learner is counted once.`
+      : `Learner figures count ${uniques.counted_as}: each learner once per ` +
+        `${uniques.key_period} they came (the learner-hash key changes every ` +
+        `${uniques.key_period}). Activities with no hits are under “Never opened”.`;
+  }
+
+  // With differential privacy on: the epsilon of each release and what is left of the
+  // budget of the window's days.
+  function showPrivacy(privacy) {
+    const note = $("privacy-note");
+    note.hidden = !privacy;
+    if (!privacy) return;
+    note.textContent = `Differential privacy: each closed day's figures are released once ` +
+      `with noise, ε = ${privacy.epsilon} per release; budget ${privacy.budget_per_day} ` +
+      `per day, ${privacy.remaining} left on the most spent day of this window. ` +
+      (privacy.released_through
+        ? `Figures cover closed days up to ${privacy.released_through}.`
+        : "No closed day in this window yet.");
   }
 
   function showTrends(popular, series, span, hourly) {

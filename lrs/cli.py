@@ -23,6 +23,7 @@ from lrs.compliance_cli import report as compliance_report
 from lrs.credentials import Scope
 from lrs.forwarding.cli import forwarding
 from lrs.privacy.cli import privacy
+from lrs.quarantine_cli import quarantine
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
 from statements.compliance import date_or_timestamp
@@ -38,6 +39,7 @@ def main() -> None:
 main.add_command(credentials)
 main.add_command(forwarding)
 main.add_command(privacy)
+main.add_command(quarantine)
 
 
 @main.command()
@@ -175,39 +177,62 @@ def purge(dry_run: bool, as_of: str | None, operator: str, data_dir: Path | None
     click.echo(f"{verb} {report.statements} statements past their retention period")
     for name, count in sorted(report.by_class.items()):
         click.echo(f"  {count:>8}  {name}")
+    click.echo(f"{verb} {report.quarantine} quarantined statements past their credential's "
+               "quarantine days")
     if not dry_run and report.statements:
         click.echo(f"attachments deleted: {report.done['attachments_deleted']}")
 
 
 @main.command()
-@click.option("--agent", "agent_json", required=True,
-              help='The person as an xAPI Agent, e.g. \'{"mbox": "mailto:a@example.com"}\'.')
+@click.option("--agent", "agent_json", required=True, multiple=True,
+              help='The person as an xAPI Agent, e.g. \'{"mbox": "mailto:a@example.com"}\'; '
+                   "repeat it for each identifier of the same person.")
+@click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
 @click.option("--operator", default="cli", show_default=True,
               help="Who runs it, for the audit log.")
 @store_options
-def forget(agent_json: str, operator: str, data_dir: Path | None, store: str | None) -> None:
-    """Erase a person: their statements, documents and attachments (docs/retention.md)."""
+def forget(agent_json: tuple[str, ...], dry_run: bool, operator: str, data_dir: Path | None,
+           store: str | None) -> None:
+    """Erase a person: their statements, documents, attachments and quarantined statements,
+    the credentials bound to them, and their traces in the audit log and in the files the
+    LRS wrote (docs/retention.md)."""
     from lrs.erasure import forget as run_forget
+    from lrs.erasure_files import files_to_scan
     from statements.document_params import parse_agent_param
     from statements.errors import InvalidRequest
 
-    try:
-        key = parse_agent_param(agent_json)
-    except InvalidRequest as exc:
-        where = "; ".join(f"{p.path.replace('?agent', '--agent', 1)}: {p.message}"
-                          for p in exc.problems)
-        raise click.BadParameter(where, param_hint="--agent") from None
+    keys = []
+    for raw in agent_json:
+        try:
+            keys.append(parse_agent_param(raw))
+        except InvalidRequest as exc:
+            where = "; ".join(f"{p.path.replace('?agent', '--agent', 1)}: {p.message}"
+                              for p in exc.problems)
+            raise click.BadParameter(where, param_hint="--agent") from None
     settings = settings_from(data_dir=data_dir, store=store)
-    report = with_storage(settings, lambda storage: run_forget(
-        storage, key, now_ms=now_ms(), operator=operator))
+
+    async def work(storage: Storage) -> Any:
+        files = files_to_scan(settings, await storage.erasure.audit_log())
+        return await run_forget(storage, keys, now_ms=now_ms(), operator=operator,
+                                dry_run=dry_run, files=files)
+
+    report = with_storage(settings, work)
     for at in report.earlier:
         when = datetime.fromtimestamp(at / 1000, UTC).isoformat(timespec="seconds")
         click.echo(f"this agent was already erased on {when}")
     done = report.done
-    click.echo(f"statements deleted: {done['statements_deleted']}, rewritten: "
-               f"{done['statements_rewritten']}; documents deleted: "
-               f"{done['documents_deleted']}; attachments deleted: "
-               f"{done['attachments_deleted']}")
+    verb = "would be " if dry_run else ""
+    click.echo(f"{'dry run: nothing changed. ' if dry_run else ''}"
+               f"statements {verb}deleted: {done['statements_deleted']}, rewritten: "
+               f"{done['statements_rewritten']}; documents {verb}deleted: "
+               f"{done['documents_deleted']}; attachments {verb}deleted: "
+               f"{done['attachments_deleted']}; quarantined statements {verb}deleted: "
+               f"{done['quarantine_deleted']}; audit entries {verb}scrubbed: "
+               f"{done['audit_entries_scrubbed']}")
+    for key in report.credentials:
+        click.echo(f"credential {key} {verb}revoked and scrubbed")
+    for path, outcome in sorted(report.files.items()):
+        click.echo(f"file {path} {verb}{outcome}")
 
 
 @main.command("import")
@@ -292,7 +317,10 @@ def import_(file: Path | None, from_lrs: str | None, key: str | None, secret: st
             await record_action(storage, "statements_import", operator=operator,
                                 now_ms=now_ms(), detail={
                                     "source": source.name, "credential": credential.name,
-                                    "kept_lrs_set": str(not restamp).lower()},
+                                    "kept_lrs_set": str(not restamp).lower(),
+                                    # Where its files are, for an erasure (lrs.erasure_files).
+                                    "checkpoint": str(importer.checkpoint.resolve()),
+                                    "rejects": str(importer.rejects.resolve())},
                                 counts={k: int(v) for k, v in c.items()})
         return summary, importer
 
@@ -428,7 +456,8 @@ def export(output: Path, agent_json: str | None, activity: str | None, verb: str
     async def run(storage: Storage) -> None:
         await record_action(storage, "evidence_export", operator=operator, now_ms=now_ms(),
                             person=query.agent,
-                            detail={k: v for k, v in filters.items() if k != "agent"})
+                            detail={**{k: v for k, v in filters.items() if k != "agent"},
+                                    "output": str(output.resolve())})
         with partial.open("wb") as out:
             async for chunk in export_archive(
                     storage.statements, query, described=filters,

@@ -9,12 +9,15 @@ import hmac
 import logging
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from lrs import erasure_traces as traces
 from lrs.config import Settings
+from lrs.erasure_files import scrub_file
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
 from plugins.retention import DAY_MS, RetentionPolicy
@@ -29,6 +32,7 @@ from statements.erasure import (
     attachment_hashes,
     canonical_key,
     erasure_keys,
+    identifiers,
     plan_erasure,
 )
 
@@ -49,6 +53,7 @@ class PurgeReport:
     dry_run: bool
     by_class: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
+    quarantine: int = 0  # quarantined statements past their credential's quarantine_days
 
     @property
     def statements(self) -> int:
@@ -61,10 +66,15 @@ async def purge(storage: Storage, policy: RetentionPolicy, *, now_ms: int, opera
     """Delete the kept statements whose retention period has passed, `batch` at a time,
     each batch in one transaction with its audit counts."""
     report = PurgeReport(dry_run)
+    audit = AuditRecord(str(uuid.uuid4()), "purge", now_ms, operator)
+    report.quarantine = await storage.quarantine.purge(now_ms, dry_run=dry_run)
+    if report.quarantine and not dry_run:
+        await storage.erasure.record(AuditRecord(
+            audit.run_id, "purge", now_ms, operator,
+            counts={"quarantine_expired": report.quarantine}))
     shortest = policy.shortest_days()
     if shortest is None:
         return report
-    audit = AuditRecord(str(uuid.uuid4()), "purge", now_ms, operator)
     after: tuple[int, str] | None = None
     while True:
         page = await storage.erasure.stored_before(now_ms - shortest * DAY_MS, after, batch)
@@ -93,10 +103,13 @@ async def purge(storage: Storage, policy: RetentionPolicy, *, now_ms: int, opera
 
 @dataclass
 class ForgetReport:
-    """What erasing one person did, and when the same person was erased before."""
+    """What erasing one person did (or, dry, would do), and when they were erased before."""
 
     done: dict[str, int]
     earlier: list[int]  # the times (ms) of earlier erasures of the same agent
+    dry_run: bool = False
+    credentials: list[str] = field(default_factory=list)  # keys revoked and scrubbed
+    files: dict[str, str] = field(default_factory=dict)  # path -> "rewritten" | "deleted"
 
 
 async def subject_hash(storage: Storage, key: str) -> str:
@@ -142,17 +155,26 @@ async def erased_people(storage: Storage) -> ErasedPeople:
         if r.action == "forget" and r.subject))
 
 
-async def forget(storage: Storage, key: str, *, now_ms: int, operator: str) -> ForgetReport:
-    """Erase the person with agent key `key`: in one transaction, delete the statements
-    they are the actor of, rewrite those they otherwise appear in, delete their State and
-    Agent Profile documents and the attachments no statement refers to any more."""
-    keys = erasure_keys(key)
+async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, operator: str,
+                 dry_run: bool = False, files: Sequence[Path] = ()) -> ForgetReport:
+    """Erase the person with agent key `key` (or these several keys, one person's): delete
+    the statements they are the actor of, rewrite those they otherwise appear in, delete
+    their State and Agent Profile documents, the attachments no statement refers to any
+    more and their quarantined statements; revoke and scrub the credentials bound to them;
+    take them out of the audit log's earlier entries and out of `files`
+    (lrs.erasure_files.files_to_scan). The audit log records the erasure under the keyed
+    hash of each key, never the key. `dry_run` only says what would go."""
+    given = [key] if isinstance(key, str) else list(dict.fromkeys(key))
+    keys = frozenset().union(*map(erasure_keys, given))
+    needles = identifiers(keys)
     secret = await storage.erasure.secret()
-    subject = _keyed(secret, canonical_key(key))  # subject_hash, with the secret at hand
-    earlier = [r.at_ms for r in await storage.erasure.audit_log(subject)]
-    if (as_given := _keyed(secret, key)) != subject:
-        # Recorded before mbox keys were recorded in their canonical form.
-        earlier = sorted(earlier + [r.at_ms for r in await storage.erasure.audit_log(as_given)])
+    subjects = [_keyed(secret, canonical_key(k)) for k in given]  # subject_hash, secret at hand
+    earlier: set[int] = set()
+    for one, subject in zip(given, subjects, strict=True):
+        earlier.update(r.at_ms for r in await storage.erasure.audit_log(subject))
+        if (as_given := _keyed(secret, one)) != subject:
+            # Recorded before mbox keys were recorded in their canonical form.
+            earlier.update(r.at_ms for r in await storage.erasure.audit_log(as_given))
     delete: list[KeptStatement] = []
     rewrite: list[tuple[KeptStatement, StoredStatement]] = []
     for kept in await storage.erasure.involving(keys):
@@ -161,11 +183,40 @@ async def forget(storage: Storage, key: str, *, now_ms: int, operator: str) -> F
             delete.append(kept)
         elif isinstance(plan, dict):
             rewrite.append((kept, StoredStatement(kept.id, kept.stored_ms, plan, "")))
+    credentials = await traces.bound_credentials(storage, keys, needles)
+    entries = await traces.quarantined(storage, keys, needles)
+    history = await storage.erasure.audit_log()
+    scrubbed = traces.audit_mentions(history, needles, credentials)
+    changed: dict[str, str] = {str(path): outcome for path in files
+               if (outcome := scrub_file(path, needles, dry_run=True)) is not None}
+    report = ForgetReport({}, sorted(earlier), dry_run, [c.key for c in credentials], changed)
+    extra = {"credentials_revoked": len(credentials), "quarantine_deleted": len(entries),
+             "audit_entries_scrubbed": len(scrubbed), "files_changed": len(changed)}
+    if dry_run:
+        report.done = {"statements_deleted": len(delete), "statements_rewritten": len(rewrite),
+                       "documents_deleted": await storage.erasure.documents_of(keys),
+                       "attachments_deleted": 0, **extra}
+        return report
+    # Everything but the store first: a failure part-way leaves the audit record unwritten,
+    # and running forget again finishes the job (each step is idempotent).
+    for path in files:
+        scrub_file(path, needles)
+    await traces.scrub_credentials(storage, credentials, keys, needles, now_ms)
+    await storage.quarantine.remove([e.id for e in entries])
+    await storage.erasure.rewrite_audit(scrubbed)
     hashes = set().union(*(attachment_hashes(k.statement) for k in delete))
+    run_id = str(uuid.uuid4())
     done = await storage.erasure.apply(
         Change(delete=delete, rewrite=rewrite, document_agents=keys, attachments=hashes),
-        AuditRecord(str(uuid.uuid4()), "forget", now_ms, operator, subject))
-    return ForgetReport(done, earlier)
+        AuditRecord(run_id, "forget", now_ms, operator, subjects[0], counts=extra,
+                    detail={"identifiers": str(len(subjects))} if len(subjects) > 1 else {}))
+    for subject in subjects[1:]:  # one record per identifier, so each is found again
+        await storage.erasure.record(AuditRecord(
+            str(uuid.uuid4()), "forget", now_ms, operator, subject,
+            detail={"with": run_id, "identifiers": str(len(subjects))}))
+    await storage.erasure.compact()
+    report.done = {**done, **extra}
+    return report
 
 
 @asynccontextmanager

@@ -303,6 +303,8 @@ class Ingest:
             self._last_purge = time.monotonic()
             await self.storage.tally.purge(now_ms=self.clock.now_ms(), today=period_start(
                 self._open_day(), self.settings.tally_key_period))
+            # Rejected statements past their credential's quarantine_days (docs/quarantine.md).
+            await self.storage.quarantine.purge(self.clock.now_ms())
 
 
 async def build_ingest(storage: Storage, settings: Settings, *,

@@ -21,6 +21,7 @@ from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.erasure import ErasureStore
+from statements.quarantine import QuarantineStore
 from statements.store import StatementStore
 
 __all__ = ["SIZED_TABLES", "Storage", "open_storage"]
@@ -42,6 +43,7 @@ class Storage:
     batches: BatchStore
     sessions: SessionStore  # people signed in (lrs.people)
     forwarding: ForwardingStore  # destinations, rules and the outbox (lrs.forwarding)
+    quarantine: QuarantineStore  # rejected statements kept a while (docs/quarantine.md)
     _engine: Engine
     _layout: frozenset[str] = frozenset()  # the schema as opening (migrating) left it
 
@@ -87,6 +89,6 @@ async def open_storage(settings: Settings) -> Storage:
     storage = Storage(engine.name, engine.statements, engine.documents, engine.activities,
                       engine.tally, engine.catalogue, engine.credentials, engine.erasure,
                       engine.compliance, engine.batches, engine.sessions, engine.forwarding,
-                      engine)
+                      engine.quarantine, engine)
     storage._layout = await engine.layout()
     return storage

@@ -11,7 +11,10 @@ The rules (docs/retention.md):
   their identifier is removed and the statement, with its id, is rewritten: other people's
   records are not deleted. An object Agent, which a statement cannot go without, becomes
   the placeholder ERASED_AGENT;
-- the authority is left alone: the LRS sets it from the posting credential.
+- the authority, which the LRS sets from the posting credential, is left alone unless it
+  is the person (a credential bound to them, `lrs credentials create --agent`, or a
+  member of an OAuth authority Group): then it becomes ERASED_AGENT, as that credential's
+  authority does when the person is erased (lrs.erasure).
 """
 
 from __future__ import annotations
@@ -56,6 +59,22 @@ def canonical_key(key: str) -> str:
     return next((k for k in erasure_keys(key) if k.startswith("mbox_sha1sum:")), key)
 
 
+def identifiers(keys: Collection[str]) -> frozenset[str]:
+    """The strings that identify the person in any text: for each agent key, the e-mail
+    address (with and without `mailto:`), the SHA1 sum, the OpenID or the account name
+    (compared case-insensitively by those who look for them)."""
+    out: set[str] = set()
+    for key in keys:
+        kind, _, value = key.partition(":")
+        if kind == "mbox":
+            out.update((value, value.removeprefix("mailto:")))
+        elif kind == "account":
+            out.add(value.rpartition("|")[2])
+        else:
+            out.add(value)
+    return frozenset(v for v in out if v)
+
+
 def agent_keys_anywhere(value: Any) -> set[str]:
     """The agent key of every object in `value` (a statement as received, valid or not)
     that has an inverse functional identifier, wherever it is: a superset of the people
@@ -92,6 +111,9 @@ def plan_erasure(statement: dict[str, Any], keys: Collection[str]) -> Plan:
 
 
 def _rewrite_statement(statement: dict[str, Any], keys: Collection[str]) -> None:
+    if "authority" in statement:  # only a top-level statement has one (Data §2.4.9)
+        statement["authority"] = (_without(statement["authority"], keys)
+                                  or copy.deepcopy(ERASED_AGENT))
     actor = _without(statement["actor"], keys)
     assert actor is not None  # plan_erasure deletes such statements
     statement["actor"] = actor
@@ -188,6 +210,7 @@ AuditAction = Literal[
     "compliance_report", "evidence_export",
     "statements_import",  # `lrs import`: statements kept with their own stored and authority
     "forwarding_change",  # a forwarding destination or rule added or removed, a replay
+    "quarantine_replay", "quarantine_discard",
 ]
 
 
@@ -242,4 +265,18 @@ class ErasureStore(Protocol):
 
     async def secret(self) -> bytes:
         """The key of the audit log's subject hashes, created on first use."""
+        ...
+
+    async def documents_of(self, keys: Collection[str]) -> int:
+        """How many State and Agent Profile documents these agent keys have."""
+        ...
+
+    async def rewrite_audit(self, records: Sequence[AuditRecord]) -> None:
+        """Replace the operator and detail of these records (by run_id): an erasure
+        scrubbing the person's identifiers out of earlier entries."""
+        ...
+
+    async def compact(self) -> None:
+        """Leave no copy of what was deleted in the store's own files (SQLite: rewrite the
+        file and empty its write-ahead log; MongoDB: nothing to do from here)."""
         ...

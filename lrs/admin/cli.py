@@ -64,19 +64,23 @@ def _parse_scopes(value: str) -> frozenset[Scope]:
               default=DocumentPuts.STRICT.value, show_default=True,
               help="lenient: accept the document PUTs without If-Match/If-None-Match that "
                    "xAPI allows and TinCanPython sends (docs/compatibility.md).")
+@click.option("--quarantine-days", type=click.IntRange(0, 365), default=0, show_default=True,
+              help="Keep the statements it sends and has rejected this many days in the "
+                   "quarantine, with their errors (docs/quarantine.md); 0: off.")
 @click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
 @operator_option
 @store_options
 def create(name: str, scopes: str, retention: str, agent_json: str | None,
-           document_puts: str, as_json: bool, operator: str, data_dir: Path | None,
-           store: str | None) -> None:
+           document_puts: str, quarantine_days: int, as_json: bool, operator: str,
+           data_dir: Path | None, store: str | None) -> None:
     """Create a credential and print its key and secret (shown only this once)."""
     settings = settings_from(data_dir=data_dir, store=store)
     agent = _parse_agent_option(agent_json, "--agent") if agent_json is not None else None
     credential, secret = admin_step(settings, lambda storage: admin.create(
         storage, name=name, scopes=_parse_scopes(scopes), retention=Retention(retention),
         agent=agent, public_url=settings.public_url, operator=operator,
-        now=datetime.now(UTC), document_puts=DocumentPuts(document_puts)))
+        now=datetime.now(UTC), document_puts=DocumentPuts(document_puts),
+        quarantine_days=quarantine_days))
     _show(credential, secret, as_json)
 
 

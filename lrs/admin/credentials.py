@@ -43,7 +43,8 @@ def describe(credential: Credential) -> dict[str, Any]:
             "scopes": sorted(scope.value for scope in credential.scopes),
             "retention": credential.retention.value, "created": _iso(credential.created),
             "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used),
-            "document_puts": credential.document_puts.value}
+            "document_puts": credential.document_puts.value,
+            "quarantine_days": credential.quarantine_days}
 
 
 def check_name(name: str, where: str) -> None:
@@ -74,10 +75,11 @@ async def resolve(store: CredentialStore, ref: str) -> Credential:
 async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
                  retention: Retention, agent: dict[str, Any] | None, public_url: str,
                  operator: str, now: datetime,
-                 document_puts: DocumentPuts = DocumentPuts.STRICT
-                 ) -> tuple[Credential, str]:
+                 document_puts: DocumentPuts = DocumentPuts.STRICT,
+                 quarantine_days: int = 0) -> tuple[Credential, str]:
     """A new credential and its secret (shown once; only its hash is stored). Conflict when
-    an unrevoked credential already has this name: a name must say which one it is."""
+    an unrevoked credential already has this name: a name must say which one it is.
+    `quarantine_days` > 0 keeps the statements it had rejected that long (docs/quarantine.md)."""
     check_name(name, "name")
     if await storage.credentials.find_by_name(name) is not None:
         raise Conflict(f"a credential named {name} exists: revoke it or choose another name")
@@ -86,13 +88,15 @@ async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
         key=key, name=name, secret_hash=hash_secret(secret), scopes=frozenset(scopes),
         retention=retention,
         authority=agent if agent is not None else authority_for(key, name, public_url),
-        created=now, document_puts=document_puts)
+        created=now, document_puts=document_puts, quarantine_days=quarantine_days)
     await storage.credentials.add(credential)
     await record_action(storage, "credential_create", operator=operator, now_ms=_ms(now),
                         detail={"credential": name, "key": key,
                                 "scopes": ",".join(sorted(s.value for s in scopes)),
                                 "retention": retention.value,
-                                "document_puts": document_puts.value})
+                                "document_puts": document_puts.value,
+                                **({"quarantine_days": str(quarantine_days)}
+                                   if quarantine_days else {})})
     return credential, secret
 
 

@@ -33,6 +33,8 @@ class NewCredential(BaseModel):
     # docs/compatibility.md: `lenient` for clients such as TinCanPython.
     document_puts: DocumentPuts = DocumentPuts.STRICT
     agent: Any = None
+    # Days its rejected statements are kept in the quarantine; 0: off (docs/quarantine.md).
+    quarantine_days: int = Field(0, ge=0, le=365)
 
 
 async def _admin(request: Request) -> Credential:
@@ -72,7 +74,8 @@ async def create_credential(request: Request) -> Response:
     credential, secret = await admin.create(
         state.storage, name=sent.name, scopes=sent.scopes, retention=sent.retention,
         agent=agent, public_url=state.settings.public_url, operator=operator.name,
-        now=datetime.now(UTC), document_puts=sent.document_puts)
+        now=datetime.now(UTC), document_puts=sent.document_puts,
+        quarantine_days=sent.quarantine_days)
     return json_bytes(orjson.dumps({**admin.describe(credential), "secret": secret}),
                       status=201)
 

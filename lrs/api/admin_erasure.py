@@ -13,6 +13,7 @@ from starlette.routing import Route
 from lrs.auth import require
 from lrs.credentials import Credential, Scope
 from lrs.erasure import forget, purge, retention_policy
+from lrs.erasure_files import files_to_scan
 from lrs.http import credential_of, json_bytes, read_body
 from statements.document_params import parse_agent_param
 from statements.errors import InvalidRequest, Problem
@@ -29,7 +30,9 @@ def _iso(ms: int) -> str:
 
 
 async def forget_agent(request: Request) -> Response:
-    """Erase the person named by `{"agent": Agent}`; says when they were erased before."""
+    """Erase the person named by `{"agent": Agent}` or, several identifiers of one person,
+    `{"agents": [Agent, ...]}`; `"dry_run": true` only says what would go. Says when they
+    were erased before."""
     credential = await _admin(request)
     body = await read_body(request, request.app.state.settings.max_body_bytes)
     try:
@@ -37,17 +40,35 @@ async def forget_agent(request: Request) -> Response:
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"the body is not JSON: {exc}", (Problem("$", "not JSON"),)) \
             from None
-    if not isinstance(sent, dict) or set(sent) != {"agent"}:
-        raise InvalidRequest('send {"agent": {...}}', (Problem("$", 'only "agent" expected'),))
-    try:
-        key = parse_agent_param(orjson.dumps(sent["agent"]).decode())
-    except InvalidRequest as exc:
-        raise InvalidRequest("invalid agent", tuple(
-            Problem(p.path.replace("?agent", "$.agent", 1), p.message) for p in exc.problems)
-        ) from None
-    report = await forget(request.app.state.storage, key,
-                          now_ms=request.app.state.clock.now_ms(), operator=credential.name)
-    return json_bytes(orjson.dumps({**report.done,
+    if (not isinstance(sent, dict) or len(set(sent) & {"agent", "agents"}) != 1
+            or set(sent) - {"agent", "agents", "dry_run"}):
+        raise InvalidRequest('send {"agent": {...}} or {"agents": [{...}, ...]}, and '
+                             'optionally "dry_run"',
+                             (Problem("$", '"agent" or "agents", and "dry_run"'),))
+    dry_run = sent.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise InvalidRequest("dry_run is true or false", (Problem("$.dry_run", "a boolean"),))
+    if "agent" in sent:
+        given = [("$.agent", sent["agent"])]
+    elif isinstance(sent["agents"], list) and sent["agents"]:
+        given = [(f"$.agents[{i}]", a) for i, a in enumerate(sent["agents"])]
+    else:
+        raise InvalidRequest("agents is a list of Agents",
+                             (Problem("$.agents", "a non-empty list"),))
+    keys = []
+    for where, agent in given:
+        try:
+            keys.append(parse_agent_param(orjson.dumps(agent).decode()))
+        except InvalidRequest as exc:
+            raise InvalidRequest("invalid agent", tuple(
+                Problem(p.path.replace("?agent", where, 1), p.message) for p in exc.problems)
+            ) from None
+    state = request.app.state
+    files = files_to_scan(state.settings, await state.storage.erasure.audit_log())
+    report = await forget(state.storage, keys, now_ms=state.clock.now_ms(),
+                          operator=credential.name, dry_run=dry_run, files=files)
+    return json_bytes(orjson.dumps({**report.done, "dry_run": report.dry_run,
+                                    "credentials": report.credentials, "files": report.files,
                                     "already_erased": [_iso(ms) for ms in report.earlier]}))
 
 
@@ -64,6 +85,7 @@ async def purge_expired(request: Request) -> Response:
                          operator=credential.name, dry_run=dry == "true")
     return json_bytes(orjson.dumps({"dry_run": report.dry_run, "statements": report.statements,
                                     "by_class": dict(report.by_class),
+                                    "quarantine": report.quarantine,
                                     "done": dict(report.done)}))
 
 

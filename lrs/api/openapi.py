@@ -134,7 +134,9 @@ _CREDENTIAL: dict[str, Any] = {
         "last_used": {**_ISO_OR_NULL, "description": "When its secret was last checked (to "
                                                     "LRS_CREDENTIAL_CACHE_SECONDS)"},
         "document_puts": {"enum": ["strict", "lenient"],
-                          "description": "docs/compatibility.md"}}}
+                          "description": "docs/compatibility.md"},
+        "quarantine_days": {"type": "integer", "description": "Days its rejected statements "
+                            "are kept in the quarantine; 0: off"}}}
 _SCOPES = [scope.value for scope in Scope]
 _REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The credential's name (its unrevoked one) or its key"}
@@ -142,6 +144,37 @@ _REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "strin
 
 def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _admin_quarantine() -> dict[str, Any]:
+    """The quarantine of rejected statements (docs/quarantine.md)."""
+    admin = {"security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope."}
+    entry = {"name": "entry", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "The entry id"}
+    filters = [_query("kind", "An error kind (the JSON path of the first problem)"),
+               _query("credential", "A credential key"), _query("limit", "1 to 10000")]
+    return {
+        "/api/v1/admin/quarantine": {"get": {
+            "summary": "Quarantined statements: how many of each error kind, and the entries",
+            "parameters": filters, **admin,
+            "responses": {"200": {"description": "{kinds, entries}"}, "400": _ERROR,
+                          "401": _ERROR, "403": _ERROR}}},
+        "/api/v1/admin/quarantine/download": {"get": {
+            "summary": "The entries as JSON Lines", "parameters": filters, **admin,
+            "responses": {"200": {"description": "One entry a line",
+                                  "content": {"application/x-ndjson": {}}},
+                          "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+        "/api/v1/admin/quarantine/{entry}/replay": {"post": {
+            "summary": "Replay the entry (the corrected statement in the body, or as sent) "
+                       "through the normal ingest",
+            "parameters": [entry], **admin,
+            "responses": {"200": {"description": "{statement: id}"}, "400": _ERROR,
+                          "401": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR}}},
+        "/api/v1/admin/quarantine/{entry}": {"delete": {
+            "summary": "Discard the entry", "parameters": [entry],
+            **admin, "responses": {"204": {"description": "Discarded"}, "401": _ERROR,
+                                   "403": _ERROR, "404": _ERROR}}},
+    }
 
 
 def _admin_credentials() -> dict[str, Any]:
@@ -164,6 +197,9 @@ def _admin_credentials() -> dict[str, Any]:
                                                       "default": "tally"},
                                         "document_puts": {"enum": ["strict", "lenient"],
                                                           "default": "strict"},
+                                        "quarantine_days": {"type": "integer",
+                                                            "minimum": 0, "maximum": 365,
+                                                            "default": 0},
                                         "agent": {"type": "object", "description":
                                                   "The learner it belongs to (its authority)"}
                                     }}}}},
@@ -387,7 +423,9 @@ DOCUMENT: dict[str, Any] = {
                                      "401": _ERROR, "403": _ERROR, "404": _ERROR}},
         },
         "/api/v1/admin/forget": {
-            "post": {"summary": "Erase a person: body {\"agent\": Agent} (docs/retention.md)",
+            "post": {"summary": "Erase a person: body {\"agent\": Agent} or {\"agents\": "
+                                "[Agent, ...]}, optionally \"dry_run\": true "
+                                "(docs/retention.md)",
                      "security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope.",
                      "responses": {"200": {"description": "What was deleted and rewritten"},
                                    "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
@@ -406,6 +444,7 @@ DOCUMENT: dict[str, Any] = {
                         "401": _ERROR, "403": _ERROR}}},
         **_admin_credentials(),
         **forwarding_paths(_ANY_CREDENTIAL, _ERROR),
+        **_admin_quarantine(),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",

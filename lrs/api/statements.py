@@ -16,6 +16,7 @@ from lrs.credentials import Credential, Scope
 from lrs.http import credential_of, http_date, json_bytes, read_body, version_of
 from lrs.ingest import Ingest
 from lrs.limits import statement_body_limit
+from lrs.quarantine import keep_rejected
 from statements.activities import activities_in
 from statements.attachments import declared, render_multipart
 from statements.datatypes import from_ms, is_uuid, parse_timestamp
@@ -158,9 +159,16 @@ async def _ingest(request: Request, credential: Credential, statement_id: str | 
     body = await read_body(request, statement_body_limit(state.settings, content_type))
     await state.catalogue.refresh()
     ingest: Ingest = state.ingest
-    return await ingest(body, content_type=content_type,
-                        version=version_of(request), credential=credential,
-                        statement_id=statement_id)
+    version = version_of(request)
+    try:
+        return await ingest(body, content_type=content_type, version=version,
+                            credential=credential, statement_id=statement_id)
+    except InvalidRequest as exc:
+        # Kept, if the credential asks, as they came; the 400 is the same either way.
+        await keep_rejected(state.storage, credential, body, content_type=content_type,
+                            version=version, error=exc, statement_id=statement_id,
+                            now_ms=state.clock.now_ms())
+        raise
 
 
 def _visible(body: bytes, credential: Credential) -> bool:

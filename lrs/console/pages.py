@@ -67,6 +67,7 @@ PAGES = [
          "Settings"),
     Page("/console/audit", "audit.html", "Audit log", Role.ADMIN, "audit.js"),
     Page("/console/forwarding", "forwarding.html", "Forwarding", Role.ADMIN, "forwarding.js"),
+    Page("/console/quarantine", "quarantine.html", "Quarantine", Role.ADMIN, "quarantine.js"),
     Page("/console/compliance", "compliance.html", "Compliance report", Role.COMPLIANCE,
          "compliance.js", "Compliance"),
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),
@@ -77,7 +78,8 @@ DASHBOARD = Page("/dashboard", "", "Dashboard", Role.ANALYST)
 # What each role lets a person do, in the words of the home page.
 ROLE_TEXT: dict[Role, str] = {
     Role.ADMIN: "Create, rotate and revoke the credentials platforms use; keep the list of "
-                "mandatory activities; read the settings in effect and the audit log.",
+                "mandatory activities; read the settings in effect and the audit log; "
+                "list, download and replay quarantined statements.",
     Role.COMPLIANCE: "Report who completed a mandatory activity in a period, who did not and "
                      "who has no record; download the report and export the evidence.",
     Role.ANALYST: "Read the dashboard: which resources are used, counted without knowing who. "

@@ -62,6 +62,9 @@ class Credential:
     # not to the request.
     last_used: datetime | None = None
     document_puts: DocumentPuts = DocumentPuts.STRICT
+    # Days the statements it sent and had rejected are kept in the quarantine (0: off,
+    # docs/quarantine.md).
+    quarantine_days: int = 0
 
     def allows(self, *wanted: Scope) -> bool:
         """Whether any of `wanted`, or `all`, is among the scopes."""
@@ -97,6 +100,12 @@ class CredentialStore(Protocol):
 
     async def record_use(self, key: str, when: datetime) -> None:
         """Remember that the credential was used at `when` (no-op for an unknown key)."""
+        ...
+
+    async def erase(self, key: str, *, name: str, authority: dict[str, Any],
+                    when: datetime) -> None:
+        """Revoke the credential (if it is not) and replace its name and authority: what
+        erasing the person it was bound to leaves of it (lrs.erasure)."""
         ...
 
 

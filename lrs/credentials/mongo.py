@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -75,6 +76,13 @@ class MongoCredentialStore:
     async def record_use(self, key: str, when: datetime) -> None:
         await _guard(self._credentials.update_one(
             {"_id": key}, {"$set": {"last_used": when.isoformat()}}))
+
+    async def erase(self, key: str, *, name: str, authority: dict[str, Any],
+                    when: datetime) -> None:
+        await _guard(self._credentials.update_one(
+            {"_id": key, "revoked": None}, {"$set": {"revoked": when.isoformat()}}))
+        await _guard(self._credentials.update_one({"_id": key}, {"$set": {
+            "name": name, "authority": orjson.dumps(authority).decode()}}))
 
     async def _one(self, where: Document,
                    sort: Sort | None = None) -> Credential | None:

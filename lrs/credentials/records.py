@@ -23,6 +23,7 @@ def to_record(credential: Credential) -> dict[str, Any]:
         "revoked": credential.revoked.isoformat() if credential.revoked else None,
         "last_used": credential.last_used.isoformat() if credential.last_used else None,
         "document_puts": credential.document_puts.value,
+        "quarantine_days": credential.quarantine_days,
     }
 
 
@@ -41,4 +42,6 @@ def from_record(record: dict[str, Any]) -> Credential:
         last_used=datetime.fromisoformat(used) if (used := record.get("last_used")) else None,
         # Records written before it existed read as today's behaviour.
         document_puts=DocumentPuts(record.get("document_puts") or DocumentPuts.STRICT.value),
+        # Absent (or NULL) in records written before the quarantine: off.
+        quarantine_days=int(record.get("quarantine_days") or 0),
     )

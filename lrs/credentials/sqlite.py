@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from typing import Any
+
+import orjson
 
 from lrs.credentials import Credential
 from lrs.credentials.records import from_record, to_record
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 _FIELDS = ("key", "name", "secret_hash", "scopes", "retention", "authority", "created",
-           "revoked", "last_used", "document_puts")
+           "revoked", "last_used", "document_puts", "quarantine_days")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -36,6 +39,10 @@ def _schema_document_puts(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE credentials ADD COLUMN document_puts TEXT")
 
 
+def _schema_quarantine(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE credentials ADD COLUMN quarantine_days INTEGER")
+
+
 class SqliteCredentialStore:
     """CredentialStore on a SqliteDatabase."""
 
@@ -44,7 +51,8 @@ class SqliteCredentialStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1, _schema_v2, _schema_document_puts], name="credentials")
+        await self._db.migrate([_schema_v1, _schema_v2, _schema_document_puts,
+                                _schema_quarantine], name="credentials")
 
     async def add(self, credential: Credential) -> None:
         record = to_record(credential)
@@ -86,6 +94,12 @@ class SqliteCredentialStore:
     async def record_use(self, key: str, when: datetime) -> None:
         await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
             "UPDATE credentials SET last_used=? WHERE key=?", (when.isoformat(), key))))
+
+    async def erase(self, key: str, *, name: str, authority: dict[str, Any],
+                    when: datetime) -> None:
+        await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
+            "UPDATE credentials SET name=?, authority=?, revoked=coalesce(revoked, ?)"
+            " WHERE key=?", (name, orjson.dumps(authority).decode(), when.isoformat(), key))))
 
     async def _one(self, where: str, value: str) -> Credential | None:
         def run(conn: sqlite3.Connection) -> Credential | None:

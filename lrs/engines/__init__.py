@@ -20,6 +20,7 @@ from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.erasure import ErasureStore
+from statements.quarantine import QuarantineStore
 from statements.store import StatementStore
 
 # URL scheme → the module that opens it (imported only when used: no driver loaded for
@@ -57,6 +58,7 @@ class Engine(Protocol):
     batches: BatchStore
     sessions: SessionStore  # people signed in (lrs.people)
     forwarding: ForwardingStore  # destinations, rules, outbox (lrs.forwarding)
+    quarantine: QuarantineStore  # rejected statements kept a while (docs/quarantine.md)
 
     async def ping(self) -> None:
         """Return once the engine answered a cheap query; StoreUnavailable otherwise."""

@@ -25,6 +25,7 @@ from statements.stores.mongo_compliance import MongoComplianceStore
 from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
 from statements.stores.mongo_erasure import MongoErasureStore
 from statements.stores.mongo_kernel import MongoKernel, guard
+from statements.stores.mongo_quarantine import MongoQuarantineStore
 
 
 class MongoBatches:
@@ -78,6 +79,7 @@ class MongoEngine:
     batches: MongoBatches
     sessions: MongoSessionStore
     forwarding: MongoForwardingStore
+    quarantine: MongoQuarantineStore
     name: str = "mongodb"
 
     @property
@@ -122,9 +124,9 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         kernel, statements, MongoDocumentStore(db), MongoActivityStore(db), tally,
         MongoCatalogueStore(db), MongoCredentialStore(db), MongoErasureStore(statements, db),
         MongoComplianceStore(db), MongoBatches(kernel, statements, tally, forwarding),
-        MongoSessionStore(db), forwarding)
+        MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding):
+                  forwarding, engine.quarantine):
         await store.open()
     return engine

@@ -25,6 +25,7 @@ from statements.stores.sqlite_compliance import SqliteComplianceStore
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 from statements.stores.sqlite_documents import SqliteDocumentStore
 from statements.stores.sqlite_erasure import SqliteErasureStore
+from statements.stores.sqlite_quarantine import SqliteQuarantineStore
 
 # Hits journalled, not yet rolled up into counters: counted with the tables' sizes.
 _BACKLOG = ("tally_journal",)
@@ -134,6 +135,7 @@ class SqliteEngine:
     batches: SqliteBatches
     sessions: SqliteSessionStore
     forwarding: SqliteForwardingStore
+    quarantine: SqliteQuarantineStore
     name: str = "sqlite"
 
     async def ping(self) -> None:
@@ -184,10 +186,10 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
         db, SqliteStatementStore(db), SqliteDocumentStore(db), SqliteActivityStore(db), tally,
         SqliteCatalogueStore(db), SqliteCredentialStore(db), SqliteErasureStore(db),
         SqliteComplianceStore(db), SqliteBatches(db, tally), SqliteSessionStore(db),
-        SqliteForwardingStore(db))
+        SqliteForwardingStore(db), SqliteQuarantineStore(db))
     # The compliance store after the statements: it triggers on their tables.
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
-                  engine.sessions, engine.forwarding):
+                  engine.sessions, engine.forwarding, engine.quarantine):
         await store.open()
     return engine

@@ -8,7 +8,7 @@ server there are none, and a change that fails part-way stays part-done: run it 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import pymongo
@@ -161,3 +161,21 @@ class MongoErasureStore:
             return bytes(found["key"])
 
         return await guard(run())
+
+    async def documents_of(self, keys: Collection[str]) -> int:
+        return int(await guard(self._db["documents"].count_documents(
+            {"kind": {"$in": ["state", "agent_profile"]}, "agent": {"$in": sorted(keys)}})))
+
+    async def rewrite_audit(self, records: Sequence[AuditRecord]) -> None:
+        for r in records:
+            update: Doc = {"$set": {"operator": r.operator}}
+            if r.detail:
+                update["$set"]["detail"] = [[k, v] for k, v in r.detail.items()]
+            else:
+                update["$unset"] = {"detail": ""}
+            await guard(self._db["audit_log"].update_one({"_id": r.run_id}, update))
+
+    async def compact(self) -> None:
+        # Deleted documents are gone from every query and dump; the storage engine reuses
+        # their space (docs/retention.md says what that means for backups and disks).
+        return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
@@ -178,3 +178,24 @@ class SqliteErasureStore:
             return key
 
         return await self._db.write(lambda conn: transaction(conn, run))
+
+    async def documents_of(self, keys: Collection[str]) -> int:
+        wanted = sorted(keys)
+        return await self._db.read(lambda conn: conn.execute(
+            "SELECT COUNT(*) FROM documents WHERE kind IN ('state', 'agent_profile') AND agent"
+            f" IN ({','.join('?' * len(wanted))})", wanted).fetchone()[0])
+
+    async def rewrite_audit(self, records: Sequence[AuditRecord]) -> None:
+        rows = [(r.operator, orjson.dumps(r.detail).decode() if r.detail else None, r.run_id)
+                for r in records]
+        await self._db.write(lambda conn: transaction(conn, lambda c: c.executemany(
+            "UPDATE audit_log SET operator=?, detail=? WHERE run_id=?", rows)))
+
+    async def compact(self) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            # Deleted rows stay in free pages and in the write-ahead log until overwritten:
+            # VACUUM rewrites the file without them, the checkpoint empties the log.
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        await self._db.write(run)

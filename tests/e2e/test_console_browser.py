@@ -121,7 +121,8 @@ def test_admin_creates_rotates_and_revokes_a_credential(lrs: SignInLrs, browser:
     watched = Watched(page, lrs.url)
     sign_in_page(page, lrs.url, "admin", next_path="/console/credentials")
     assert nav(page) == ["/console", "/console/credentials", "/console/catalogue",
-                         "/console/settings", "/console/audit", "/console/forwarding"]
+                         "/console/settings", "/console/audit", "/console/forwarding",
+                         "/console/quarantine"]
     page.wait_for_selector("#credentials tbody tr >> text=seed-platform")
 
     page.fill("#c-name", "lms-e2e")
@@ -451,3 +452,41 @@ def test_phone_size_pages_stack_their_tables(lrs: SignInLrs) -> None:
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "console-me-phone.png", full_page=True)
+
+
+def test_admin_lists_quarantine_by_kind_and_downloads_it(lrs: SignInLrs, browser: Any) -> None:
+    made = httpx.post(f"{lrs.url}/api/v1/admin/credentials", auth=lrs.basic, json={
+        "name": "openedx-e2e", "scopes": ["statements/write"], "quarantine_days": 3})
+    assert made.status_code == 201, made.text
+    edx = (made.json()["key"], made.json()["secret"])
+    base = {"actor": {"mbox": "mailto:edx-learner@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/scored"}}
+    for wrong in ({"object": {"id": "0f6c1e8a-3d4b-4c2a-9a59-2a4f5f9e2b11"}},
+                  {"object": {"objectType": "GroupActivity", "id": "https://edx.example/b"}},
+                  {"object": {"id": "https://edx.example/p"},
+                   "result": {"score": {"min": 0, "max": 0}}}):
+        answer = httpx.post(f"{lrs.url}/xapi/statements", json={**base, **wrong}, auth=edx,
+                            headers=VERSION)
+        assert answer.status_code == 400
+    page = browser.new_page()
+    watched = Watched(page, lrs.url)
+    sign_in_page(page, lrs.url, "admin", next_path="/console/quarantine")
+    page.wait_for_selector("#kinds tbody tr >> text=$.object.id")
+    kinds = rows(page, "kinds")
+    assert len(kinds) == 3 and all("\t1" in k for k in kinds), kinds
+    assert "3 quarantined statements." in page.inner_text("#status")
+    page.click("button[aria-label='Show the statements of kind $.result.score']")
+    page.wait_for_selector("#shown-kind >> text=of kind $.result.score")
+    [entry] = rows(page, "entries")
+    assert "score.min must be less than score.max" in entry
+    with page.expect_download() as download:
+        page.click("#download")
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert [json.loads(line)["kind"] for line in lines] == ["$.result.score"]
+    assert watched.errors == []
+    # From the keyboard alone: the kind buttons are reached with Tab and show their focus.
+    page.focus("#download")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") \
+        == "Show the statements of kind $.result.score"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"

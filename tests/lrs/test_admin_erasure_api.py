@@ -59,7 +59,7 @@ async def test_purge_over_http_counts_and_validates(client: Client) -> None:
     assert (await client.post("/xapi/statements", json=make_statement())).status_code == 200
     dry = await client.post("/api/v1/admin/purge", params={"dry_run": "true"})
     assert dry.status_code == 200 and dry.json() == {
-        "dry_run": True, "statements": 0, "by_class": {}, "done": {}}
+        "dry_run": True, "statements": 0, "by_class": {}, "quarantine": 0, "done": {}}
     bad = await client.post("/api/v1/admin/purge", params={"dry_run": "yes"})
     assert bad.status_code == 400 and "?dry_run" in json.dumps(bad.json())
 
@@ -75,3 +75,29 @@ async def test_scheduled_purge_runs_while_the_app_runs(
                 break
             await asyncio.sleep(0.01)
     assert any("scheduled purge removed 0 statements" in r.message for r in caplog.records)
+
+
+async def test_forget_over_http_takes_several_agents_and_a_dry_run(client: Client,
+                                                                   storage: Storage) -> None:
+    bob_mail, bob_account = make_agent("bob"), {
+        "objectType": "Agent", "account": {"homePage": "https://sso.example", "name": "b0b"}}
+    for actor in (bob_mail, bob_account, make_agent("carol")):
+        assert (await client.post("/xapi/statements",
+                                  json=make_statement(actor=actor))).status_code == 200
+    body = {"agents": [bob_mail, bob_account]}
+
+    dry = await client.post("/api/v1/admin/forget", json={**body, "dry_run": True})
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True
+    assert dry.json()["statements_deleted"] == 2
+    assert len(statements_of(await client.get("/xapi/statements"))) == 3
+    assert [r for r in await storage.erasure.audit_log() if r.action == "forget"] == []
+
+    done = await client.post("/api/v1/admin/forget", json=body)
+    assert done.status_code == 200 and done.json()["statements_deleted"] == 2
+    assert len(statements_of(await client.get("/xapi/statements"))) == 1
+    assert len([r for r in await storage.erasure.audit_log() if r.action == "forget"]) == 2
+    bad = await client.post("/api/v1/admin/forget",
+                            json={"agents": [bob_mail, {"mbox": "b0b@example.com"}]})
+    assert bad.status_code == 400 and "$.agents[1].mbox" in bad.text
+    assert (await client.post("/api/v1/admin/forget",
+                              json={**body, "dry_run": "yes"})).status_code == 400

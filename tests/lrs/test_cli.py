@@ -206,7 +206,8 @@ def test_cli_export_takes_plain_dates_and_is_audited_without_the_person(
     [record] = audit(tmp_path)
     assert record.action == "evidence_export" and record.operator == "cli"
     assert record.detail == {"since": "2025-01-01T00:00:00.000Z",
-                             "until": "2025-02-01T00:00:00.000Z"}
+                             "until": "2025-02-01T00:00:00.000Z",
+                             "output": str(archive.resolve())}  # for an erasure to find
     assert record.subject is not None and "erin" not in repr(record)
     bad = fail(tmp_path, "export", "-o", str(archive), "--since", "2025-13-01")
     assert "--since" in bad and "date YYYY-MM-DD" in bad

@@ -19,7 +19,7 @@ from tests.conftest import Client, add_credential, app_client
 
 TEMPLATES = Path(STATIC).parent / "templates"
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
-               "/console/audit", "/console/forwarding"]
+               "/console/audit", "/console/forwarding", "/console/quarantine"]
 
 
 @pytest.fixture

@@ -104,6 +104,8 @@ def test_xapi_2_context_agents_and_groups() -> None:
     assert isinstance(only_her, dict) and only_her["context"] == {}
 
 
-def test_the_authority_is_left_alone() -> None:
-    statement = make_statement(actor=BOB, authority=ALICE)
+def test_the_authority_is_left_alone_unless_it_is_the_person() -> None:
+    statement = make_statement(actor=BOB, authority=CAROL)
     assert plan_erasure(statement, KEYS) is None
+    theirs = plan_erasure(make_statement(actor=BOB, authority=ALICE), KEYS)
+    assert isinstance(theirs, dict) and theirs["authority"] == ERASED_AGENT

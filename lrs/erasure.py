@@ -18,6 +18,7 @@ from typing import Any
 from lrs import erasure_traces as traces
 from lrs.config import Settings
 from lrs.erasure_files import scrub_file
+from lrs.people import Person
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
 from plugins.retention import DAY_MS, RetentionPolicy
@@ -184,6 +185,11 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
         elif isinstance(plan, dict):
             rewrite.append((kept, StoredStatement(kept.id, kept.stored_ms, plan, "")))
     credentials = await traces.bound_credentials(storage, keys, needles)
+
+    def theirs(person: Person) -> bool:
+        return traces.signed_in_as(person, keys, needles)
+
+    sessions = await storage.sessions.delete_where(theirs, dry_run=True)
     entries = await traces.quarantined(storage, keys, needles)
     history = await storage.erasure.audit_log()
     scrubbed = traces.audit_mentions(history, needles, credentials)
@@ -191,7 +197,8 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
                if (outcome := scrub_file(path, needles, dry_run=True)) is not None}
     report = ForgetReport({}, sorted(earlier), dry_run, [c.key for c in credentials], changed)
     extra = {"credentials_revoked": len(credentials), "quarantine_deleted": len(entries),
-             "audit_entries_scrubbed": len(scrubbed), "files_changed": len(changed)}
+             "audit_entries_scrubbed": len(scrubbed), "files_changed": len(changed),
+             "sessions_ended": sessions}
     if dry_run:
         report.done = {"statements_deleted": len(delete), "statements_rewritten": len(rewrite),
                        "documents_deleted": await storage.erasure.documents_of(keys),
@@ -202,6 +209,7 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     for path in files:
         scrub_file(path, needles)
     await traces.scrub_credentials(storage, credentials, keys, needles, now_ms)
+    await storage.sessions.delete_where(theirs)  # signed in as them: the session ends
     await storage.quarantine.remove([e.id for e in entries])
     await storage.erasure.rewrite_audit(scrubbed)
     hashes = set().union(*(attachment_hashes(k.statement) for k in delete))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lrs.credentials import Credential
+from lrs.people import Person
 from lrs.storage import Storage
 from statements.erasure import ERASED_AGENT, AuditRecord, plan_erasure
 from statements.indexing import actor_keys
@@ -79,3 +80,11 @@ def audit_mentions(records: list[AuditRecord], identifiers: Collection[str],
         if operator != record.operator or detail != record.detail:
             out.append(replace(record, operator=operator, detail=detail))
     return out
+
+
+def signed_in_as(person: Person, keys: Collection[str], identifiers: Collection[str]) -> bool:
+    """Whether a signed-in person is the one being erased: their learner Agent is, or one of
+    the identifiers is their name or subject (a session holds both until it ends)."""
+    if person.agent is not None and set(actor_keys(person.agent)) & set(keys):
+        return True
+    return _names(person.name, identifiers) or _names(person.subject, identifiers)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.write_concern import WriteConcern
 
+from lrs.people import Person
 from lrs.people.sessions import SessionRecord, person_from_record, person_to_record
 from statements.stores.mongo_kernel import guard as _guard
 
@@ -62,3 +64,11 @@ class MongoSessionStore:
             {"last_seen": {"$lt": idle_before.timestamp()}},
             {"created": {"$lt": created_before.timestamp()}}]}))
         return result.deleted_count
+
+    async def delete_where(self, match: Callable[[Person], bool], *,
+                           dry_run: bool = False) -> int:
+        found = await _guard(self._sessions.find({}, {"person": 1}).to_list())
+        ended = [d["_id"] for d in found if match(person_from_record(d["person"]))]
+        if ended and not dry_run:
+            await _guard(self._sessions.delete_many({"_id": {"$in": ended}}))
+        return len(ended)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import orjson
 
+from lrs.people import Person
 from lrs.people.sessions import SessionRecord, person_from_record, person_to_record
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
@@ -72,5 +74,16 @@ class SqliteSessionStore:
             cursor = conn.execute("DELETE FROM sessions WHERE last_seen < ? OR created < ?",
                                   (idle_before.timestamp(), created_before.timestamp()))
             return cursor.rowcount
+
+        return await self._db.write(lambda conn: transaction(conn, run))
+
+    async def delete_where(self, match: Callable[[Person], bool], *,
+                           dry_run: bool = False) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            ended = [(key,) for key, person in conn.execute("SELECT key, person FROM sessions")
+                     if match(person_from_record(orjson.loads(person)))]
+            if not dry_run:
+                conn.executemany("DELETE FROM sessions WHERE key=?", ended)
+            return len(ended)
 
         return await self._db.write(lambda conn: transaction(conn, run))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -43,6 +44,12 @@ class SessionStore(Protocol):
     async def delete_expired(self, *, idle_before: datetime, created_before: datetime) -> int:
         """End every session last seen before `idle_before` or created before
         `created_before`; the number ended."""
+        ...
+
+    async def delete_where(self, match: Callable[[Person], bool], *,
+                           dry_run: bool = False) -> int:
+        """End every session whose person `match`es (erasure: sessions are few, and their
+        records are read whole); the number ended, or that would be with `dry_run`."""
         ...
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from lrs.cli import main
 from lrs.config import Settings
 from lrs.erasure_files import files_to_scan, scrub_file
 from lrs.ingest import build_ingest
+from lrs.people import Person, Role
+from lrs.people.sessions import SessionRecord
 from lrs.quarantine import keep_rejected
 from lrs.storage import open_storage
 from statements.erasure import ERASED_AGENT
@@ -74,6 +77,29 @@ def _quarantine_one(settings: Settings, statement: dict[str, Any]) -> None:
             await storage.close()
 
     asyncio.run(run())
+
+
+def _sign_in(settings: Settings, key: str, person: Person) -> None:
+    async def run() -> None:
+        storage = await open_storage(settings)
+        try:
+            now = datetime.now(UTC)
+            await storage.sessions.create(SessionRecord(key, person, now, now, "id-token"))
+        finally:
+            await storage.close()
+
+    asyncio.run(run())
+
+
+def _sessions(settings: Settings, *keys: str) -> list[str]:
+    async def run() -> list[str]:
+        storage = await open_storage(settings)
+        try:
+            return [k for k in keys if await storage.sessions.get(k) is not None]
+        finally:
+            await storage.close()
+
+    return asyncio.run(run())
 
 
 def _store_dump(settings: Settings) -> bytes:
@@ -146,6 +172,14 @@ def test_erasure_scan_finds_none_of_the_persons_identifiers_after_forget(
                        env=_env(settings))  # one line rejected: exits non-zero or not
     _quarantine_one(settings, make_statement(actor=BOB_OPENID,
                                              result={"score": {"min": 0, "max": 0}}))
+    # Signed in (a session record holds the person's agent and name until it ends): Bob as a
+    # learner, and as his organisation's login (subject = his account name) in another role.
+    _sign_in(settings, "bob-learner", Person("https://idp.example", "s-1", "Bob Qz",
+                                             frozenset({Role.LEARNER}), BOB_MBOX))
+    _sign_in(settings, "bob-analyst", Person("https://idp.example", ACCOUNT["name"], "B. Qz",
+                                             frozenset({Role.ANALYST})))
+    _sign_in(settings, "carol", Person("https://idp.example", "s-3", "Carol",
+                                       frozenset({Role.LEARNER}), carol))
     (data / "exports").mkdir(parents=True, exist_ok=True)
     lrs(settings, "export", "-q", "--agent", json.dumps(BOB_MBOX), "-o",
         str(data / "exports" / "bob.zip"))
@@ -166,6 +200,7 @@ def test_erasure_scan_finds_none_of_the_persons_identifiers_after_forget(
     assert "statements would be deleted: 3, rewritten: 1" in preview
     assert f"credential {portfolio['key']} would be revoked" in preview
     assert "everything.zip would be deleted" in preview
+    assert "sessions would be ended: 2" in preview
     assert _logical_dump(settings) == store_before
     assert _files(settings, around) == files_before
 
@@ -173,6 +208,8 @@ def test_erasure_scan_finds_none_of_the_persons_identifiers_after_forget(
 
     assert "statements deleted: 3, rewritten: 1" in done
     assert "quarantined statements deleted: 1" in done
+    assert "sessions ended: 2" in done
+    assert _sessions(settings, "bob-learner", "bob-analyst", "carol") == ["carol"]
     assert _found(_store_dump(settings)) == []
     for path, content in _files(settings, around).items():
         assert _found(_contents(path, content)) == [], path

@@ -35,6 +35,9 @@ class Batch:
     fingerprint_expires_ms: int = 0
     order: Sequence[str] = ()
     single: bool = False  # the request held one statement, not an array
+    # Statement id → the JSON findings of a flag-mode door check (lrs.door), written beside
+    # the kept statement in the same commit.
+    marks: Mapping[str, bytes] = field(default_factory=dict)
 
     @functools.cached_property
     def ids(self) -> list[str]:
@@ -70,6 +73,7 @@ class Plan:
     decisions: dict[str, int]  # full / tally / drop → how many to count on `day`
     day: int
     fingerprint_expires_ms: int
+    marks: Mapping[str, bytes] = field(default_factory=dict)  # of new kept statements only
 
     @property
     def new_ids(self) -> list[str]:
@@ -127,7 +131,9 @@ def plan_batch(batch: Batch, known: Known) -> Plan:
         fingerprints=fresh, hits=_nonzero(hits) if take_back else hits, take_back=take_back,
         learners=[(hit, register, rank) for (_, _, register), (hit, rank) in cells.items()],
         decisions=decisions, day=batch.day,
-        fingerprint_expires_ms=batch.fingerprint_expires_ms)
+        fingerprint_expires_ms=batch.fingerprint_expires_ms,
+        marks={s.id: batch.marks[s.id] for s in kept.insert if s.id in batch.marks}
+        if batch.marks else {})
 
 
 def _nonzero(hits: Counter[Hit]) -> Counter[Hit]:

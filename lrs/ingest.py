@@ -6,7 +6,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
+from lrs.door import Door
 from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
@@ -61,6 +62,9 @@ class Ingest:
     catalogue: Callable[[], Catalogue]
     # Told, after each accepted request, the credential's name and each statement's decision.
     count_decisions: Callable[[str, Sequence[Decision]], None] | None = None
+    # The door checks (cmi5, profiles: lrs.door); they cost nothing for a credential with
+    # every check off.
+    door: Door = field(default_factory=Door)
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
     _merged: dict[tuple[str, bool], bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
@@ -79,6 +83,11 @@ class Ingest:
         try:
             prepared = [enrich(s, statement_id=i, stored=stored, authority=credential.authority,
                                version=version) for s, i in zip(sent, ids, strict=True)]
+            # The door (lrs.door): a reject-mode finding refuses the request here (400),
+            # before anything is written; flag-mode findings become marks.
+            verdict = await self.door.inspect(
+                [p.statement for p in prepared], ids, credential=credential,
+                store=self.storage.statements, single=parsed.single)
             targets = {p.voids for p in prepared if p.voids}
             known = await self.storage.tally.where(targets) if targets else {}
             decisions = self._decide(prepared, credential, known)
@@ -86,13 +95,15 @@ class Ingest:
             tallied = await self._tally(prepared, decisions, credential)
             plan = await self.storage.commit(self._batch(
                 kept, _used_by(kept, attachments), tallied, ids,
-                dropped=decisions.count(Decision.DROP), single=parsed.single))
+                dropped=decisions.count(Decision.DROP), single=parsed.single,
+                marks=verdict.marks))
         finally:
             self.clock.end(stored)
         # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
         if self.count_decisions is not None:
             self.count_decisions(credential.name, [
                 Decision(name) for name, n in plan.decisions.items() for _ in range(n)])
+        self.door.stored(verdict, plan.new_ids)
         await self._define(credential, sent, decisions)
         self._notify(credential, plan)
         await self._purge_now_and_then()
@@ -100,11 +111,11 @@ class Ingest:
 
     def _batch(self, kept: list[StoredStatement], attachments: list[RawAttachment],
                tallied: list[Tallied], order: Sequence[str], *, dropped: int,
-               single: bool = False) -> Batch:
+               single: bool = False, marks: Mapping[str, bytes] | None = None) -> Batch:
         now_ms = self.clock.now_ms()
         return Batch(kept, attachments, tallied, dropped=dropped, day=now_ms // _DAY_MS,
                      fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS,
-                     order=order, single=single)
+                     order=order, single=single, marks=marks or {})
 
     async def beacon(self, hit: Hit, hit_id: str | None) -> None:
         """Record one hit sent without xAPI (the beacon), down the same tally path.
@@ -238,7 +249,7 @@ async def build_ingest(storage: Storage, settings: Settings, *,
                        catalogue: CachedCatalogue | None = None, clock: StoredClock | None = None,
                        plugins: pluggy.PluginManager | None = None,
                        count_decisions: Callable[[str, Sequence[Decision]], None] | None = None,
-                       ) -> Ingest:
+                       door: Door | None = None) -> Ingest:
     """The one way to assemble the ingest (the app, `lrs import` and the demo use it): the
     plugins of the `lrs` entry points unless given, and the catalogue read fresh unless a
     cached one is given."""
@@ -246,7 +257,7 @@ async def build_ingest(storage: Storage, settings: Settings, *,
         catalogue = CachedCatalogue(storage.catalogue, settings.catalogue_refresh_seconds)
         await catalogue.refresh(force=True)
     return Ingest(storage, settings, clock or StoredClock(), plugins or make_plugin_manager(),
-                  catalogue.current, count_decisions)
+                  catalogue.current, count_decisions, door or Door())
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

@@ -63,6 +63,11 @@ class Metrics:
         self.statements = Counter(
             "lrs_statements", "Statements accepted, by retention decision and credential name.",
             ["decision", "credential"], registry=self.registry)
+        self.door_findings = Counter(
+            "lrs_door_check_findings",
+            "Findings of the door checks (cmi5, profiles), by check, rule and outcome "
+            "(flagged: accepted and marked; rejected: the request refused).",
+            ["check", "rule", "outcome"], registry=self.registry)
         self.rejected = Counter(
             "lrs_statement_requests_rejected",
             "Statement requests (PUT, POST) refused with a client error, by status.",
@@ -136,6 +141,10 @@ class Metrics:
         """Count the statements of one accepted request by their retention decision."""
         for decision, number in Tally(decisions).items():
             self.statements.labels(decision.value, credential_name).inc(number)
+
+    def count_finding(self, check: str, rule: str, outcome: str) -> None:
+        """Count one door-check finding (lrs.door.Count)."""
+        self.door_findings.labels(check, rule, outcome).inc()
 
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""

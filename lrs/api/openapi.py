@@ -119,7 +119,14 @@ _CREDENTIAL: dict[str, Any] = {
         "scopes": {"type": "array", "items": {"type": "string"}},
         "retention": {"enum": ["full", "tally"]}, "created": _ISO, "revoked": _ISO_OR_NULL,
         "last_used": {**_ISO_OR_NULL, "description": "When its secret was last checked (to "
-                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"}}}
+                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"},
+        **{name: {"enum": ["off", "flag", "reject"], "description": f"Its {name} door "
+                  "check (docs/cmi5.md, docs/profiles.md)"} for name in ("cmi5", "profiles")},
+        "cmi5_lms": {"type": "boolean", "description": "The cmi5 LMS's credential: the one "
+                     "that may send satisfied, abandoned and waived"}}}
+_CHECKS = {name: {"enum": ["off", "flag", "reject"], "default": "off"}
+           for name in ("cmi5", "profiles")} | {"cmi5_lms": {"type": "boolean",
+                                                            "default": False}}
 _SCOPES = [scope.value for scope in Scope]
 _REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The credential's name (its unrevoked one) or its key"}
@@ -148,7 +155,8 @@ def _admin_credentials() -> dict[str, Any]:
                                         "retention": {"enum": ["full", "tally"],
                                                       "default": "tally"},
                                         "agent": {"type": "object", "description":
-                                                  "The learner it belongs to (its authority)"}
+                                                  "The learner it belongs to (its authority)"},
+                                        **_CHECKS,
                                     }}}}},
                      "responses": {
                          "201": _json("Created", {**_CREDENTIAL, "required": [
@@ -167,6 +175,17 @@ def _admin_credentials() -> dict[str, Any]:
                          "401": _ERROR, "403": _ERROR,
                          "404": {**_ERROR, "description": "No credential named or keyed so"}}}},
         "/api/v1/admin/credentials/{ref}": {
+            "patch": {**admin, "summary": "Change its door checks (those sent; running "
+                                          "processes within LRS_CREDENTIAL_CACHE_SECONDS)",
+                      "parameters": [_REF],
+                      "requestBody": {"required": True, "content": {"application/json": {
+                          "schema": {"type": "object", "additionalProperties": False,
+                                     "properties": {k: {kk: vv for kk, vv in v.items()
+                                                        if kk != "default"}
+                                                    for k, v in _CHECKS.items()}}}}},
+                      "responses": {"200": _json("The credential", _CREDENTIAL),
+                                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                                    "404": _ERROR}},
             "delete": {**admin, "summary": "Revoke a credential", "parameters": [_REF],
                        "responses": {"204": {"description": "Revoked"}, "401": _ERROR,
                                      "403": _ERROR, "404": _ERROR}}},
@@ -205,8 +224,9 @@ _AUDIT_RECORD = {
     "type": "object", "properties": {
         "run_id": {"type": "string"},
         "action": {"enum": ["purge", "forget", "credential_create", "credential_rotate",
-                            "credential_revoke", "catalogue_add", "catalogue_remove",
-                            "catalogue_load", "compliance_report", "evidence_export"]},
+                            "credential_revoke", "credential_checks", "catalogue_add",
+                            "catalogue_remove", "catalogue_load", "compliance_report",
+                            "evidence_export"]},
         "at": _ISO, "operator": {"type": "string", "description": "A credential's name, "
                                  "person:<subject> for a signed-in person, or the CLI's"},
         "subject": {"type": ["string", "null"], "description": "A keyed hash of the "

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from lrs.credentials import Credential, Retention, Scope
+from lrs.credentials import CheckMode, Credential, Retention, Scope
 
 
 def to_record(credential: Credential) -> dict[str, Any]:
@@ -22,6 +22,9 @@ def to_record(credential: Credential) -> dict[str, Any]:
         "created": credential.created.isoformat(),
         "revoked": credential.revoked.isoformat() if credential.revoked else None,
         "last_used": credential.last_used.isoformat() if credential.last_used else None,
+        "cmi5": credential.cmi5.value,
+        "profiles": credential.profiles.value,
+        "cmi5_lms": int(credential.cmi5_lms),
     }
 
 
@@ -38,4 +41,8 @@ def from_record(record: dict[str, Any]) -> Credential:
         revoked=datetime.fromisoformat(record["revoked"]) if record["revoked"] else None,
         # Absent from records written before it was kept.
         last_used=datetime.fromisoformat(used) if (used := record.get("last_used")) else None,
+        # Absent (or NULL) in records written before the door checks: off.
+        cmi5=CheckMode(record.get("cmi5") or CheckMode.OFF),
+        profiles=CheckMode(record.get("profiles") or CheckMode.OFF),
+        cmi5_lms=bool(record.get("cmi5_lms")),
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from lrs.credentials import Credential
+from lrs.credentials import CheckMode, Credential
 from lrs.credentials.records import from_record, to_record
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 _FIELDS = ("key", "name", "secret_hash", "scopes", "retention", "authority", "created",
-           "revoked", "last_used")
+           "revoked", "last_used", "cmi5", "profiles", "cmi5_lms")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -32,6 +32,12 @@ def _schema_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE credentials ADD COLUMN last_used TEXT")
 
 
+def _schema_v3(conn: sqlite3.Connection) -> None:
+    # The door checks; NULL in rows written before them reads as off.
+    for column in ("cmi5 TEXT", "profiles TEXT", "cmi5_lms INTEGER"):
+        conn.execute(f"ALTER TABLE credentials ADD COLUMN {column}")
+
+
 class SqliteCredentialStore:
     """CredentialStore on a SqliteDatabase."""
 
@@ -40,7 +46,7 @@ class SqliteCredentialStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema."""
-        await self._db.migrate([_schema_v1, _schema_v2], name="credentials")
+        await self._db.migrate([_schema_v1, _schema_v2, _schema_v3], name="credentials")
 
     async def add(self, credential: Credential) -> None:
         record = to_record(credential)
@@ -82,6 +88,12 @@ class SqliteCredentialStore:
     async def record_use(self, key: str, when: datetime) -> None:
         await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
             "UPDATE credentials SET last_used=? WHERE key=?", (when.isoformat(), key))))
+
+    async def set_checks(self, key: str, *, cmi5: CheckMode, profiles: CheckMode,
+                         cmi5_lms: bool) -> None:
+        await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
+            "UPDATE credentials SET cmi5=?, profiles=?, cmi5_lms=? WHERE key=?",
+            (cmi5.value, profiles.value, int(cmi5_lms), key))))
 
     async def _one(self, where: str, value: str) -> Credential | None:
         def run(conn: sqlite3.Connection) -> Credential | None:

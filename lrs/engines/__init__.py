@@ -19,6 +19,7 @@ from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.erasure import ErasureStore
+from statements.marks import MarkStore
 from statements.store import StatementStore
 
 # URL scheme → the module that opens it (imported only when used: no driver loaded for
@@ -55,6 +56,11 @@ class Engine(Protocol):
     compliance: ComplianceStore
     batches: BatchStore
     sessions: SessionStore  # people signed in (lrs.people)
+
+    @property
+    def marks(self) -> MarkStore:
+        """The marks of flagged statements (lrs.door)."""
+        ...
 
     async def ping(self) -> None:
         """Return once the engine answered a cheap query; StoreUnavailable otherwise."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from statements.stores.sqlite_compliance import SqliteComplianceStore
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 from statements.stores.sqlite_documents import SqliteDocumentStore
 from statements.stores.sqlite_erasure import SqliteErasureStore
+from statements.stores.sqlite_marks import SqliteMarkStore, write_marks_in
 
 # Hits journalled, not yet rolled up into counters: counted with the tables' sizes.
 _BACKLOG = ("tally_journal",)
@@ -111,6 +113,7 @@ def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
     except XapiError as exc:  # this batch's own fault: the others go on
         return exc
     write_in(conn, plan.statements, plan.attachments)
+    write_marks_in(conn, plan.marks)
     return plan, tally.write_in(conn, plan)
 
 
@@ -130,6 +133,11 @@ class SqliteEngine:
     batches: SqliteBatches
     sessions: SqliteSessionStore
     name: str = "sqlite"
+
+    @functools.cached_property
+    def marks(self) -> SqliteMarkStore:
+        """The marks of flagged statements (lrs.door)."""
+        return SqliteMarkStore(self.resource)
 
     async def ping(self) -> None:
         # Through the read path, so a stuck reader pool shows as not ready too.
@@ -182,6 +190,6 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     # The compliance store after the statements: it triggers on their tables.
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
-                  engine.sessions):
+                  engine.sessions, engine.marks):
         await store.open()
     return engine

@@ -15,7 +15,7 @@ from statements.compliance import ReportRow
 CSV_COLUMNS = ("entry", "activity", "agent", "agent_name", "status", "completed_at",
                "completed_statement", "latest_at", "latest_statement", "completion", "success",
                "score_scaled", "score_raw", "score_min", "score_max", "duration",
-               "evidence_urls")
+               "evidence_urls", "flags")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _TEXT_COLUMNS = frozenset({"entry", "activity", "agent", "agent_name", "duration"})
 

@@ -110,9 +110,14 @@ async def compliance_report(request: Request) -> Response:
 async def _all_rows(request: Request, targets: list[tuple[str, Target]], window: Window,
                     roster: list[tuple[str, dict[str, Any]]] | None
                     ) -> AsyncIterator[ReportRow]:
-    store = request.app.state.storage.compliance
+    storage = request.app.state.storage
     for label, target in targets:
-        async for row in report(store, label, target, window, roster):
+        async for row in report(storage.compliance, label, target, window, roster):
+            # A flagged deciding statement shows its door-check marks (docs/cmi5.md).
+            if deciding := row.completed_statement or row.latest_statement:
+                marks = (await storage.marks.of([deciding])).get(deciding)
+                if marks:
+                    row.flags = " ".join(f"{m['check']}:{m['rule']}" for m in marks)
             yield row
 
 

@@ -56,7 +56,8 @@ async def test_create_shows_the_secret_once_and_the_credential_works(
     made = await create(admin_client, name="lms", scopes=["statements/write", "statements/read"],
                         retention="full")
     assert set(made) == {"name", "key", "scopes", "retention", "created", "revoked",
-                         "last_used", "secret"}
+                         "last_used", "secret", "cmi5", "profiles", "cmi5_lms"}
+    assert (made["cmi5"], made["profiles"], made["cmi5_lms"]) == ("off", "off", False)
     assert (made["name"], made["scopes"], made["retention"]) == (
         "lms", ["statements/read", "statements/write"], "full")
     assert made["revoked"] is None and made["last_used"] is None

@@ -40,6 +40,9 @@ class Batch:
     # outbox item is planned for each when the statement is stored for the first time.
     forward: Mapping[str, Sequence[str]] = field(default_factory=dict)
     salt: bytes = b""  # keys a tallied hit's outbox item, so it names no statement id
+    # Statement id → the JSON findings of a flag-mode door check (lrs.door), written beside
+    # the kept statement in the same commit.
+    marks: Mapping[str, bytes] = field(default_factory=dict)
 
     @functools.cached_property
     def ids(self) -> list[str]:
@@ -90,6 +93,7 @@ class Plan:
     day: int
     fingerprint_expires_ms: int
     outbox: list[OutboxItem] = field(default_factory=list)  # written in the same commit
+    marks: Mapping[str, bytes] = field(default_factory=dict)  # of new kept statements only
 
     @property
     def new_ids(self) -> list[str]:
@@ -151,7 +155,9 @@ def plan_batch(batch: Batch, known: Known) -> Plan:
         learners=[(hit, register, rank) for (_, _, register), (hit, rank) in cells.items()],
         decisions=decisions, day=batch.day,
         fingerprint_expires_ms=batch.fingerprint_expires_ms,
-        outbox=_outbox(batch, kept.insert, fresh) if batch.forward else [])
+        outbox=_outbox(batch, kept.insert, fresh) if batch.forward else [],
+        marks={s.id: batch.marks[s.id] for s in kept.insert if s.id in batch.marks}
+        if batch.marks else {})
 
 
 def _outbox(batch: Batch, inserted: Sequence[StoredStatement], fresh: Sequence[Tallied]

@@ -39,6 +39,7 @@ from lrs.api import (
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
+from lrs.door import default_door
 from lrs.erasure import scheduled_purge
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
 from lrs.forwarding.worker import delivering
@@ -92,7 +93,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         app.state.catalogue = cached
         app.state.ingest = await build_ingest(
             opened, settings, catalogue=cached, clock=clock, plugins=plugin_manager,
-            count_decisions=counters.count_decisions if counters is not None else None)
+            count_decisions=counters.count_decisions if counters is not None else None,
+            door=default_door(counters.count_finding if counters is not None else None))
         app.state.beacon_limiter = RateLimiter(settings.beacon_hits_per_minute)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) \
             if settings.rate_limit_per_minute else None

@@ -118,7 +118,7 @@ def report(activity: str | None, prefix: str | None, since: str | None, until: s
                                                           ("as_of", moment)) if v},
                                     "format": fmt},
                             counts={"roster": len(people)} if people is not None else None)
-        rows = report_rows(storage.compliance, parts, window, people)
+        rows = report_rows(storage.compliance, parts, window, people, storage.marks)
         url = lambda statement_id: base + quote(statement_id)  # noqa: E731
         header = {"since": window.since, "until": window.until, "as_of": judged_at,
                   "entries": [label for label, _, _ in parts], "entries_not_reported": skipped,

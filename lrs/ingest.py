@@ -6,7 +6,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
+from lrs.door import Door
 from lrs.forwarding.rules import RuleCache, destinations_for
 from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
@@ -65,6 +66,9 @@ class Ingest:
     # Told, after each accepted request, the credential's name and each statement's decision.
     count_decisions: Callable[[str, Sequence[Decision]], None] | None = None
     forwarding: RuleCache | None = None  # the forwarding rules (docs/forwarding.md)
+    # The door checks (cmi5, profiles: lrs.door); they cost nothing for a credential with
+    # every check off.
+    door: Door = field(default_factory=Door)
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
     _merged: dict[tuple[str, bool], bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
@@ -86,6 +90,11 @@ class Ingest:
             prepared = [enrich(s, statement_id=i, stored=stored, authority=credential.authority,
                                version=version, keep_lrs_set=keep_lrs_set)
                         for s, i in zip(sent, ids, strict=True)]
+            # The door (lrs.door): a reject-mode finding refuses the request here (400),
+            # before anything is written; flag-mode findings become marks.
+            verdict = await self.door.inspect(
+                [p.statement for p in prepared], ids, credential=credential,
+                store=self.storage.statements, single=parsed.single)
             targets = {p.voids for p in prepared if p.voids}
             known = await self.storage.tally.where(targets) if targets else {}
             decisions = self._decide(prepared, credential, known)
@@ -95,7 +104,7 @@ class Ingest:
             plan = await self.storage.commit(self._batch(
                 kept, _used_by(kept, attachments), tallied, ids,
                 dropped=decisions.count(Decision.DROP), single=parsed.single,
-                forward=forward))
+                forward=forward, marks=verdict.marks))
         finally:
             self.clock.end(stored)
         # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
@@ -103,6 +112,7 @@ class Ingest:
             self.count_decisions(credential.name, [
                 Decision(name) for name, n in plan.decisions.items() if name != "clipped"
                 for _ in range(n)])
+        self.door.stored(verdict, plan.new_ids)
         await self._define(credential, sent, decisions)
         self._notify(credential, plan)
         await self._purge_now_and_then()
@@ -110,13 +120,13 @@ class Ingest:
 
     def _batch(self, kept: list[StoredStatement], attachments: list[RawAttachment],
                tallied: list[Tallied], order: Sequence[str], *, dropped: int,
-               single: bool = False, forward: dict[str, tuple[str, ...]] | None = None
-               ) -> Batch:
+               single: bool = False, forward: dict[str, tuple[str, ...]] | None = None,
+               marks: Mapping[str, bytes] | None = None) -> Batch:
         now_ms = self.clock.now_ms()
         return Batch(kept, attachments, tallied, dropped=dropped, day=now_ms // _DAY_MS,
                      fingerprint_expires_ms=now_ms + self.settings.fingerprint_days * _DAY_MS,
                      order=order, single=single, forward=forward or {},
-                     salt=os.urandom(16) if forward else b"")
+                     salt=os.urandom(16) if forward else b"", marks=marks or {})
 
     async def _forward(self, prepared: Sequence[StoredStatement], decisions: Sequence[Decision],
                        credential: Credential) -> dict[str, tuple[str, ...]]:
@@ -311,7 +321,8 @@ async def build_ingest(storage: Storage, settings: Settings, *,
                        catalogue: CachedCatalogue | None = None, clock: StoredClock | None = None,
                        plugins: pluggy.PluginManager | None = None,
                        count_decisions: Callable[[str, Sequence[Decision]], None] | None = None,
-                       forwarding: RuleCache | None = None) -> Ingest:
+                       forwarding: RuleCache | None = None,
+                       door: Door | None = None) -> Ingest:
     """The one way to assemble the ingest (the app, `lrs import` and the demo use it): the
     plugins of the `lrs` entry points unless given, and the catalogue read fresh unless a
     cached one is given."""
@@ -321,7 +332,7 @@ async def build_ingest(storage: Storage, settings: Settings, *,
     if forwarding is None:
         forwarding = RuleCache(storage.forwarding, settings.forwarding_rules_refresh_seconds)
     return Ingest(storage, settings, clock or StoredClock(), plugins or make_plugin_manager(),
-                  catalogue.current, count_decisions, forwarding)
+                  catalogue.current, count_decisions, forwarding, door or Door())
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

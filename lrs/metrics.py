@@ -64,6 +64,11 @@ class Metrics:
         self.statements = Counter(
             "lrs_statements", "Statements accepted, by retention decision and credential name.",
             ["decision", "credential"], registry=self.registry)
+        self.door_findings = Counter(
+            "lrs_door_check_findings",
+            "Findings of the door checks (cmi5, profiles), by check, rule and outcome "
+            "(flagged: accepted and marked; rejected: the request refused).",
+            ["check", "rule", "outcome"], registry=self.registry)
         self.rejected = Counter(
             "lrs_statement_requests_rejected",
             "Statement requests (PUT, POST) refused with a client error, by status.",
@@ -153,6 +158,9 @@ class Metrics:
             self.profile_matches.labels(profile, template).inc()
         for profile, template in {(f.profile, f.template) for f in outcome.findings}:
             self.profile_findings.labels(profile, template, action).inc()
+    def count_finding(self, check: str, rule: str, outcome: str) -> None:
+        """Count one door-check finding (lrs.door.Count)."""
+        self.door_findings.labels(check, rule, outcome).inc()
 
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""

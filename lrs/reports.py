@@ -17,6 +17,7 @@ from statements.compliance import (
     report,
 )
 from statements.errors import InvalidRequest, Problem
+from statements.marks import MarkStore
 
 # One part of a report: its label ("activity:IRI"), its activities, and how it is judged.
 Part = tuple[str, Target, Judgement]
@@ -64,9 +65,14 @@ def _judgement(entry: CatalogueEntry | None, as_of: str, default_warning: Period
 
 
 async def report_rows(store: ComplianceStore, parts: Sequence[Part], window: Window,
-                      roster: Sequence[tuple[str, dict[str, Any]]] | None
-                      ) -> AsyncIterator[ReportRow]:
-    """The rows of every part, in order."""
+                      roster: Sequence[tuple[str, dict[str, Any]]] | None,
+                      marks: MarkStore | None = None) -> AsyncIterator[ReportRow]:
+    """The rows of every part, in order; with `marks`, each row's `flags` names the
+    door-check marks (check:rule, docs/cmi5.md, docs/profiles.md) of its deciding statement."""
     for label, target, judgement in parts:
         async for row in report(store, label, target, window, roster, judgement):
+            if marks is not None and row.decided_by is not None:
+                found = (await marks.of([row.decided_by])).get(row.decided_by)
+                if found:
+                    row.flags = " ".join(f"{m['check']}:{m['rule']}" for m in found)
             yield row

@@ -21,6 +21,7 @@ from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.erasure import ErasureStore
+from statements.marks import MarkStore
 from statements.quarantine import QuarantineStore
 from statements.store import StatementStore
 
@@ -51,6 +52,11 @@ class Storage:
     def _resource(self) -> Any:
         """The engine's own handle (for that engine's tests and tools)."""
         return self._engine.resource
+
+    @property
+    def marks(self) -> MarkStore:
+        """The findings of flag-mode door checks kept beside statements (lrs.door)."""
+        return self._engine.marks
 
     async def commit(self, batch: Batch) -> Plan:
         """Plan and write one request's statements in one transaction (BatchStore.commit)."""

@@ -135,6 +135,9 @@ class ReportRow:
     score_max: float | None = None
     duration: str | None = None
     evidence: list[str] = field(default_factory=list)
+    # The door-check marks (statements.marks) of the deciding statement (the completing
+    # one, else the latest): "check:rule" words, space-separated; None when unmarked.
+    flags: str | None = None
 
 
 _PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -205,7 +205,7 @@ class Change:
 
 AuditAction = Literal[
     "purge", "forget",  # written with the change they describe (ErasureStore.apply)
-    "credential_create", "credential_rotate", "credential_revoke",
+    "credential_create", "credential_rotate", "credential_revoke", "credential_checks",
     "catalogue_add", "catalogue_remove", "catalogue_load",
     "compliance_report", "evidence_export",
     "statements_import",  # `lrs import`: statements kept with their own stored and authority

@@ -18,7 +18,7 @@ from lrs.cli_common import (
     store_options,
     with_storage,
 )
-from lrs.credentials import Credential, DocumentPuts, Retention, Scope
+from lrs.credentials import CheckMode, Credential, DocumentPuts, Retention, Scope
 from lrs.storage import Storage
 from statements.compliance import parse_agent
 from statements.errors import InvalidRequest
@@ -38,7 +38,9 @@ def _show(credential: Credential, secret: str, as_json: bool) -> None:
     else:
         click.echo(f"name:   {credential.name}\nkey:    {credential.key}\nsecret: {secret}\n"
                    f"scopes: {','.join(sorted(s.value for s in credential.scopes))}\n"
-                   f"retention: {credential.retention.value}")
+                   f"retention: {credential.retention.value}\n"
+                   f"checks: cmi5 {credential.cmi5.value}, profiles {credential.profiles.value}"
+                   f"{', cmi5 LMS' if credential.cmi5_lms else ''}")
 
 
 def _parse_scopes(value: str) -> frozenset[Scope]:
@@ -67,11 +69,20 @@ def _parse_scopes(value: str) -> frozenset[Scope]:
 @click.option("--quarantine-days", type=click.IntRange(0, 365), default=0, show_default=True,
               help="Keep the statements it sends and has rejected this many days in the "
                    "quarantine, with their errors (docs/quarantine.md); 0: off.")
+@click.option("--cmi5", type=click.Choice([m.value for m in CheckMode]),
+              default=CheckMode.OFF.value, show_default=True,
+              help="The cmi5 door check on what it sends (docs/cmi5.md).")
+@click.option("--profiles", type=click.Choice([m.value for m in CheckMode]),
+              default=CheckMode.OFF.value, show_default=True,
+              help="The xAPI Profiles door check on what it sends (docs/profiles.md).")
+@click.option("--cmi5-lms", is_flag=True,
+              help="The cmi5 LMS's credential: may send satisfied, abandoned and waived.")
 @click.option("--json", "as_json", is_flag=True, help="Print key and secret as JSON.")
 @operator_option
 @store_options
 def create(name: str, scopes: str, retention: str, agent_json: str | None,
-           document_puts: str, quarantine_days: int, as_json: bool, operator: str,
+           document_puts: str, quarantine_days: int, cmi5: str, profiles: str,
+           cmi5_lms: bool, as_json: bool, operator: str,
            data_dir: Path | None, store: str | None) -> None:
     """Create a credential and print its key and secret (shown only this once)."""
     settings = settings_from(data_dir=data_dir, store=store)
@@ -80,8 +91,34 @@ def create(name: str, scopes: str, retention: str, agent_json: str | None,
         storage, name=name, scopes=_parse_scopes(scopes), retention=Retention(retention),
         agent=agent, public_url=settings.public_url, operator=operator,
         now=datetime.now(UTC), document_puts=DocumentPuts(document_puts),
-        quarantine_days=quarantine_days))
+        quarantine_days=quarantine_days, cmi5=CheckMode(cmi5), profiles=CheckMode(profiles),
+        cmi5_lms=cmi5_lms))
     _show(credential, secret, as_json)
+
+
+@credentials.command("set")
+@click.argument("ref")
+@click.option("--cmi5", type=click.Choice([m.value for m in CheckMode]),
+              help="The cmi5 door check (docs/cmi5.md).")
+@click.option("--profiles", type=click.Choice([m.value for m in CheckMode]),
+              help="The xAPI Profiles door check (docs/profiles.md).")
+@click.option("--cmi5-lms/--not-cmi5-lms", default=None,
+              help="Whether it is the cmi5 LMS's credential (satisfied, abandoned, waived).")
+@operator_option
+@store_options
+def set_(ref: str, cmi5: str | None, profiles: str | None, cmi5_lms: bool | None,
+         operator: str, data_dir: Path | None, store: str | None) -> None:
+    """Change the door checks of the credential named or keyed REF (the options given).
+    Running servers apply it within LRS_CREDENTIAL_CACHE_SECONDS."""
+    if cmi5 is None and profiles is None and cmi5_lms is None:
+        raise click.UsageError("nothing to change: give --cmi5, --profiles or --cmi5-lms")
+    settings = settings_from(data_dir=data_dir, store=store)
+    done = admin_step(settings, lambda storage: admin.set_checks(
+        storage, ref, cmi5=CheckMode(cmi5) if cmi5 else None,
+        profiles=CheckMode(profiles) if profiles else None, cmi5_lms=cmi5_lms,
+        operator=operator, now=datetime.now(UTC)))
+    click.echo(f"{done.name} (key {done.key}): cmi5 {done.cmi5.value}, profiles "
+               f"{done.profiles.value}, cmi5 LMS {'yes' if done.cmi5_lms else 'no'}")
 
 
 def _parse_agent_option(raw: str, option: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from lrs.admin.audit import record_action
 from lrs.credentials import (
+    CheckMode,
     Credential,
     CredentialStore,
     DocumentPuts,
@@ -44,7 +45,9 @@ def describe(credential: Credential) -> dict[str, Any]:
             "retention": credential.retention.value, "created": _iso(credential.created),
             "revoked": _iso(credential.revoked), "last_used": _iso(credential.last_used),
             "document_puts": credential.document_puts.value,
-            "quarantine_days": credential.quarantine_days}
+            "quarantine_days": credential.quarantine_days,
+            "cmi5": credential.cmi5.value, "profiles": credential.profiles.value,
+            "cmi5_lms": credential.cmi5_lms}
 
 
 def check_name(name: str, where: str) -> None:
@@ -76,7 +79,9 @@ async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
                  retention: Retention, agent: dict[str, Any] | None, public_url: str,
                  operator: str, now: datetime,
                  document_puts: DocumentPuts = DocumentPuts.STRICT,
-                 quarantine_days: int = 0) -> tuple[Credential, str]:
+                 quarantine_days: int = 0, cmi5: CheckMode = CheckMode.OFF,
+                 profiles: CheckMode = CheckMode.OFF, cmi5_lms: bool = False
+                 ) -> tuple[Credential, str]:
     """A new credential and its secret (shown once; only its hash is stored). Conflict when
     an unrevoked credential already has this name: a name must say which one it is.
     `quarantine_days` > 0 keeps the statements it had rejected that long (docs/quarantine.md)."""
@@ -88,7 +93,8 @@ async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
         key=key, name=name, secret_hash=hash_secret(secret), scopes=frozenset(scopes),
         retention=retention,
         authority=agent if agent is not None else authority_for(key, name, public_url),
-        created=now, document_puts=document_puts, quarantine_days=quarantine_days)
+        created=now, document_puts=document_puts, quarantine_days=quarantine_days,
+        cmi5=cmi5, profiles=profiles, cmi5_lms=cmi5_lms)
     await storage.credentials.add(credential)
     await record_action(storage, "credential_create", operator=operator, now_ms=_ms(now),
                         detail={"credential": name, "key": key,
@@ -96,8 +102,32 @@ async def create(storage: Storage, *, name: str, scopes: Collection[Scope],
                                 "retention": retention.value,
                                 "document_puts": document_puts.value,
                                 **({"quarantine_days": str(quarantine_days)}
-                                   if quarantine_days else {})})
+                                   if quarantine_days else {}), **_checks(credential)})
     return credential, secret
+
+
+def _checks(credential: Credential) -> dict[str, str]:
+    return {"cmi5": credential.cmi5.value, "profiles": credential.profiles.value,
+            "cmi5_lms": str(credential.cmi5_lms).lower()}
+
+
+async def set_checks(storage: Storage, ref: str, *, cmi5: CheckMode | None = None,
+                     profiles: CheckMode | None = None, cmi5_lms: bool | None = None,
+                     operator: str, now: datetime) -> Credential:
+    """Change the door-check modes of the credential named or keyed `ref` (those given);
+    running processes see it once their credential cache expires
+    (LRS_CREDENTIAL_CACHE_SECONDS)."""
+    credential = await resolve(storage.credentials, ref)
+    changed = replace(
+        credential, cmi5=credential.cmi5 if cmi5 is None else cmi5,
+        profiles=credential.profiles if profiles is None else profiles,
+        cmi5_lms=credential.cmi5_lms if cmi5_lms is None else cmi5_lms)
+    await storage.credentials.set_checks(changed.key, cmi5=changed.cmi5,
+                                         profiles=changed.profiles, cmi5_lms=changed.cmi5_lms)
+    await record_action(storage, "credential_checks", operator=operator, now_ms=_ms(now),
+                        detail={"credential": changed.name, "key": changed.key,
+                                **_checks(changed)})
+    return changed
 
 
 async def rotate(storage: Storage, ref: str, *, operator: str,

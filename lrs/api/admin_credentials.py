@@ -15,7 +15,7 @@ from starlette.routing import Route
 from lrs.admin import credentials as admin
 from lrs.admin.settings_view import settings_in_effect
 from lrs.auth import require
-from lrs.credentials import Credential, DocumentPuts, Retention, Scope
+from lrs.credentials import CheckMode, Credential, DocumentPuts, Retention, Scope
 from lrs.http import credential_of, json_bytes, read_body
 from statements.compliance import parse_agent
 from statements.errors import InvalidRequest, Problem
@@ -35,6 +35,19 @@ class NewCredential(BaseModel):
     agent: Any = None
     # Days its rejected statements are kept in the quarantine; 0: off (docs/quarantine.md).
     quarantine_days: int = Field(0, ge=0, le=365)
+    cmi5: CheckMode = CheckMode.OFF
+    profiles: CheckMode = CheckMode.OFF
+    cmi5_lms: bool = False
+
+
+class ChangedChecks(BaseModel):
+    """The body of PATCH /admin/credentials/{ref}: the door checks to change."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    cmi5: CheckMode | None = None
+    profiles: CheckMode | None = None
+    cmi5_lms: bool | None = None
 
 
 async def _admin(request: Request) -> Credential:
@@ -43,14 +56,18 @@ async def _admin(request: Request) -> Credential:
     return credential
 
 
+def _invalid(exc: ValidationError) -> InvalidRequest:
+    problems = tuple(
+        Problem(json_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False))
+    return InvalidRequest("invalid credential", problems)
+
+
 def parse_new_credential(body: bytes) -> tuple[NewCredential, dict[str, Any] | None]:
     """The validated body and its Agent; InvalidRequest names each JSON path that is wrong."""
     try:
         sent = NewCredential.model_validate_json(body or b"null")
     except ValidationError as exc:
-        problems = tuple(
-            Problem(json_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False))
-        raise InvalidRequest("invalid credential", problems) from None
+        raise _invalid(exc) from None
     admin.check_name(sent.name, "$.name")
     if "agent" not in sent.model_fields_set:
         return sent, None
@@ -75,7 +92,8 @@ async def create_credential(request: Request) -> Response:
         state.storage, name=sent.name, scopes=sent.scopes, retention=sent.retention,
         agent=agent, public_url=state.settings.public_url, operator=operator.name,
         now=datetime.now(UTC), document_puts=sent.document_puts,
-        quarantine_days=sent.quarantine_days)
+        quarantine_days=sent.quarantine_days, cmi5=sent.cmi5, profiles=sent.profiles,
+        cmi5_lms=sent.cmi5_lms)
     return json_bytes(orjson.dumps({**admin.describe(credential), "secret": secret}),
                       status=201)
 
@@ -88,6 +106,21 @@ async def rotate_credential(request: Request) -> Response:
         now=datetime.now(UTC))
     return json_bytes(orjson.dumps({"name": credential.name, "key": credential.key,
                                     "secret": secret}))
+
+
+async def change_checks(request: Request) -> Response:
+    """Change the door checks (cmi5, profiles) of the credential named or keyed `ref`."""
+    operator = await _admin(request)
+    state = request.app.state
+    body = await read_body(request, state.settings.max_body_bytes)
+    try:
+        sent = ChangedChecks.model_validate_json(body or b"null")
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    changed = await admin.set_checks(
+        state.storage, request.path_params["ref"], cmi5=sent.cmi5, profiles=sent.profiles,
+        cmi5_lms=sent.cmi5_lms, operator=operator.name, now=datetime.now(UTC))
+    return json_bytes(orjson.dumps(admin.describe(changed)))
 
 
 async def revoke_credential(request: Request) -> Response:
@@ -111,5 +144,6 @@ routes = [
     Route("/admin/credentials", create_credential, methods=["POST"]),
     Route("/admin/credentials/{ref:path}/rotate", rotate_credential, methods=["POST"]),
     Route("/admin/credentials/{ref:path}", revoke_credential, methods=["DELETE"]),
+    Route("/admin/credentials/{ref:path}", change_checks, methods=["PATCH"]),
     Route("/admin/settings", settings, methods=["GET"]),
 ]

@@ -77,7 +77,8 @@ async def compliance_report(request: Request) -> Response:
                                                       ("as_of", as_of)) if v},
                                 "format": fmt},
                         counts={"roster": len(roster)} if roster is not None else None)
-    rows = report_rows(request.app.state.storage.compliance, targets, window, roster)
+    storage = request.app.state.storage
+    rows = report_rows(storage.compliance, targets, window, roster, storage.marks)
     url = _evidence_url(request)
     if fmt == "csv":
         return StreamingResponse(csv_report(rows, url), media_type="text/csv; charset=utf-8",

@@ -136,7 +136,14 @@ _CREDENTIAL: dict[str, Any] = {
         "document_puts": {"enum": ["strict", "lenient"],
                           "description": "docs/compatibility.md"},
         "quarantine_days": {"type": "integer", "description": "Days its rejected statements "
-                            "are kept in the quarantine; 0: off"}}}
+                            "are kept in the quarantine; 0: off"},
+        **{name: {"enum": ["off", "flag", "reject"], "description": f"Its {name} door "
+                  "check (docs/cmi5.md, docs/profiles.md)"} for name in ("cmi5", "profiles")},
+        "cmi5_lms": {"type": "boolean", "description": "The cmi5 LMS's credential: the one "
+                     "that may send satisfied, abandoned and waived"}}}
+_CHECKS = {name: {"enum": ["off", "flag", "reject"], "default": "off"}
+           for name in ("cmi5", "profiles")} | {"cmi5_lms": {"type": "boolean",
+                                                            "default": False}}
 _SCOPES = [scope.value for scope in Scope]
 _REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The credential's name (its unrevoked one) or its key"}
@@ -201,7 +208,8 @@ def _admin_credentials() -> dict[str, Any]:
                                                             "minimum": 0, "maximum": 365,
                                                             "default": 0},
                                         "agent": {"type": "object", "description":
-                                                  "The learner it belongs to (its authority)"}
+                                                  "The learner it belongs to (its authority)"},
+                                        **_CHECKS,
                                     }}}}},
                      "responses": {
                          "201": _json("Created", {**_CREDENTIAL, "required": [
@@ -220,6 +228,17 @@ def _admin_credentials() -> dict[str, Any]:
                          "401": _ERROR, "403": _ERROR,
                          "404": {**_ERROR, "description": "No credential named or keyed so"}}}},
         "/api/v1/admin/credentials/{ref}": {
+            "patch": {**admin, "summary": "Change its door checks (those sent; running "
+                                          "processes within LRS_CREDENTIAL_CACHE_SECONDS)",
+                      "parameters": [_REF],
+                      "requestBody": {"required": True, "content": {"application/json": {
+                          "schema": {"type": "object", "additionalProperties": False,
+                                     "properties": {k: {kk: vv for kk, vv in v.items()
+                                                        if kk != "default"}
+                                                    for k, v in _CHECKS.items()}}}}},
+                      "responses": {"200": _json("The credential", _CREDENTIAL),
+                                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                                    "404": _ERROR}},
             "delete": {**admin, "summary": "Revoke a credential", "parameters": [_REF],
                        "responses": {"204": {"description": "Revoked"}, "401": _ERROR,
                                      "403": _ERROR, "404": _ERROR}}},
@@ -270,9 +289,9 @@ _AUDIT_RECORD = {
     "type": "object", "properties": {
         "run_id": {"type": "string"},
         "action": {"enum": ["purge", "forget", "credential_create", "credential_rotate",
-                            "credential_revoke", "catalogue_add", "catalogue_remove",
-                            "catalogue_load", "compliance_report", "evidence_export",
-                            "statements_import"]},
+                            "credential_revoke", "credential_checks", "catalogue_add",
+                            "catalogue_remove", "catalogue_load", "compliance_report",
+                            "evidence_export", "statements_import"]},
         "at": _ISO, "operator": {"type": "string", "description": "A credential's name, "
                                  "person:<subject> for a signed-in person, or the CLI's"},
         "subject": {"type": ["string", "null"], "description": "A keyed hash of the "

@@ -10,6 +10,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from statements.checks import CheckMode
+
+__all__ = ["CheckMode", "Credential", "CredentialStore", "Retention", "Scope"]
+
 
 class Scope(StrEnum):
     """What a credential may do (Communication §4.2 scopes, used for HTTP Basic keys too)."""
@@ -65,6 +69,12 @@ class Credential:
     # Days the statements it sent and had rejected are kept in the quarantine (0: off,
     # docs/quarantine.md).
     quarantine_days: int = 0
+    # The door checks (lrs.door, docs/cmi5.md): off unless set.
+    cmi5: CheckMode = CheckMode.OFF
+    profiles: CheckMode = CheckMode.OFF
+    # The credential is the cmi5 LMS's: it alone may send satisfied, abandoned, waived
+    # (cmi5 §9.3.6, §9.3.7, §9.3.9) when its cmi5 mode is on.
+    cmi5_lms: bool = False
 
     def allows(self, *wanted: Scope) -> bool:
         """Whether any of `wanted`, or `all`, is among the scopes."""
@@ -106,6 +116,9 @@ class CredentialStore(Protocol):
                     when: datetime) -> None:
         """Revoke the credential (if it is not) and replace its name and authority: what
         erasing the person it was bound to leaves of it (lrs.erasure)."""
+    async def set_checks(self, key: str, *, cmi5: CheckMode, profiles: CheckMode,
+                         cmi5_lms: bool) -> None:
+        """Set a credential's door-check modes (no-op for an unknown key)."""
         ...
 
 

@@ -11,7 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.write_concern import WriteConcern
 
-from lrs.credentials import Credential
+from lrs.credentials import CheckMode, Credential
 from lrs.credentials.records import from_record, to_record
 from statements.stores.mongo_kernel import guard as _guard
 
@@ -83,6 +83,10 @@ class MongoCredentialStore:
             {"_id": key, "revoked": None}, {"$set": {"revoked": when.isoformat()}}))
         await _guard(self._credentials.update_one({"_id": key}, {"$set": {
             "name": name, "authority": orjson.dumps(authority).decode()}}))
+    async def set_checks(self, key: str, *, cmi5: CheckMode, profiles: CheckMode,
+                         cmi5_lms: bool) -> None:
+        await _guard(self._credentials.update_one({"_id": key}, {"$set": {
+            "cmi5": cmi5.value, "profiles": profiles.value, "cmi5_lms": int(cmi5_lms)}}))
 
     async def _one(self, where: Document,
                    sort: Sort | None = None) -> Credential | None:

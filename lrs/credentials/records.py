@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from lrs.credentials import Credential, DocumentPuts, Retention, Scope
+from lrs.credentials import CheckMode, Credential, DocumentPuts, Retention, Scope
 
 
 def to_record(credential: Credential) -> dict[str, Any]:
@@ -24,6 +24,9 @@ def to_record(credential: Credential) -> dict[str, Any]:
         "last_used": credential.last_used.isoformat() if credential.last_used else None,
         "document_puts": credential.document_puts.value,
         "quarantine_days": credential.quarantine_days,
+        "cmi5": credential.cmi5.value,
+        "profiles": credential.profiles.value,
+        "cmi5_lms": int(credential.cmi5_lms),
     }
 
 
@@ -44,4 +47,8 @@ def from_record(record: dict[str, Any]) -> Credential:
         document_puts=DocumentPuts(record.get("document_puts") or DocumentPuts.STRICT.value),
         # Absent (or NULL) in records written before the quarantine: off.
         quarantine_days=int(record.get("quarantine_days") or 0),
+        # Absent (or NULL) in records written before the door checks: off.
+        cmi5=CheckMode(record.get("cmi5") or CheckMode.OFF),
+        profiles=CheckMode(record.get("profiles") or CheckMode.OFF),
+        cmi5_lms=bool(record.get("cmi5_lms")),
     )

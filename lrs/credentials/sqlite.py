@@ -8,12 +8,13 @@ from typing import Any
 
 import orjson
 
-from lrs.credentials import Credential
+from lrs.credentials import CheckMode, Credential
 from lrs.credentials.records import from_record, to_record
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 _FIELDS = ("key", "name", "secret_hash", "scopes", "retention", "authority", "created",
-           "revoked", "last_used", "document_puts", "quarantine_days")
+           "revoked", "last_used", "document_puts", "quarantine_days", "cmi5", "profiles",
+           "cmi5_lms")
 
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
@@ -41,6 +42,10 @@ def _schema_document_puts(conn: sqlite3.Connection) -> None:
 
 def _schema_quarantine(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE credentials ADD COLUMN quarantine_days INTEGER")
+def _schema_v3(conn: sqlite3.Connection) -> None:
+    # The door checks; NULL in rows written before them reads as off.
+    for column in ("cmi5 TEXT", "profiles TEXT", "cmi5_lms INTEGER"):
+        conn.execute(f"ALTER TABLE credentials ADD COLUMN {column}")
 
 
 class SqliteCredentialStore:
@@ -52,7 +57,7 @@ class SqliteCredentialStore:
     async def open(self) -> None:
         """Create or upgrade the schema."""
         await self._db.migrate([_schema_v1, _schema_v2, _schema_document_puts,
-                                _schema_quarantine], name="credentials")
+                                _schema_quarantine, _schema_v3], name="credentials")
 
     async def add(self, credential: Credential) -> None:
         record = to_record(credential)
@@ -100,6 +105,11 @@ class SqliteCredentialStore:
         await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
             "UPDATE credentials SET name=?, authority=?, revoked=coalesce(revoked, ?)"
             " WHERE key=?", (name, orjson.dumps(authority).decode(), when.isoformat(), key))))
+    async def set_checks(self, key: str, *, cmi5: CheckMode, profiles: CheckMode,
+                         cmi5_lms: bool) -> None:
+        await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
+            "UPDATE credentials SET cmi5=?, profiles=?, cmi5_lms=? WHERE key=?",
+            (cmi5.value, profiles.value, int(cmi5_lms), key))))
 
     async def _one(self, where: str, value: str) -> Credential | None:
         def run(conn: sqlite3.Connection) -> Credential | None:

@@ -20,6 +20,7 @@ from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
 from statements.documents import DocumentStore
 from statements.erasure import ErasureStore
+from statements.marks import MarkStore
 from statements.quarantine import QuarantineStore
 from statements.store import StatementStore
 
@@ -59,6 +60,11 @@ class Engine(Protocol):
     sessions: SessionStore  # people signed in (lrs.people)
     forwarding: ForwardingStore  # destinations, rules, outbox (lrs.forwarding)
     quarantine: QuarantineStore  # rejected statements kept a while (docs/quarantine.md)
+
+    @property
+    def marks(self) -> MarkStore:
+        """The marks of flagged statements (lrs.door)."""
+        ...
 
     async def ping(self) -> None:
         """Return once the engine answered a cheap query; StoreUnavailable otherwise."""

@@ -25,6 +25,7 @@ from statements.stores.mongo_compliance import MongoComplianceStore
 from statements.stores.mongo_documents import MongoActivityStore, MongoDocumentStore
 from statements.stores.mongo_erasure import MongoErasureStore
 from statements.stores.mongo_kernel import MongoKernel, guard
+from statements.stores.mongo_marks import MongoMarkStore
 from statements.stores.mongo_quarantine import MongoQuarantineStore
 
 
@@ -37,6 +38,7 @@ class MongoBatches:
         self._forwarding = forwarding
         self._statements = statements
         self._tally = tally
+        self.marks = MongoMarkStore(kernel.db)
 
     async def commit(self, batch: Batch) -> Plan:
         # Attachment bytes first, outside the transaction (they may be large): kept once
@@ -52,6 +54,7 @@ class MongoBatches:
             plan = plan_batch(batch, Known(Held(held.kept, tallied, held.voided_before,
                                                 held.targets), takeable))
             await self._statements.write_plan(plan.statements, kept.stubs, session)
+            await guard(self.marks.write(plan.marks, session))
             await self._tally.write_plan(plan, session)
             # In the same transaction as the statements it forwards. Without transactions
             # (a standalone server) it is written just after them: docs/forwarding.md.
@@ -81,6 +84,11 @@ class MongoEngine:
     forwarding: MongoForwardingStore
     quarantine: MongoQuarantineStore
     name: str = "mongodb"
+
+    @property
+    def marks(self) -> MongoMarkStore:
+        """The marks of flagged statements (lrs.door), written by the batches' commit."""
+        return self.batches.marks
 
     @property
     def resource(self) -> Any:

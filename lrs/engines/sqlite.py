@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from statements.stores.sqlite_compliance import SqliteComplianceStore
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 from statements.stores.sqlite_documents import SqliteDocumentStore
 from statements.stores.sqlite_erasure import SqliteErasureStore
+from statements.stores.sqlite_marks import SqliteMarkStore, write_marks_in
 from statements.stores.sqlite_quarantine import SqliteQuarantineStore
 
 # Hits journalled, not yet rolled up into counters: counted with the tables' sizes.
@@ -116,6 +118,7 @@ def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
     write_in(conn, plan.statements, plan.attachments)
     # The outbox in the same transaction as the statements it forwards: both or neither.
     write_outbox_in(conn, plan.outbox, int(time.time() * 1000))
+    write_marks_in(conn, plan.marks)
     return plan, tally.write_in(conn, plan)
 
 
@@ -137,6 +140,11 @@ class SqliteEngine:
     forwarding: SqliteForwardingStore
     quarantine: SqliteQuarantineStore
     name: str = "sqlite"
+
+    @functools.cached_property
+    def marks(self) -> SqliteMarkStore:
+        """The marks of flagged statements (lrs.door)."""
+        return SqliteMarkStore(self.resource)
 
     async def ping(self) -> None:
         # Through the read path, so a stuck reader pool shows as not ready too.
@@ -190,6 +198,6 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     # The compliance store after the statements: it triggers on their tables.
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
-                  engine.sessions, engine.forwarding, engine.quarantine):
+                  engine.sessions, engine.forwarding, engine.quarantine, engine.marks):
         await store.open()
     return engine

@@ -67,7 +67,9 @@ async def test_create_shows_the_secret_once_and_the_credential_works(
     made = await create(admin_client, name="lms", scopes=["statements/write", "statements/read"],
                         retention="full")
     assert set(made) == {"name", "key", "scopes", "retention", "created", "revoked",
-                         "last_used", "document_puts", "quarantine_days", "secret"}
+                         "last_used", "document_puts", "quarantine_days", "secret", "cmi5",
+                         "profiles", "cmi5_lms"}
+    assert (made["cmi5"], made["profiles"], made["cmi5_lms"]) == ("off", "off", False)
     assert (made["name"], made["scopes"], made["retention"], made["document_puts"]) == (
         "lms", ["statements/read", "statements/write"], "full", "strict")
     assert made["revoked"] is None and made["last_used"] is None

@@ -39,7 +39,7 @@ from lrs.api import (
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
-from lrs.door import default_door
+from lrs.door import build_door
 from lrs.erasure import scheduled_purge
 from lrs.errors import handle_http_error, handle_store_unavailable, handle_xapi_error
 from lrs.forwarding.worker import delivering
@@ -51,6 +51,7 @@ from lrs.people import web as people
 from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
 from lrs.storage import Storage, open_storage
 from plugins.catalogue_store import CachedCatalogue
+from plugins.manager import make_plugin_manager
 from statements.errors import StoreUnavailable, XapiError
 
 
@@ -91,10 +92,14 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         cached = CachedCatalogue(opened.catalogue, settings.catalogue_refresh_seconds)
         await cached.refresh()
         app.state.catalogue = cached
+        plugins = plugin_manager or make_plugin_manager()
         app.state.ingest = await build_ingest(
-            opened, settings, catalogue=cached, clock=clock, plugins=plugin_manager,
+            opened, settings, catalogue=cached, clock=clock, plugins=plugins,
             count_decisions=counters.count_decisions if counters is not None else None,
-            door=default_door(counters.count_finding if counters is not None else None))
+            door=await build_door(
+                settings, plugins,
+                count=counters.count_finding if counters is not None else None,
+                count_profile=counters.count_profile_outcome if counters is not None else None))
         app.state.beacon_limiter = RateLimiter(settings.beacon_hits_per_minute)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) \
             if settings.rate_limit_per_minute else None

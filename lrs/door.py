@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pluggy
 
+from lrs.config import Settings
 from statements.checks import CheckContext, CheckMode, DoorCheck, Finding
 from statements.errors import InvalidRequest, Problem
+from statements.profiles import Outcome
 from statements.store import StatementStore
 
 # Told each finding a flag-mode check made of a newly stored statement, or a reject-mode
@@ -109,10 +112,25 @@ def _refusal(found: Sequence[tuple[int, Finding]]) -> str:
 
 
 def default_door(count: Count | None = None) -> Door:
-    """The door the app runs: the built-in checks (cmi5), and the profiles check once it is
-    registered here too; `count` is told of each finding (lrs.metrics)."""
+    """The built-in checks (cmi5); `count` is told of each finding (lrs.metrics)."""
     from statements.cmi5 import Cmi5Check
 
     door = Door(count=count)
     door.add(Cmi5Check())
+    return door
+
+
+async def build_door(settings: Settings, plugins: pluggy.PluginManager, *,
+                     count: Count | None = None,
+                     count_profile: Callable[[Outcome, str], None] | None = None) -> Door:
+    """The door the app, `lrs import` and the demo run: the built-in checks, and the xAPI
+    Profiles check when profiles are loaded (LRS_PROFILES, the `lrs_profiles_documents`
+    hook; docs/profiles.md). `count_profile` is told each profile outcome (lrs.metrics)."""
+    from lrs.profile_checks import ProfilesCheck
+    from lrs.profile_sources import load_profiles
+
+    door = default_door(count)
+    if profiles := await load_profiles(settings, plugins):
+        door.add(ProfilesCheck(profiles, require_category=settings.profiles_require_category,
+                               count=count_profile))
     return door

@@ -23,7 +23,7 @@ from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
-from lrs.door import Door
+from lrs.door import Door, build_door
 from lrs.forwarding.rules import RuleCache, destinations_for
 from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
@@ -331,8 +331,11 @@ async def build_ingest(storage: Storage, settings: Settings, *,
         await catalogue.refresh(force=True)
     if forwarding is None:
         forwarding = RuleCache(storage.forwarding, settings.forwarding_rules_refresh_seconds)
-    return Ingest(storage, settings, clock or StoredClock(), plugins or make_plugin_manager(),
-                  catalogue.current, count_decisions, forwarding, door or Door())
+    plugins = plugins or make_plugin_manager()
+    if door is None:  # the checks run on what a credential sends, whatever the way in
+        door = await build_door(settings, plugins)
+    return Ingest(storage, settings, clock or StoredClock(), plugins, catalogue.current,
+                  count_decisions, forwarding, door)
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

@@ -94,6 +94,9 @@ class MongoErasureStore:
             done["statements_deleted"] += (await statements.delete_many(
                 {"_id": {"$in": chunk}, "stored": {"$exists": True}}, session=session)
             ).deleted_count
+            # Their door-check marks go with them (a finding may quote a value they held).
+            await self._db["statement_marks"].delete_many({"_id": {"$in": chunk}},
+                                                          session=session)
         for before, after in change.rewrite:
             document = statement_document(after, voided=False)
             for name in ("_id", "voided", "hash"):  # voided and the hash as received stay

@@ -16,7 +16,15 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
                  " WITHOUT ROWID")
 
 
-MIGRATIONS = [_schema_v1]
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    # A statement's marks go with it (purge, erasure): a finding may quote a value it held.
+    conn.execute("DELETE FROM statement_marks WHERE id NOT IN (SELECT id FROM statements)")
+    conn.execute("""
+        CREATE TRIGGER statement_marks_follow AFTER DELETE ON statements
+        BEGIN DELETE FROM statement_marks WHERE id = OLD.id; END""")
+
+
+MIGRATIONS = [_schema_v1, _schema_v2]
 
 
 def write_marks_in(conn: sqlite3.Connection, marks: Mapping[str, bytes]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,9 @@ import pytest
 
 from lrs.config import Settings
 from lrs.credentials import CheckMode, Credential, Retention, Scope, authority_for, hash_secret
+from lrs.erasure import forget
 from lrs.storage import Storage
+from statements.indexing import agent_key
 from tests.conftest import app_client, scrape, with_metrics_token
 from tests.statements.test_profiles import (
     COMPLETED,
@@ -104,3 +107,18 @@ async def test_profiles_door_put_names_the_path_without_an_index(
                                     json=bad)
     assert response.status_code == 400
     assert response.json()["error"]["problems"][0]["path"] == "$.result.duration"
+
+
+async def test_flagged_statements_marks_go_when_their_person_is_erased(
+        profiled: Settings, storage: Storage) -> None:
+    # A finding may quote a value the statement held: its marks go with the statement.
+    headers = await credential(storage, CheckMode.FLAG)
+    _, bad = batch()
+    async with app_client(profiled, storage, headers=headers) as client:
+        assert (await client.post("/xapi/statements", json=[bad])).status_code == 200
+    assert list(await storage.marks.of([bad["id"]])) == [bad["id"]]
+    key = agent_key(bad["actor"])
+    assert key is not None
+    report = await forget(storage, key, now_ms=int(time.time() * 1000), operator="dpo")
+    assert report.done["statements_deleted"] == 1
+    assert await storage.marks.of([bad["id"]]) == {}

@@ -155,6 +155,11 @@ async def test_nothing_after_terminated_in_the_same_session(
     new_session = cmi5_statement("initialized", registration=registration)
     assert (await client.post("/xapi/statements", json=[new_session], headers=auth)
             ).status_code == 200
+    # The LMS's own statements may follow the AU's terminated (§9.3.9 satisfied).
+    lms = await sender(storage, "lms", CheckMode.REJECT, lms=True)
+    satisfied = cmi5_statement("satisfied", registration=registration, session=session)
+    response = await client.post("/xapi/statements", json=[satisfied], headers=lms)
+    assert response.status_code == 200, response.text
 
 
 async def test_satisfied_only_from_the_lms_credential(client: Client, storage: Storage) -> None:

@@ -75,3 +75,25 @@ def test_passed_at_or_above_the_mastery_score_failed_below_it() -> None:
     statement = cmi5_statement("passed")
     statement["context"]["extensions"][MASTERY] = 0.95
     assert rules(statement) == ["mastery-score"]
+
+
+@pytest.mark.parametrize(("verb", "name", "wrong"), [
+    ("completed", "completion", False), ("passed", "success", False),
+    ("failed", "success", True)])
+def test_completion_and_success_say_what_the_verb_says(verb: str, name: str,
+                                                       wrong: bool) -> None:
+    statement = cmi5_statement(verb)
+    statement["result"][name] = wrong
+    found = statement_findings(statement, lms=False)
+    assert [(f.rule, f.path) for f in found] == [(name, f"$.result.{name}")]
+    del statement["result"][name]  # absent is as wrong as the other value
+    assert rules(statement) == [name]
+
+
+@pytest.mark.parametrize("verb", ["completed", "passed", "failed"])
+def test_the_moveon_category_is_required_on_completed_passed_failed(verb: str) -> None:
+    statement = cmi5_statement(verb)
+    statement["context"]["contextActivities"]["category"] = [{"id": CATEGORY}]
+    found = statement_findings(statement, lms=False)
+    assert [(f.rule, f.section) for f in found] == [("moveon-category", "cmi5 §9.6.2")]
+    assert rules(cmi5_statement("initialized")) == []  # not asked of other verbs

@@ -127,8 +127,8 @@ class Cmi5Check:
                 # §9.3: zero or one completed / passed per registration.
                 found[index].append(_finding(
                     f"{verb}-once", f"§9.3, {_ONCE[verb]}", "$.verb.id",
-                    f"a cmi5 {verb} statement was already recorded for registration "
-                    f"{registration}", verb))
+                    f"a cmi5 {verb} statement was already recorded for this registration",
+                    verb))
             # Only the AU's statements: the LMS's (satisfied, abandoned, waived from the
             # credential marked `cmi5_lms`) may follow the session's end.
             if session is not None and not lms and verb not in _LMS_ONLY and any(

@@ -4,16 +4,20 @@ marks beside flagged statements, metrics, and setting the modes (admin API, CLI,
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from lrs.config import Settings
-from lrs.credentials import CheckMode, Scope
+from lrs.credentials import CheckMode, Credential, Scope
+from lrs.door import Door
 from lrs.storage import Storage
-from tests.cmi5_material import SESSION, cmi5_statement
+from statements.checks import CheckContext, Finding
+from tests.cmi5_material import AU, SESSION, cmi5_statement
 from tests.conftest import Client, add_credential, app_client, scrape, with_metrics_token
+from tests.factories import make_agent
 from tests.lrs.test_metrics import sample
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -193,3 +197,68 @@ async def test_the_admin_api_sets_and_shows_the_modes(client: Client, storage: S
     missing = await client.patch("/api/v1/admin/credentials/nobody", headers=root,
                                  json={"cmi5": "off"})
     assert missing.status_code == 404
+
+
+async def test_the_compliance_report_shows_the_deciding_statements_flags(
+        client: Client, storage: Storage) -> None:
+    auth = await sender(storage, "lenient", CheckMode.FLAG)
+    reader = {**await add_credential(storage, Scope.COMPLIANCE_READ, name="auditor"), **V2}
+    flagged = cmi5_statement("completed", actor=make_agent("alice"))
+    del flagged["result"]["duration"]
+    clean = cmi5_statement("completed", actor=make_agent("bob"))
+    response = await client.post("/xapi/statements", json=[flagged, clean], headers=auth)
+    assert response.status_code == 200, response.text
+    report = await client.get("/api/v1/compliance/report", params={"activity": AU},
+                              headers=reader)
+    assert report.status_code == 200, report.text
+    flags = {row["agent"]: row["flags"] for row in report.json()["rows"]}
+    assert flags == {"mbox:mailto:alice@example.com": "cmi5:duration",
+                     "mbox:mailto:bob@example.com": None}
+    csv = await client.get("/api/v1/compliance/report",
+                           params={"activity": AU, "format": "csv"}, headers=reader)
+    assert csv.text.splitlines()[0].endswith(",flags") and "cmi5:duration" in csv.text
+
+
+@dataclass
+class Watched:
+    """A door check of its own: records whether the door asked it anything."""
+
+    name: str = "watched"
+    checked: int = 0
+
+    def mode_of(self, credential: Any) -> CheckMode:
+        return CheckMode(credential.profiles)
+
+    async def check(self, statements: Sequence[dict[str, Any]], context: CheckContext
+                    ) -> list[list[Finding]]:
+        self.checked += 1
+        return [[Finding("watched", "always", "test §1", "$.verb", "seen")] for _ in statements]
+
+
+async def test_with_every_check_off_the_door_runs_nothing(storage: Storage) -> None:
+    door = Door(count=None)
+    door.add(Watched())
+    credential = await _credential(storage, CheckMode.OFF)
+    verdict = await door.inspect([cmi5_statement("initialized")], ["x"],
+                                 credential=credential, store=storage.statements, single=False)
+    assert door.checks[0].checked == 0  # type: ignore[attr-defined]
+    assert not verdict.marks
+    flagged = await _credential(storage, CheckMode.FLAG)
+    verdict = await door.inspect([cmi5_statement("initialized")], ["x"],
+                                 credential=flagged, store=storage.statements, single=False)
+    assert door.checks[0].checked == 1  # type: ignore[attr-defined]
+    assert list(verdict.marks) == ["x"]
+    with pytest.raises(ValueError, match="registered already"):
+        door.add(Watched())
+
+
+async def _credential(storage: Storage, profiles: CheckMode) -> Credential:
+    name = f"c-{profiles.value}"
+    await add_credential(storage, Scope.ALL, name=name)
+    made = await storage.credentials.find_by_name(name)
+    assert made is not None
+    await storage.credentials.set_checks(made.key, cmi5=CheckMode.OFF, profiles=profiles,
+                                         cmi5_lms=False)
+    changed = await storage.credentials.get(made.key)
+    assert changed is not None
+    return changed

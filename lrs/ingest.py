@@ -21,7 +21,7 @@ from aggregation.store import Tallied, Where
 from lrs.config import Settings
 from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Scope
-from lrs.door import Door
+from lrs.door import Door, default_door
 from lrs.limits import check_batch, check_statement_parts
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
@@ -251,13 +251,15 @@ async def build_ingest(storage: Storage, settings: Settings, *,
                        count_decisions: Callable[[str, Sequence[Decision]], None] | None = None,
                        door: Door | None = None) -> Ingest:
     """The one way to assemble the ingest (the app, `lrs import` and the demo use it): the
-    plugins of the `lrs` entry points unless given, and the catalogue read fresh unless a
-    cached one is given."""
+    plugins of the `lrs` entry points unless given, the catalogue read fresh unless a
+    cached one is given, and the built-in door checks (lrs.door.default_door, uncounted)
+    unless a door is given: an import through a credential in cmi5 `reject` mode rejects
+    as the API would."""
     if catalogue is None:
         catalogue = CachedCatalogue(storage.catalogue, settings.catalogue_refresh_seconds)
         await catalogue.refresh(force=True)
     return Ingest(storage, settings, clock or StoredClock(), plugins or make_plugin_manager(),
-                  catalogue.current, count_decisions, door or Door())
+                  catalogue.current, count_decisions, door or default_door())
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

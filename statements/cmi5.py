@@ -11,6 +11,7 @@ from statements.checks import CheckContext, CheckMode, Finding
 from statements.query import StatementQuery
 
 CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
+MOVEON = "https://w3id.org/xapi/cmi5/context/categories/moveon"
 SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
 MASTERY_SCORE = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore"
 _ADL = "http://adlnet.gov/expapi/verbs/"
@@ -21,6 +22,7 @@ VERBS |= {f"{_CMI5}{v}": v for v in ("abandoned", "waived", "satisfied")}
 _DURATION = {"terminated": "§9.3.8", "completed": "§9.3.3", "passed": "§9.3.4",
              "failed": "§9.3.5"}
 _ONCE = {"completed": "§9.3.3", "passed": "§9.3.4"}  # per registration
+_MOVEON_VERBS = frozenset(("completed", "passed", "failed"))  # §9.6.2
 _LMS_ONLY = {"abandoned": "§9.3.6", "waived": "§9.3.7", "satisfied": "§9.3.9"}
 _EXT = '$.context.extensions["' + SESSION_ID + '"]'
 
@@ -35,8 +37,13 @@ def cmi5_verb(statement: dict[str, Any]) -> str | None:
     verb = VERBS.get(statement["verb"]["id"])
     if verb is None:
         return None
-    categories = statement.get("context", {}).get("contextActivities", {}).get("category", [])
-    return verb if any(a.get("id") == CATEGORY for a in categories) else None
+    return verb if any(a.get("id") == CATEGORY for a in _categories(statement)) else None
+
+
+def _categories(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = statement.get("context", {}).get(
+        "contextActivities", {}).get("category", [])
+    return found
 
 
 def statement_findings(statement: dict[str, Any], *, lms: bool) -> list[Finding]:
@@ -63,10 +70,25 @@ def statement_findings(statement: dict[str, Any], *, lms: bool) -> list[Finding]
     if verb in ("passed", "failed") and isinstance(mastery, int | float) \
             and scaled is not None and (verb == "passed") != (scaled >= mastery):
         found.append(_finding(
-            "mastery-score", "§9.3.4, §9.3.5, §9.5.1", "$.result.score.scaled",
+            "mastery-score", "§9.3.4, §9.3.5, §9.5.1, §9.6.3.2", "$.result.score.scaled",
             f"a cmi5 {verb} statement's scaled score {scaled} must be "
             f"{'at least' if verb == 'passed' else 'below'} the masteryScore {mastery}",
             verb))
+    # §9.3.3-§9.3.5, §9.5.2-§9.5.3: what completed, passed and failed say of the result.
+    expected = {"completed": ("completion", True), "passed": ("success", True),
+                "failed": ("success", False)}.get(verb)
+    if expected is not None and result.get(expected[0]) is not expected[1]:
+        name, value = expected
+        found.append(_finding(
+            name, f"{_DURATION[verb]}, §9.5.{2 if name == 'success' else 3}",
+            f"$.result.{name}",
+            f"a cmi5 {verb} statement must carry result.{name} {str(value).lower()}", verb))
+    if verb in _MOVEON_VERBS and not any(
+            a.get("id") == MOVEON for a in _categories(statement)):
+        # §9.6.2: the moveOn category on completed, passed, failed (LMS satisfied too).
+        found.append(_finding(
+            "moveon-category", "§9.6.2", "$.context.contextActivities.category",
+            f"a cmi5 {verb} statement must carry the moveOn category {MOVEON}", verb))
     if verb in _LMS_ONLY and not lms:  # only the LMS issues these
         found.append(_finding("lms-only", _LMS_ONLY[verb], "$.verb.id",
                               f"a cmi5 {verb} statement comes from the LMS's credential only",
@@ -105,9 +127,11 @@ class Cmi5Check:
                 # §9.3: zero or one completed / passed per registration.
                 found[index].append(_finding(
                     f"{verb}-once", f"§9.3, {_ONCE[verb]}", "$.verb.id",
-                    f"a cmi5 {verb} statement was already recorded for registration "
-                    f"{registration}", verb))
-            if session is not None and verb != "satisfied" and any(
+                    f"a cmi5 {verb} statement was already recorded for this registration",
+                    verb))
+            # Only the AU's statements: the LMS's (satisfied, abandoned, waived from the
+            # credential marked `cmi5_lms`) may follow the session's end.
+            if session is not None and not lms and verb not in _LMS_ONLY and any(
                     cmi5_verb(e) == "terminated"
                     and e["context"].get("extensions", {}).get(SESSION_ID) == session
                     for e in earlier):

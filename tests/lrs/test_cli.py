@@ -217,3 +217,22 @@ def test_cli_export_takes_plain_dates_and_is_audited_without_the_person(
 def test_cli_credentials_create_refuses_names_the_api_refuses(tmp_path: Path, name: str) -> None:
     out = fail(tmp_path, "credentials", "create", "--name", name, "--scopes", "all")
     assert "invalid credential name" in out
+
+
+def test_cli_credentials_set_their_door_checks(tmp_path: Path) -> None:
+    created = json.loads(run(tmp_path, "credentials", "create", "--name", "au", "--scopes",
+                             "statements/write", "--cmi5", "flag", "--json"))
+    made = credential(tmp_path, created["key"])
+    assert (made.cmi5.value, made.profiles.value, made.cmi5_lms) == ("flag", "off", False)
+    out = run(tmp_path, "credentials", "set", "au", "--cmi5", "reject", "--profiles", "flag",
+              "--cmi5-lms")
+    assert "cmi5 reject, profiles flag, cmi5 LMS yes" in out
+    changed = credential(tmp_path, created["key"])
+    assert (changed.cmi5.value, changed.profiles.value, changed.cmi5_lms) == (
+        "reject", "flag", True)
+    run(tmp_path, "credentials", "set", created["key"], "--not-cmi5-lms")
+    assert credential(tmp_path, created["key"]).cmi5.value == "reject"  # left as it was
+    assert not credential(tmp_path, created["key"]).cmi5_lms
+    assert "nothing to change" in fail(tmp_path, "credentials", "set", "au")
+    assert "'maybe' is not one of" in fail(tmp_path, "credentials", "set", "au", "--cmi5",
+                                          "maybe")

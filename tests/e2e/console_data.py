@@ -91,6 +91,12 @@ def seed(base: str, auth: tuple[str, str]) -> None:
             "name": "seed-platform", "scopes": ["statements/write", "define"],
             "retention": "tally"})
         assert made.status_code == 201, made.text
+        # A cmi5 LMS whose statements are checked and flagged (docs/cmi5.md), its rejected
+        # ones kept a week: the credentials page shows what differs from the defaults.
+        lms = client.post("/api/v1/admin/credentials", json={
+            "name": "seed-cmi5-lms", "scopes": ["statements/write"], "retention": "full",
+            "cmi5": "flag", "cmi5_lms": True, "profiles": "reject", "quarantine_days": 7})
+        assert lms.status_code == 201, lms.text
         client.auth = (made.json()["key"], made.json()["secret"])
         catalogue = {"version": 1, "entries": [
             {"kind": "activity", "value": FIRE, "name": "Fire safety", "retention_days": 2555},

@@ -124,6 +124,11 @@ def test_admin_creates_rotates_and_revokes_a_credential(lrs: SignInLrs, browser:
                          "/console/settings", "/console/audit", "/console/forwarding",
                          "/console/quarantine"]
     page.wait_for_selector("#credentials tbody tr >> text=seed-platform")
+    checked = next(r for r in rows(page, "credentials") if r.startswith("seed-cmi5-lms"))
+    assert "cmi5 flag (the LMS)" in checked and "profiles reject" in checked
+    assert "quarantine 7 d" in checked
+    seeded = next(r for r in rows(page, "credentials") if r.startswith("seed-platform"))
+    assert "cmi5" not in seeded and "quarantine" not in seeded  # defaults are not shown
 
     page.fill("#c-name", "lms-e2e")
     page.check("input[name=scopes][value='statements/read']")

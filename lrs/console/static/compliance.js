@@ -138,8 +138,11 @@ function completedCell(row) {
 // The statement that decided the row, and why: the report explains itself.
 function decidedCell(row) {
   if (!row.decided_by) return row.reason || "—";
-  return element("span", {class: "decided"}, `${row.reason} (${when(row.decided_at)}) `,
-                 element("code", {title: row.decided_verb}, row.decided_by.slice(0, 8)));
+  const cell = element("span", {class: "decided"}, `${row.reason} (${when(row.decided_at)}) `,
+                       element("code", {title: row.decided_verb}, row.decided_by.slice(0, 8)));
+  // Flagged by a door check of its credential (docs/cmi5.md, docs/profiles.md).
+  if (row.flags) cell.append(" ", element("small", {class: "flags"}, `flagged: ${row.flags}`));
+  return cell;
 }
 
 function evidenceButton(row) {

@@ -12,13 +12,24 @@ async function load() {
     (c) => element("strong", {}, c.name),
     (c) => element("code", {}, c.key),
     (c) => element("span", {class: "scopes"}, ...c.scopes.map((s) => element("code", {}, s))),
-    (c) => c.retention,
+    (c) => element("span", {}, c.retention, ...settings(c).map((s) => element("small", {class: "setting"}, s))),
     (c) => when(c.created),
     (c) => (c.last_used ? when(c.last_used) : "never"),
     (c) => (c.revoked ? element("span", {class: "revoked"}, `revoked ${when(c.revoked)}`)
                       : element("span", {class: "active"}, "active")),
     (c) => (c.revoked ? "" : actions(c)),
   ], "No credentials yet: create the first one below.");
+}
+
+// What differs from the defaults: the door checks (docs/cmi5.md, docs/profiles.md), the
+// quarantine (docs/quarantine.md) and document PUTs (docs/compatibility.md).
+function settings(c) {
+  const out = [];
+  if (c.cmi5 && c.cmi5 !== "off") out.push(`cmi5 ${c.cmi5}${c.cmi5_lms ? " (the LMS)" : ""}`);
+  if (c.profiles && c.profiles !== "off") out.push(`profiles ${c.profiles}`);
+  if (c.quarantine_days) out.push(`quarantine ${c.quarantine_days} d`);
+  if (c.document_puts && c.document_puts !== "strict") out.push(`document PUTs ${c.document_puts}`);
+  return out;
 }
 
 function actions(credential) {

@@ -325,9 +325,9 @@ async def build_ingest(storage: Storage, settings: Settings, *,
                        door: Door | None = None) -> Ingest:
     """The one way to assemble the ingest (the app, `lrs import` and the demo use it): the
     plugins of the `lrs` entry points unless given, the catalogue read fresh unless a
-    cached one is given, and the built-in door checks (lrs.door.default_door, uncounted)
-    unless a door is given: an import through a credential in cmi5 `reject` mode rejects
-    as the API would."""
+    cached one is given, and the door checks (lrs.door.build_door: cmi5, and the profiles
+    loaded; uncounted) unless a door is given: an import through a credential in `reject`
+    mode rejects as the API would."""
     if catalogue is None:
         catalogue = CachedCatalogue(storage.catalogue, settings.catalogue_refresh_seconds)
         await catalogue.refresh(force=True)

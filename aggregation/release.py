@@ -9,6 +9,8 @@ day) are released; a query needing a new release its day's budget cannot pay is 
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +24,13 @@ from aggregation.report import day_of
 from aggregation.store import ActivityCount, Filters, Summary, TallyStore
 
 _ALL = 1 << 30  # "every activity" for the per-day popularity query
+
+# One drawing at a time per store in this process. A page asks for the same release from
+# several requests at once (the dashboard's popularity and unopened lists share one); the
+# store keeps the budget right across processes, but without this each request would draw
+# the noise and spend before all but one give their spending back, and a privacy report
+# read meanwhile would show that passing over-spend.
+_drawing: weakref.WeakKeyDictionary[TallyStore, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,16 @@ async def _releases(store: TallyStore, privacy: Privacy, keys: dict[int, str],
     """The release of each day in `keys`, drawn now (once) for the days not released yet,
     or BudgetSpent if any of those days cannot pay for it (then none is drawn)."""
     held = await store.released(keys.values())
+    if all(key in held for key in keys.values()):
+        return {day: held[key] for day, key in keys.items()}
+    async with _drawing.setdefault(store, asyncio.Lock()):
+        held = await store.released(keys.values())  # drawn by a request we waited for
+        return await _draw_missing(store, privacy, keys, held, draw)
+
+
+async def _draw_missing(store: TallyStore, privacy: Privacy, keys: dict[int, str],
+                        held: dict[str, Any], draw: Callable[[int], Awaitable[Any]]
+                        ) -> dict[int, Any]:
     missing = [day for day, key in keys.items() if key not in held]
     if missing:
         spent = await store.spent(min(missing), max(missing))

@@ -4,6 +4,7 @@ figures unchanged with the option off."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import orjson
 import pytest
 
 from aggregation.privacy import noisy_counts
+from aggregation.release import _releases, release_key
 from aggregation.report import day_number
 from aggregation.store import Filters
 from lrs.config import Settings
@@ -144,6 +146,33 @@ async def test_dp_budget_is_accounted_and_a_query_past_it_is_refused(
     again = await get(settings, storage, "popular", verb=LIKED, **day)
     assert again.status_code == 200 and again.json() == liked.json()
     assert (await get(settings, storage, "summary", **day)).status_code == 409
+
+
+async def test_dp_concurrent_asks_for_one_release_draw_and_spend_once(
+        settings: Settings, storage: Storage) -> None:
+    """A page asks for the same release from several requests at once (the dashboard's
+    popularity and unopened lists): one draws, the others wait for its figure, and the
+    spending seen by any of them is never more than the one release."""
+    settings = settings.model_copy(update=DP)
+    await send_as_of(storage, settings, days_ago(1), [view("ada", days_ago(1))])
+    day = day_number(days_ago(1).date())
+    privacy = settings.privacy()
+    assert privacy is not None
+    draws, seen = 0, []
+
+    async def draw(_: int) -> dict[str, int]:
+        nonlocal draws
+        draws += 1
+        await asyncio.sleep(0.05)  # the others ask meanwhile
+        seen.append((await storage.tally.spent(day, day)).get(day, 0.0))
+        return {"figure": draws}
+
+    keys = {day: release_key("test", Filters(), day)}
+    results = await asyncio.gather(*(_releases(storage.tally, privacy, keys, draw)
+                                     for _ in range(5)))
+    assert draws == 1 and all(r == {day: {"figure": 1}} for r in results)
+    assert seen == [0.0]
+    assert await storage.tally.spent(day, day) == {day: DP["dp_epsilon"]}
 
 
 async def test_dp_differencing_two_overlapping_windows_does_not_reveal_a_hit(

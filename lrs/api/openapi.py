@@ -9,12 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lrs.api.openapi_admin import admin_credentials_paths, admin_quarantine_paths
+from lrs.api.openapi_admin import json_response as _json
+from lrs.api.openapi_admin import query_parameter as _query
 from lrs.api.openapi_forwarding import forwarding_paths
-from lrs.credentials import Scope
 from lrs.http import json_bytes
 from lrs.people import Role
 from lrs.people.csrf import CSRF_HEADER, SESSION_COOKIE
-from lrs.privacy.schema import REPORT_SCHEMA
 from plugins.catalogue import KINDS
 
 _COUNT = {"oneOf": [{"type": "integer", "minimum": 0},
@@ -71,11 +72,6 @@ _PRIVACY = {"type": "object", "description": "With differential privacy on: the 
             "threshold, and the last day released", "additionalProperties": True}
 
 
-def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
-    return {"name": name, "in": "query", "description": description,
-            "schema": {"type": "string", **schema}}
-
-
 def _get(summary: str, parameters: list[dict[str, Any]], result: dict[str, Any],
          scope: str) -> dict[str, Any]:
     return {"get": {"summary": summary, "parameters": parameters, "security": _ANY_CREDENTIAL,
@@ -123,166 +119,6 @@ def _compliance_report() -> dict[str, Any]:
 
 
 _ISO = {"type": "string", "format": "date-time"}
-_ISO_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
-_CREDENTIAL: dict[str, Any] = {
-    "type": "object", "required": ["name", "key", "scopes", "retention", "created", "revoked",
-                                   "last_used"],
-    "properties": {
-        "name": {"type": "string"}, "key": {"type": "string"},
-        "scopes": {"type": "array", "items": {"type": "string"}},
-        "retention": {"enum": ["full", "tally"]}, "created": _ISO, "revoked": _ISO_OR_NULL,
-        "last_used": {**_ISO_OR_NULL, "description": "When its secret was last checked (to "
-                                                    "LRS_CREDENTIAL_CACHE_SECONDS)"},
-        "document_puts": {"enum": ["strict", "lenient"],
-                          "description": "docs/compatibility.md"},
-        "quarantine_days": {"type": "integer", "description": "Days its rejected statements "
-                            "are kept in the quarantine; 0: off"},
-        **{name: {"enum": ["off", "flag", "reject"], "description": f"Its {name} door "
-                  "check (docs/cmi5.md, docs/profiles.md)"} for name in ("cmi5", "profiles")},
-        "cmi5_lms": {"type": "boolean", "description": "The cmi5 LMS's credential: the one "
-                     "that may send satisfied, abandoned and waived"}}}
-_CHECKS = {name: {"enum": ["off", "flag", "reject"], "default": "off"}
-           for name in ("cmi5", "profiles")} | {"cmi5_lms": {"type": "boolean",
-                                                            "default": False}}
-_SCOPES = [scope.value for scope in Scope]
-_REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
-        "description": "The credential's name (its unrevoked one) or its key"}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _admin_quarantine() -> dict[str, Any]:
-    """The quarantine of rejected statements (docs/quarantine.md)."""
-    admin = {"security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope."}
-    entry = {"name": "entry", "in": "path", "required": True, "schema": {"type": "string"},
-             "description": "The entry id"}
-    filters = [_query("kind", "An error kind (the JSON path of the first problem)"),
-               _query("credential", "A credential key"), _query("limit", "1 to 10000")]
-    return {
-        "/api/v1/admin/quarantine": {"get": {
-            "summary": "Quarantined statements: how many of each error kind, and the entries",
-            "parameters": filters, **admin,
-            "responses": {"200": {"description": "{kinds, entries}"}, "400": _ERROR,
-                          "401": _ERROR, "403": _ERROR}}},
-        "/api/v1/admin/quarantine/download": {"get": {
-            "summary": "The entries as JSON Lines", "parameters": filters, **admin,
-            "responses": {"200": {"description": "One entry a line",
-                                  "content": {"application/x-ndjson": {}}},
-                          "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
-        "/api/v1/admin/quarantine/{entry}/replay": {"post": {
-            "summary": "Replay the entry (the corrected statement in the body, or as sent) "
-                       "through the normal ingest",
-            "parameters": [entry], **admin,
-            "responses": {"200": {"description": "{statement: id}"}, "400": _ERROR,
-                          "401": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR}}},
-        "/api/v1/admin/quarantine/{entry}": {"delete": {
-            "summary": "Discard the entry", "parameters": [entry],
-            **admin, "responses": {"204": {"description": "Discarded"}, "401": _ERROR,
-                                   "403": _ERROR, "404": _ERROR}}},
-    }
-
-
-def _admin_credentials() -> dict[str, Any]:
-    secret = {"type": "string", "description": "Shown this once; only its hash is stored"}
-    admin = {"security": _ANY_CREDENTIAL, "description": "Needs the `admin` scope."}
-    return {
-        "/api/v1/admin/credentials": {
-            "get": {**admin, "summary": "Every credential (never a secret), oldest first",
-                    "responses": {"200": _json("The credentials",
-                                               {"type": "array", "items": _CREDENTIAL}),
-                                  "401": _ERROR, "403": _ERROR}},
-            "post": {**admin, "summary": "Create a credential; its secret is in the answer",
-                     "requestBody": {"required": True, "content": {"application/json": {
-                         "schema": {"type": "object", "required": ["name", "scopes"],
-                                    "additionalProperties": False, "properties": {
-                                        "name": {"type": "string", "minLength": 1},
-                                        "scopes": {"type": "array", "minItems": 1,
-                                                   "items": {"enum": _SCOPES}},
-                                        "retention": {"enum": ["full", "tally"],
-                                                      "default": "tally"},
-                                        "document_puts": {"enum": ["strict", "lenient"],
-                                                          "default": "strict"},
-                                        "quarantine_days": {"type": "integer",
-                                                            "minimum": 0, "maximum": 365,
-                                                            "default": 0},
-                                        "agent": {"type": "object", "description":
-                                                  "The learner it belongs to (its authority)"},
-                                        **_CHECKS,
-                                    }}}}},
-                     "responses": {
-                         "201": _json("Created", {**_CREDENTIAL, "required": [
-                             *_CREDENTIAL["required"], "secret"], "properties": {
-                                 **_CREDENTIAL["properties"], "secret": secret}}),
-                         "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                         "409": {**_ERROR, "description": "An unrevoked credential has "
-                                                          "this name"}}}},
-        "/api/v1/admin/credentials/{ref}/rotate": {
-            "post": {**admin, "summary": "A new secret (the old one stops working within "
-                                         "LRS_CREDENTIAL_CACHE_SECONDS)", "parameters": [_REF],
-                     "responses": {"200": _json("The new secret", {
-                         "type": "object", "required": ["name", "key", "secret"],
-                         "properties": {"name": {"type": "string"},
-                                        "key": {"type": "string"}, "secret": secret}}),
-                         "401": _ERROR, "403": _ERROR,
-                         "404": {**_ERROR, "description": "No credential named or keyed so"}}}},
-        "/api/v1/admin/credentials/{ref}": {
-            "patch": {**admin, "summary": "Change its door checks (those sent; running "
-                                          "processes within LRS_CREDENTIAL_CACHE_SECONDS)",
-                      "parameters": [_REF],
-                      "requestBody": {"required": True, "content": {"application/json": {
-                          "schema": {"type": "object", "additionalProperties": False,
-                                     "properties": {k: {kk: vv for kk, vv in v.items()
-                                                        if kk != "default"}
-                                                    for k, v in _CHECKS.items()}}}}},
-                      "responses": {"200": _json("The credential", _CREDENTIAL),
-                                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                                    "404": _ERROR}},
-            "delete": {**admin, "summary": "Revoke a credential", "parameters": [_REF],
-                       "responses": {"204": {"description": "Revoked"}, "401": _ERROR,
-                                     "403": _ERROR, "404": _ERROR}}},
-        "/api/v1/admin/settings": {
-            "get": {**admin, "summary": "The retention, privacy, limit and metrics settings in "
-                                        "effect (read-only; never a secret)",
-                    "responses": {"200": _json("The settings", {
-                        "type": "object",
-                        "required": ["retention", "privacy", "limits", "metrics"],
-                        "properties": {name: {"type": "object"} for name in (
-                            "retention", "privacy", "limits", "metrics")}}),
-                        "401": _ERROR, "403": _ERROR}}},
-        "/api/v1/admin/privacy-report": {
-            "get": {**admin, "summary": "The record of processing (GDPR Art. 30) and DPIA "
-                                        "draft (Art. 35) of the configuration in effect",
-                    "description": "Needs the `admin` scope. JSON, or Markdown when Accept "
-                                   "prefers text/markdown or `format=markdown` is given: the "
-                                   "same facts either way (docs/privacy.md).",
-                    "parameters": [_query("format", "json or markdown (else by Accept)",
-                                          enum=["json", "markdown"])],
-                    "responses": {"200": {"description": "The report", "content": {
-                        "application/json": {"schema": REPORT_SCHEMA},
-                        "text/markdown": {"schema": {"type": "string"}}}},
-                        "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
-        "/api/v1/catalogue/matches": {
-            "get": {**admin, "summary": "How many kept statements a catalogue entry matches, "
-                                        "per activity (the entry need not be in the catalogue)",
-                    "parameters": [
-                        {**_query("kind", "iri (an exact activity id), prefix or type",
-                                  enum=["iri", "activity", "prefix", "type"]),
-                         "required": True},
-                        {**_query("value", "The IRI (or IRI prefix)"), "required": True}],
-                    "responses": {"200": _json("The matches", {
-                        "type": "object",
-                        "required": ["kind", "value", "statements", "activities"],
-                        "properties": {
-                            "kind": {"type": "string"}, "value": {"type": "string"},
-                            "statements": {"type": "integer", "minimum": 0},
-                            "activities": {"type": "array", "items": {
-                                "type": "object", "required": ["id", "statements"],
-                                "properties": {"id": {"type": "string"},
-                                               "statements": {"type": "integer"}}}}}}),
-                        "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
-    }
 
 
 _AUDIT_RECORD = {
@@ -461,9 +297,9 @@ DOCUMENT: dict[str, Any] = {
                     "responses": {"200": _json("Audit records, oldest first", {
                         "type": "array", "items": _AUDIT_RECORD}),
                         "401": _ERROR, "403": _ERROR}}},
-        **_admin_credentials(),
+        **admin_credentials_paths(_ANY_CREDENTIAL, _ERROR),
         **forwarding_paths(_ANY_CREDENTIAL, _ERROR),
-        **_admin_quarantine(),
+        **admin_quarantine_paths(_ANY_CREDENTIAL, _ERROR),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",

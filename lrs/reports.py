@@ -19,6 +19,8 @@ from statements.compliance import (
 from statements.errors import InvalidRequest, Problem
 from statements.marks import MarkStore
 
+MARK_BATCH = 500  # report rows whose deciding statements' marks are looked up at once
+
 # One part of a report: its label ("activity:IRI"), its activities, and how it is judged.
 Part = tuple[str, Target, Judgement]
 
@@ -68,11 +70,29 @@ async def report_rows(store: ComplianceStore, parts: Sequence[Part], window: Win
                       roster: Sequence[tuple[str, dict[str, Any]]] | None,
                       marks: MarkStore | None = None) -> AsyncIterator[ReportRow]:
     """The rows of every part, in order; with `marks`, each row's `flags` names the
-    door-check marks (check:rule, docs/cmi5.md, docs/profiles.md) of its deciding statement."""
+    door-check marks (check:rule, docs/cmi5.md, docs/profiles.md) of its deciding statement,
+    looked up for MARK_BATCH rows at a time."""
+    held: list[ReportRow] = []
     for label, target, judgement in parts:
         async for row in report(store, label, target, window, roster, judgement):
-            if marks is not None and row.decided_by is not None:
-                found = (await marks.of([row.decided_by])).get(row.decided_by)
-                if found:
-                    row.flags = " ".join(f"{m['check']}:{m['rule']}" for m in found)
-            yield row
+            if marks is None:
+                yield row
+                continue
+            held.append(row)
+            if len(held) >= MARK_BATCH:
+                for flagged in await _flagged(marks, held):
+                    yield flagged
+                held = []
+    if marks is not None and held:
+        for flagged in await _flagged(marks, held):
+            yield flagged
+
+
+async def _flagged(marks: MarkStore, rows: list[ReportRow]) -> list[ReportRow]:
+    """`rows` with the flags of their deciding statements, in one look-up."""
+    decided = {row.decided_by for row in rows if row.decided_by is not None}
+    found = await marks.of(decided) if decided else {}
+    for row in rows:
+        if row.decided_by is not None and found.get(row.decided_by):
+            row.flags = " ".join(f"{m['check']}:{m['rule']}" for m in found[row.decided_by])
+    return rows

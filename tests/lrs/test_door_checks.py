@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import lrs.reports
 from lrs.config import Settings
 from lrs.credentials import CheckMode, Credential, Scope
 from lrs.door import Door
@@ -199,8 +200,11 @@ async def test_the_admin_api_sets_and_shows_the_modes(client: Client, storage: S
     assert missing.status_code == 404
 
 
+@pytest.mark.parametrize("batch", [500, 1])
 async def test_the_compliance_report_shows_the_deciding_statements_flags(
-        client: Client, storage: Storage) -> None:
+        client: Client, storage: Storage, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Marks are looked up a batch of rows at a time: one batch, and one row per batch.
+    monkeypatch.setattr(lrs.reports, "MARK_BATCH", batch)
     auth = await sender(storage, "lenient", CheckMode.FLAG)
     reader = {**await add_credential(storage, Scope.COMPLIANCE_READ, name="auditor"), **V2}
     flagged = cmi5_statement("completed", actor=make_agent("alice"))

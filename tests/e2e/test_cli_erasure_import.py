@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,17 +18,12 @@ from lrs.import_sources import FileSource
 from lrs.importer import import_files
 from lrs.storage import open_storage
 from statements.query import StatementQuery
-from tests.e2e.test_serve import LRS, run_lrs
+from tests.e2e.test_serve import LRS, environment, kill_part_way, run_lrs
 from tests.factories import COURSE, make_agent, make_statement
 
 pytestmark = pytest.mark.e2e
 VIEWED = "http://id.tincanapi.com/verb/viewed"
 NOW = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-
-
-def environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "LRS_STORE": settings.store_url(),
-            "LRS_MONGODB_DATABASE": settings.mongodb_database, "LRS_DATA_DIR": str(tmp_path)}
 
 
 def prepare(env: dict[str, str], tmp_path: Path, retention: str) -> None:
@@ -84,21 +77,8 @@ def test_cli_import_killed_mid_file_resumes_with_nothing_lost_or_doubled(
     count = 3000
     path = big_file(tmp_path, count)
     checkpoint, _ = import_files(Settings(data_dir=tmp_path), FileSource(path))
-    log = tmp_path / "import.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([*LRS, "import", str(path), "--credential", "old-lms",
-                                    "--batch-size", "5"], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while not (checkpoint.exists() and orjson.loads(checkpoint.read_bytes())["position"]):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    kill_part_way(["import", str(path), "--credential", "old-lms", "--batch-size", "5"], env,
+                  tmp_path / "import.log", checkpoint, "position")
     interrupted = orjson.loads(checkpoint.read_bytes())
     assert not interrupted["done"] and 0 < interrupted["position"] < path.stat().st_size
     assert len(stored(settings)[0]) < count // 4  # really part-way

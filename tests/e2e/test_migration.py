@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -28,18 +27,12 @@ from statements.datatypes import parse_timestamp
 from statements.equivalence import content_hash
 from statements.query import StatementQuery
 from statements.versions import XapiVersion
-from tests.e2e.test_serve import LRS, free_port, run_lrs, serve
+from tests.e2e.test_serve import LRS, environment, free_port, kill_part_way, run_lrs, serve
 from tests.factories import make_agent, make_statement
 
 pytestmark = pytest.mark.e2e
 RALPH_BIN = Path(__file__).resolve().parents[2] / ".ralph-venv" / "bin"
 V1 = {"X-Experience-API-Version": "1.0.3"}
-
-
-def environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
-    """The target store (the test's engine) with its data directory."""
-    return {**os.environ, "LRS_STORE": settings.store_url(),
-            "LRS_MONGODB_DATABASE": settings.mongodb_database, "LRS_DATA_DIR": str(tmp_path)}
 
 
 @pytest.fixture
@@ -225,22 +218,9 @@ def test_import_from_another_instance_killed_resumes_without_duplicates(
             "--retention", "full", env=env)
     checkpoint, _ = import_files(Settings(data_dir=tmp_path), LrsSource(
         endpoint, auth, XapiVersion.V1))
-    log = tmp_path / "import.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*LRS, "import", "--from-lrs", endpoint, "--key", auth[0], "--secret", auth[1],
-             "--credential", "new-home", "--batch-size", "3"], env=env, stdout=out,
-            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while not (checkpoint.exists() and orjson.loads(checkpoint.read_bytes())["line"]):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    kill_part_way(["import", "--from-lrs", endpoint, "--key", auth[0], "--secret", auth[1],
+                   "--credential", "new-home", "--batch-size", "3"], env,
+                  tmp_path / "import.log", checkpoint, "line")
     assert 0 < len(imported(settings)) < len(held)  # really part-way
 
     output = migrate(endpoint, auth, env, "--batch-size", "50")

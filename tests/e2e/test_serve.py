@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +34,30 @@ def run_lrs(*args: str, env: dict[str, str], timeout: float = 60) -> str:
                           timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    """The environment of an `lrs` command on the test's store (its engine) and data dir."""
+    return {**os.environ, "LRS_STORE": settings.store_url(),
+            "LRS_MONGODB_DATABASE": settings.mongodb_database, "LRS_DATA_DIR": str(tmp_path)}
+
+
+def kill_part_way(args: list[str], env: dict[str, str], log: Path, checkpoint: Path,
+                  progress: str) -> None:
+    """Run `lrs ARGS`, and SIGKILL it as soon as its checkpoint file records some progress
+    (its `progress` field is set): an import interrupted part-way, for the resume tests."""
+    with log.open("w") as out:
+        process = subprocess.Popen([*LRS, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not (checkpoint.exists() and json.loads(checkpoint.read_bytes())[progress]):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
 
 
 @pytest.fixture

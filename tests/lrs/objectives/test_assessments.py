@@ -17,6 +17,7 @@ from lrs.ingest import Ingest, build_ingest
 from lrs.objectives import Framework, Outcome
 from lrs.objectives.assessments import (
     ASSESSMENT_CATEGORY,
+    CREDENTIAL_NAME,
     EVIDENCE_EXTENSION,
     FAILED,
     INSTRUCTOR_TYPE,
@@ -202,3 +203,15 @@ async def test_erasing_the_manager_leaves_the_assessment_without_them(
     assert statement["verb"]["id"] == PASSED and statement["actor"] == LEARNER
     await forget(storage, "mbox:mailto:ada@example.com", now_ms=2, operator="dpo")
     assert await storage.statements.get(statement_id, voided=False) is None
+
+
+async def test_assessments_count_under_one_name_never_a_managers_subject(
+        storage: Storage, settings: Settings) -> None:
+    counted: list[str] = []
+    ingest = await build_ingest(storage, settings, count_decisions=lambda name, _: counted.append(
+        name))
+    fw = framework()
+    await record_assessment(ingest, learner=LEARNER, framework=fw, objective=fw.objectives[0],
+                            outcome=Outcome.MET, comment=None, evidence=[], manager=MANAGER,
+                            now=NOW)
+    assert counted == [CREDENTIAL_NAME] and MANAGER.subject not in CREDENTIAL_NAME

@@ -15,6 +15,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
+from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
@@ -57,6 +58,11 @@ class Storage:
     def marks(self) -> MarkStore:
         """The findings of flag-mode door checks kept beside statements (lrs.door)."""
         return self._engine.marks
+
+    @property
+    def frameworks(self) -> FrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        return self._engine.frameworks
 
     async def commit(self, batch: Batch) -> Plan:
         """Plan and write one request's statements in one transaction (BatchStore.commit)."""

@@ -13,6 +13,7 @@ from lrs.api.openapi_admin import admin_credentials_paths, admin_quarantine_path
 from lrs.api.openapi_admin import json_response as _json
 from lrs.api.openapi_admin import query_parameter as _query
 from lrs.api.openapi_forwarding import forwarding_paths
+from lrs.api.openapi_objectives import objectives_paths
 from lrs.http import json_bytes
 from lrs.people import Role
 from lrs.people.csrf import CSRF_HEADER, SESSION_COOKIE
@@ -155,7 +156,7 @@ _RETENTION = {
         "suppression_threshold": {"type": "integer"}}}
 _ME = {
     "type": "object", "additionalProperties": False,
-    "required": ["subject", "name", "roles", "agent", "csrf_token"],
+    "required": ["subject", "name", "roles", "agent", "groups", "csrf_token"],
     "properties": {
         "subject": {"type": "string", "description": "The ID token's `sub`"},
         "name": {"type": "string"},
@@ -165,6 +166,9 @@ _ME = {
         "agent": {"type": ["object", "null"], "description": "The learner's xAPI Agent, "
                   "from the ID token by LRS_OIDC_AGENT_MAPPING; null when the token lacks "
                   "what the mapping needs"},
+        "groups": {"type": "array", "uniqueItems": True, "items": {"type": "string"},
+                   "description": "Sorted; from the claim LRS_OIDC_GROUPS_CLAIM (frameworks "
+                   "of objectives are assigned to groups)"},
         "csrf_token": {"type": "string", "minLength": 1, "description": "For the "
                        f"`{CSRF_HEADER}` header (it also sets the CSRF cookie)"}}}
 
@@ -300,6 +304,7 @@ DOCUMENT: dict[str, Any] = {
         **admin_credentials_paths(_ANY_CREDENTIAL, _ERROR),
         **forwarding_paths(_ANY_CREDENTIAL, _ERROR),
         **admin_quarantine_paths(_ANY_CREDENTIAL, _ERROR),
+        **objectives_paths(_ANY_CREDENTIAL, _ERROR),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",

@@ -68,6 +68,8 @@ PAGES = [
     Page("/console/audit", "audit.html", "Audit log", Role.ADMIN, "audit.js"),
     Page("/console/forwarding", "forwarding.html", "Forwarding", Role.ADMIN, "forwarding.js"),
     Page("/console/quarantine", "quarantine.html", "Quarantine", Role.ADMIN, "quarantine.js"),
+    Page("/console/frameworks", "frameworks.html", "Frameworks of objectives", Role.ADMIN,
+         "frameworks.js", "Frameworks"),
     Page("/console/compliance", "compliance.html", "Compliance report", Role.COMPLIANCE,
          "compliance.js", "Compliance"),
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),
@@ -86,6 +88,9 @@ ROLE_TEXT: dict[Role, str] = {
                   "No name or identifier is ever shown.",
     Role.LEARNER: "See your own record: your completions and the statements kept about you, "
                   "download your portfolio, and read what the LRS keeps and for how long.",
+    Role.MANAGER: "Assess the objectives of the people who shared their evidence with you: "
+                  "met or not yet, with a comment. You see only what a learner granted you, "
+                  "until it expires or they revoke it.",
 }
 
 

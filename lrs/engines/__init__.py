@@ -14,6 +14,7 @@ from aggregation.store import TallyStore
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
+from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
@@ -64,6 +65,11 @@ class Engine(Protocol):
     @property
     def marks(self) -> MarkStore:
         """The marks of flagged statements (lrs.door)."""
+        ...
+
+    @property
+    def frameworks(self) -> FrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
         ...
 
     async def ping(self) -> None:

@@ -51,6 +51,7 @@ ROLE_READS = {
     Role.COMPLIANCE: "kept statements, compliance reports, evidence exports (identifying)",
     Role.ANALYST: "aggregates and the dashboard only: counts, never an identifier",
     Role.LEARNER: "their own kept statements and portfolio",
+    Role.MANAGER: "only the evidence a learner granted them, until it expires or is revoked",
 }
 ERASURE_LIMITS = (
     "backups taken before an erasure still hold the person until they expire; restoring one "
@@ -62,14 +63,17 @@ ERASURE_LIMITS = (
 )
 DATA_SUBJECTS = (
     "learners: the actors and other agents named in statements and documents",
-    "staff who sign in (admins, compliance officers, analysts): subject, name, roles",
+    "staff who sign in (admins, compliance officers, analysts, managers): subject, name, "
+    "roles, groups",
     "platforms' operators: credential names",
 )
 DATA_CATEGORIES = (
     "kept statements: identity (mbox, account), activity, result, time, context; "
     "attachments (e.g. certificates)",
     "State and Agent Profile documents a platform stores per learner",
-    "sessions of people signed in (subject, name, roles, until they end)",
+    "sessions of people signed in (subject, name, roles, groups, until they end)",
+    "frameworks of objectives and the groups they are assigned to (no person named); "
+    "managers' assessments, which are kept statements",
     "the audit log: operator, action, time, counts; erasures by keyed reference only",
     "the tally: counts per the fields below, with no identity",
 )

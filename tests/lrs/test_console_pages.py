@@ -19,7 +19,8 @@ from tests.conftest import Client, add_credential, app_client
 
 TEMPLATES = Path(STATIC).parent / "templates"
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
-               "/console/audit", "/console/forwarding", "/console/quarantine"]
+               "/console/audit", "/console/forwarding", "/console/quarantine",
+               "/console/frameworks"]
 
 
 @pytest.fixture
@@ -86,6 +87,7 @@ async def test_admin_page_for_an_analyst_is_403_saying_which_role(
     (("compliance",), ["/console/compliance"], [*ADMIN_PAGES, "/console/me"]),
     (("learner",), ["/console/me"], [*ADMIN_PAGES, "/console/compliance"]),
     (("analyst",), [], [*ADMIN_PAGES, "/console/compliance", "/console/me"]),
+    (("manager",), [], [*ADMIN_PAGES, "/console/compliance", "/console/me"]),
     (("learner", "compliance"), ["/console/me", "/console/compliance"], ADMIN_PAGES),
 ])
 async def test_navigation_and_pages_follow_the_roles(

@@ -138,6 +138,17 @@ class SqliteSpaceStore:
 
         return await self._db.read(run)
 
+    async def count_blobs(self, space: str, kind: str | None = None) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            if kind is None:
+                row = conn.execute("SELECT COUNT(*) FROM space_blobs WHERE space=?", (space,))
+            else:
+                row = conn.execute("SELECT COUNT(*) FROM space_blobs WHERE space=? AND kind=?",
+                                   (space, kind))
+            return int(row.fetchone()[0])
+
+        return await self._db.read(run)
+
     async def delete_blobs(self, space: str, ids: Collection[str] | None = None, *,
                            kind: str | None = None) -> int:
         def run(conn: sqlite3.Connection) -> int:

@@ -69,6 +69,9 @@ async def test_space_blobs_delete_by_id_kind_or_all(storage: Storage) -> None:
     for blob_id, kind in (("e1", "entry"), ("e2", "entry"), ("f1", "file"), ("h1", "history"),
                           ("h2", "history")):
         await storage.space.put_blob(Blob(space, blob_id, kind, blob_id.encode()))
+    assert await storage.space.count_blobs(space) == 5
+    assert await storage.space.count_blobs(space, "history") == 2
+    assert await storage.space.count_blobs("another space") == 0
     assert await storage.space.delete_blobs(space, ["e1", "missing"]) == 1
     assert await storage.space.delete_blobs(space, ["e2"], kind="file") == 0
     assert await storage.space.delete_blobs(space, kind="history") == 2

@@ -89,6 +89,7 @@ def test_learner_records_reflects_attaches_seals_locks_unlocks_and_recovers(
     page.wait_for_selector("#entries .entry >> text=Mentoring with Grace (first)")
     assert entry_titles(page) == ["Mentoring with Grace (first)"]
 
+    page.click("#seal-details summary")  # folded away until asked for
     page.fill("#seal-passphrase", PASSPHRASE)
     page.fill("#seal-again", PASSPHRASE)
     page.click("#seal-form button[type=submit]")

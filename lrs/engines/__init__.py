@@ -16,6 +16,7 @@ from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
 from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
+from lrs.space import SpaceStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -70,6 +71,11 @@ class Engine(Protocol):
     @property
     def frameworks(self) -> FrameworkStore:
         """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        ...
+
+    @property
+    def space(self) -> SpaceStore:
+        """The learners' spaces: the blobs and the keyring kept apart (lrs.space)."""
         ...
 
     async def ping(self) -> None:

@@ -19,6 +19,7 @@ from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
 from lrs.objectives.mongo import MongoFrameworkStore
+from lrs.space.mongo import MongoSpaceStore, keyring_database
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
 from statements.stores.mongo import MongoStatementStore
@@ -97,6 +98,12 @@ class MongoEngine:
         """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
         return MongoFrameworkStore(self.kernel.db)
 
+    @functools.cached_property
+    def space(self) -> MongoSpaceStore:
+        """The learners' spaces; the keyring in a database of its own."""
+        db = self.kernel.db
+        return MongoSpaceStore(db, self.kernel.client[keyring_database(db.name)])
+
     @property
     def resource(self) -> Any:
         """The client (for this engine's tests and tools)."""
@@ -142,6 +149,6 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine, engine.frameworks):
+                  forwarding, engine.quarantine, engine.frameworks, engine.space):
         await store.open()
     return engine

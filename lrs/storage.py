@@ -6,6 +6,7 @@ names one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from lrs.credentials import CredentialStore
 from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
+from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -58,9 +60,16 @@ class Storage:
         """The findings of flag-mode door checks kept beside statements (lrs.door)."""
         return self._engine.marks
 
-    async def commit(self, batch: Batch) -> Plan:
-        """Plan and write one request's statements in one transaction (BatchStore.commit)."""
-        return await self.batches.commit(batch)
+    @property
+    def history(self) -> HistoryStore:
+        """My own history: opt-ins, day keys, the pending buffer (lrs.space.history)."""
+        return self._engine.history
+
+    async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
+        """Plan and write one request's statements in one transaction (BatchStore.commit),
+        with the sealed copies of My own history (lrs.space.history) in it."""
+        return await self.batches.commit(batch, history) if history \
+            else await self.batches.commit(batch)
 
     async def missing_layout(self) -> list[str]:
         """What the schema had when this process opened (and migrated) the store and has

@@ -7,6 +7,7 @@ that defines `open_engine(url, settings)` and a line in `REGISTRY`.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aggregation.plan import Batch, Plan
@@ -15,6 +16,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
+from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -36,10 +38,12 @@ REGISTRY = {
 class BatchStore(Protocol):
     """The one writer of statement requests: commits a batch's plan in one transaction."""
 
-    async def commit(self, batch: Batch) -> Plan:
+    async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
         """Read what the store holds about `batch`, plan it (`aggregation.plan.plan_batch`)
         and write the plan, atomically; return the plan written. Raises
-        `statements.errors.Conflict` (nothing written) for an id held with other content."""
+        `statements.errors.Conflict` (nothing written) for an id held with other content.
+        `history`: sealed copies for My own history (lrs.space.history), written in the
+        same transaction, each only if its statement is tallied for the first time."""
         ...
 
 
@@ -64,6 +68,11 @@ class Engine(Protocol):
     @property
     def marks(self) -> MarkStore:
         """The marks of flagged statements (lrs.door)."""
+        ...
+
+    @property
+    def history(self) -> HistoryStore:
+        """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
         ...
 
     async def ping(self) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ from lrs.credentials.mongo import MongoCredentialStore
 from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
+from lrs.space.history import PendingCopy
+from lrs.space.history_mongo import MongoHistoryStore
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
 from statements.stores.mongo import MongoStatementStore
@@ -39,8 +42,9 @@ class MongoBatches:
         self._statements = statements
         self._tally = tally
         self.marks = MongoMarkStore(kernel.db)
+        self.history = MongoHistoryStore(kernel.db)
 
-    async def commit(self, batch: Batch) -> Plan:
+    async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
         # Attachment bytes first, outside the transaction (they may be large): kept once
         # per SHA-2, so a failed batch leaves at most unreferenced, reusable chunks.
         await guard(put_attachments(self._kernel.db, batch.attachments))
@@ -56,6 +60,10 @@ class MongoBatches:
             await self._statements.write_plan(plan.statements, kept.stubs, session)
             await guard(self.marks.write(plan.marks, session))
             await self._tally.write_plan(plan, session)
+            if history:  # My own history: copies of the statements tallied now, not retries
+                new = {t.statement_id for t in plan.fingerprints}
+                await self.history.write_pending(
+                    [c for c in history if c.statement_id in new], session)
             # In the same transaction as the statements it forwards. Without transactions
             # (a standalone server) it is written just after them: docs/forwarding.md.
             await self._forwarding.write_outbox(plan.outbox, int(time.time() * 1000), session)
@@ -89,6 +97,11 @@ class MongoEngine:
     def marks(self) -> MongoMarkStore:
         """The marks of flagged statements (lrs.door), written by the batches' commit."""
         return self.batches.marks
+
+    @property
+    def history(self) -> MongoHistoryStore:
+        """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
+        return self.batches.history
 
     @property
     def resource(self) -> Any:
@@ -135,6 +148,6 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine):
+                  forwarding, engine.quarantine, engine.history):
         await store.open()
     return engine

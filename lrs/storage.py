@@ -17,6 +17,7 @@ from lrs.credentials import CredentialStore
 from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
+from lrs.space import SpaceStore
 from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
@@ -70,6 +71,11 @@ class Storage:
         with the sealed copies of My own history (lrs.space.history) in it."""
         return await self.batches.commit(batch, history) if history \
             else await self.batches.commit(batch)
+
+    @property
+    def space(self) -> SpaceStore:
+        """The learners' spaces: encrypted blobs, and the keyring kept apart (lrs.space)."""
+        return self._engine.space
 
     async def missing_layout(self) -> list[str]:
         """What the schema had when this process opened (and migrated) the store and has

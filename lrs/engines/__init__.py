@@ -16,6 +16,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
+from lrs.space import SpaceStore
 from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
@@ -73,6 +74,11 @@ class Engine(Protocol):
     @property
     def history(self) -> HistoryStore:
         """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
+        ...
+
+    @property
+    def space(self) -> SpaceStore:
+        """The learners' spaces: the blobs and the keyring kept apart (lrs.space)."""
         ...
 
     async def ping(self) -> None:

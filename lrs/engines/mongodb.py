@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
 from lrs.space.history import PendingCopy
 from lrs.space.history_mongo import MongoHistoryStore
+from lrs.space.mongo import MongoSpaceStore, keyring_database
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
 from statements.stores.mongo import MongoStatementStore
@@ -98,6 +100,12 @@ class MongoEngine:
         """The marks of flagged statements (lrs.door), written by the batches' commit."""
         return self.batches.marks
 
+    @functools.cached_property
+    def space(self) -> MongoSpaceStore:
+        """The learners' spaces; the keyring in a database of its own."""
+        db = self.kernel.db
+        return MongoSpaceStore(db, self.kernel.client[keyring_database(db.name)])
+
     @property
     def history(self) -> MongoHistoryStore:
         """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
@@ -148,6 +156,6 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine, engine.history):
+                  forwarding, engine.quarantine, engine.space, engine.history):
         await store.open()
     return engine

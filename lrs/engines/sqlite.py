@@ -20,6 +20,7 @@ from lrs.engines import SIZED_TABLES
 from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
 from lrs.space.history import PendingCopy
 from lrs.space.history_sqlite import SqliteHistoryStore, write_pending_in
+from lrs.space.sqlite import SqliteSpaceStore, keyring_path
 from plugins.stores.sqlite import SqliteCatalogueStore
 from statements.errors import StoreUnavailable, XapiError
 from statements.plan import Held
@@ -159,6 +160,11 @@ class SqliteEngine:
         """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
         return SqliteHistoryStore(self.resource)
 
+    @functools.cached_property
+    def space(self) -> SqliteSpaceStore:
+        """The learners' spaces; the keyring in a file of its own beside the database."""
+        return SqliteSpaceStore(self.resource, keyring_path(self.resource.path))
+
     async def ping(self) -> None:
         # Through the read path, so a stuck reader pool shows as not ready too.
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -186,6 +192,7 @@ class SqliteEngine:
         return layout
 
     async def close(self) -> None:
+        await self.space.close()
         await self.resource.close()
 
     async def _read(self, work: Any) -> Any:
@@ -212,6 +219,6 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
                   engine.sessions, engine.forwarding, engine.quarantine, engine.marks,
-                  engine.history):
+                  engine.space, engine.history):
         await store.open()
     return engine

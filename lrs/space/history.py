@@ -15,26 +15,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from cryptography.hazmat.primitives import hpke
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from lrs.space import Tampered
+from lrs.space.crypto import open_blob, seal_blob
 from statements.erasure import erasure_keys
 from statements.indexing import actor_keys
 
 DAY_MS = 86_400_000
-# A copy's plaintext is padded to a multiple of this, so a buffer row's size says little
-# about the statement in it.
-SLOT_BYTES = 512
+KIND = "history"  # the space's blobs of this kind are the daily batches
+COPY_KIND = "history-copy"  # bound into each sealed copy (lrs.space.crypto)
 _LENGTH = struct.Struct(">I")
-# HPKE (RFC 9180) base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, from the
-# `cryptography` package.
-_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
-_COPY_INFO = b"tally-lrs history copy v1"
+_COPY = b"H1"  # a sealed copy: this tag, its id (16 bytes), the space's sealed blob
 
 
 @dataclass(frozen=True)
@@ -42,9 +40,10 @@ class OptIn:
     """One learner who keeps their own history: whom the copies are for, which agent keys
     (statements.indexing) are them, and the public key of their sealed space."""
 
-    owner: str  # the sealed space's owner
+    owner: str  # the sealed space's owner (lrs.space.keys.owner_key)
     agents: frozenset[str]
     public_key: bytes  # raw X25519 public key (32 bytes)
+    space: str  # the space's id, bound into every copy
     since_ms: int
 
 
@@ -129,9 +128,9 @@ class SealedSpaces(Protocol):
         """The owner's sealed-space X25519 public key; None without a sealed space."""
         ...
 
-    async def append_history(self, owner: str, body: bytes, *, at_ms: int) -> None:
-        """Append one history batch (its plaintext) to the owner's space, sealed there to
-        the space's public key."""
+    async def append_history(self, owner: str, day: int, body: bytes) -> None:
+        """Put the history batch of `day` (its plaintext) in the owner's space, sealed
+        there to the space's public key (replacing one put for that day before)."""
         ...
 
     async def delete_history(self, owner: str) -> int:
@@ -159,19 +158,21 @@ def tag_of(day_key: bytes, owner: str) -> bytes:
     return hmac.new(day_key, owner.encode(), hashlib.sha256).digest()
 
 
-def seal_copy(public_key: bytes, statement: dict[str, Any]) -> bytes:
-    """One statement sealed to the space's public key, its plaintext padded to SLOT_BYTES."""
-    body = orjson.dumps(statement)
-    framed = _LENGTH.pack(len(body)) + body
-    padded = framed + bytes(-len(framed) % SLOT_BYTES)
-    return _SUITE.encrypt(padded, X25519PublicKey.from_public_bytes(public_key), _COPY_INFO)
+def seal_copy(public_key: bytes, space: str, statement: dict[str, Any]) -> bytes:
+    """One statement sealed to the space's public key (HPKE, lrs.space.crypto, which pads its
+    plaintext), bound to the space and to a random copy id carried in front of it."""
+    copy_id = uuid.uuid4()
+    return _COPY + copy_id.bytes + seal_blob(public_key, orjson.dumps(statement), space=space,
+                                             blob_id=str(copy_id), kind=COPY_KIND)
 
 
-def open_copy(private_key: X25519PrivateKey, sealed: bytes) -> dict[str, Any]:
-    """The statement of a sealed copy (its owner's private key only)."""
-    padded = _SUITE.decrypt(sealed, private_key, _COPY_INFO)
-    (size,) = _LENGTH.unpack_from(padded)
-    statement: dict[str, Any] = orjson.loads(padded[_LENGTH.size:_LENGTH.size + size])
+def open_copy(private_key: X25519PrivateKey, space: str, sealed: bytes) -> dict[str, Any]:
+    """The statement of a sealed copy (its space's private key only); Tampered otherwise."""
+    if sealed[:2] != _COPY:
+        raise Tampered(f"space {space}: a history copy of an unknown format")
+    copy_id = str(uuid.UUID(bytes=sealed[2:18]))
+    statement: dict[str, Any] = orjson.loads(open_blob(
+        sealed[18:], space=space, blob_id=copy_id, kind=COPY_KIND, private_key=private_key))
     return statement
 
 
@@ -211,7 +212,7 @@ def open_batch(body: bytes) -> tuple[int, list[bytes]]:
     return day, copies
 
 
-def read_history(private_key: X25519PrivateKey, batches: Iterable[bytes]
+def read_history(private_key: X25519PrivateKey, space: str, batches: Iterable[bytes]
                  ) -> list[dict[str, Any]]:
     """Every statement of the batches (their plaintexts, opened by the space), each once (a
     flush interrupted and run again may have appended a day twice), in the order stored."""
@@ -220,7 +221,7 @@ def read_history(private_key: X25519PrivateKey, batches: Iterable[bytes]
     for body in batches:
         _, copies = open_batch(body)
         for copy in copies:
-            statement = open_copy(private_key, copy)
+            statement = open_copy(private_key, space, copy)
             if statement.get("id") not in seen:
                 seen.add(statement.get("id", ""))
                 out.append(statement)

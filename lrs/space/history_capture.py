@@ -57,7 +57,8 @@ class HistoryCapture:
                 if key is None:
                     return out  # the day is closed already (a clock far behind): no copy
                 out.append(PendingCopy(day, tag_of(key, owner),
-                                       seal_copy(entry.public_key, p.statement), p.id))
+                                       seal_copy(entry.public_key, entry.space, p.statement),
+                                       p.id))
         return out
 
     async def _opt_ins(self) -> dict[str, OptIn]:

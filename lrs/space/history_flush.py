@@ -75,8 +75,7 @@ async def _flush_day(store: HistoryStore, spaces: SealedSpaces, day: int, now_ms
         mine = by_tag.pop(tag_of(key, entry.owner), []) if key is not None else []
         fits = fitting([r.sealed for r in mine], capacity)
         await spaces.append_history(
-            entry.owner, batch_body(day, [r.sealed for r in mine[:fits]], capacity),
-            at_ms=now_ms)
+            entry.owner, day, batch_body(day, [r.sealed for r in mine[:fits]], capacity))
         report.batches += 1
         report.copies += fits
         if carry := mine[fits:]:  # a full batch: the rest goes in the next day's

@@ -46,7 +46,7 @@ class MongoHistoryStore:
         await guard(self._opt_ins.replace_one(
             {"_id": entry.owner},
             {"agents": sorted(entry.agents), "public_key": Binary(entry.public_key),
-             "since_ms": entry.since_ms}, upsert=True))
+             "space": entry.space, "since_ms": entry.since_ms}, upsert=True))
 
     async def opt_out(self, owner: str) -> bool:
         result = await guard(self._opt_ins.delete_one({"_id": owner}))
@@ -119,5 +119,5 @@ class MongoHistoryStore:
 
 
 def _opt_in(doc: dict[str, Any]) -> OptIn:
-    return OptIn(doc["_id"], frozenset(doc["agents"]), bytes(doc["public_key"]),
+    return OptIn(doc["_id"], frozenset(doc["agents"]), bytes(doc["public_key"]), doc["space"],
                  doc["since_ms"])

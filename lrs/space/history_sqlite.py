@@ -16,7 +16,7 @@ from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 def _schema_v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE history_opt_ins (owner TEXT PRIMARY KEY, agents BLOB NOT NULL,"
-                 " public_key BLOB NOT NULL, since_ms INTEGER NOT NULL)")
+                 " public_key BLOB NOT NULL, space TEXT NOT NULL, since_ms INTEGER NOT NULL)")
     conn.execute("CREATE TABLE history_day_keys (day INTEGER PRIMARY KEY, key BLOB NOT NULL)")
     conn.execute("CREATE TABLE history_pending (id TEXT PRIMARY KEY, day INTEGER NOT NULL,"
                  " tag BLOB NOT NULL, sealed BLOB NOT NULL)")
@@ -50,9 +50,10 @@ class SqliteHistoryStore:
 
     async def opt_in(self, entry: OptIn) -> None:
         await self._db.write(lambda conn: conn.execute(
-            "INSERT OR REPLACE INTO history_opt_ins(owner, agents, public_key, since_ms)"
-            " VALUES (?, ?, ?, ?)", (entry.owner, orjson.dumps(sorted(entry.agents)),
-                                     entry.public_key, entry.since_ms)))
+            "INSERT OR REPLACE INTO history_opt_ins(owner, agents, public_key, space,"
+            " since_ms) VALUES (?, ?, ?, ?, ?)", (entry.owner, orjson.dumps(sorted(entry.agents)),
+                                                  entry.public_key, entry.space,
+                                                  entry.since_ms)))
 
     async def opt_out(self, owner: str) -> bool:
         def run(conn: sqlite3.Connection) -> bool:
@@ -70,9 +71,9 @@ class SqliteHistoryStore:
 
     async def _select(self, where: str, args: tuple[str, ...]) -> list[OptIn]:
         def run(conn: sqlite3.Connection) -> list[OptIn]:
-            return [OptIn(owner, frozenset(orjson.loads(agents)), bytes(key), since)
-                    for owner, agents, key, since in conn.execute(
-                        "SELECT owner, agents, public_key, since_ms FROM history_opt_ins "
+            return [OptIn(owner, frozenset(orjson.loads(agents)), bytes(key), space, since)
+                    for owner, agents, key, space, since in conn.execute(
+                        "SELECT owner, agents, public_key, space, since_ms FROM history_opt_ins "
                         + where, args)]
 
         return await self._db.read(run)

@@ -22,7 +22,7 @@ def public_key() -> bytes:
 
 def opt_in(owner: str = "mbox_sha1sum:aa", agents: tuple[str, ...] = ("mbox:mailto:a@e.com",)
            ) -> OptIn:
-    return OptIn(owner, frozenset(agents), public_key(), 1_000)
+    return OptIn(owner, frozenset(agents), public_key(), "space-1", 1_000)
 
 
 async def test_history_opt_in_is_off_by_default_then_kept_replaced_and_stopped(

@@ -140,7 +140,7 @@ async def test_history_opt_in_leaves_every_tally_row_and_figure_unchanged(
                 await storage.history.opt_in(OptIn(
                     f"owner-{person}", agents_of(agent),
                     key_pair().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
-                    0))
+                    f"space-{person}", 0))
             await ingest_all(storage, settings)
             results.append(await figures(storage))
             pending.append(len(await storage.history.pending()))

@@ -11,6 +11,7 @@ from lrs.space import Mode, SpaceStore
 from lrs.space.history import KIND, HistoryStore, OptIn, agents_of, read_history, tag_of
 from lrs.space.history_flush import FlushReport, flush_history
 from lrs.space.service import SpaceKey, Spaces
+from statements.erasure import canonical_key
 from statements.errors import Conflict, Problem
 
 
@@ -132,16 +133,20 @@ async def flush(store: HistoryStore, spaces: Spaces, *, now_ms: int, capacity: i
 async def forget(store: HistoryStore, space_store: SpaceStore, keys: Collection[str], *,
                  dry_run: bool = False) -> dict[str, int]:
     """Erase these agent keys' history (lrs.erasure.forget): each opt-in that names one of
-    them stops, its copies waiting in the buffer and its batches in the space are deleted."""
+    them stops, its copies waiting in the buffer are deleted, and the batches in their space
+    (kept after stopping too) are deleted. `dry_run` counts the opt-ins and batches only."""
     wanted = set(keys)
-    gone = [o for o in await store.opted_in() if o.agents & wanted or o.owner in wanted]
-    done = {"history_opt_ins": len(gone), "history_pending_deleted": 0,
-            "history_batches_deleted": 0}
-    if dry_run:
-        return done
-    done["history_opt_ins"] = 0
-    for entry in gone:
-        result = await stop(store, space_store, entry.owner, delete_copy=True)
+    opted = {o.owner for o in await store.opted_in() if o.agents & wanted or o.owner in wanted}
+    owners = sorted(opted | {canonical_key(k) for k in wanted})
+    done = {"history_opt_ins": 0, "history_pending_deleted": 0, "history_batches_deleted": 0}
+    for owner in owners:
+        if dry_run:
+            record = await space_store.key_of(owner)
+            done["history_opt_ins"] += owner in opted
+            done["history_batches_deleted"] += len(
+                await space_store.blobs(record.space, KIND)) if record is not None else 0
+            continue
+        result = await stop(store, space_store, owner, delete_copy=True)
         done["history_opt_ins"] += result["stopped"]
         done["history_pending_deleted"] += result["pending_deleted"]
         done["history_batches_deleted"] += result["batches_deleted"]

@@ -94,6 +94,12 @@ class HistoryStore(Protocol):
         and none exists and the day is not flushed yet; None when there is none (forgotten)."""
         ...
 
+    async def copy_key(self, today: int) -> tuple[int, bytes]:
+        """The day and key new copies are tagged under: today's, or, when today was
+        flushed early (`lrs space flush-history --through-today`), the first day not
+        flushed yet; made at random on first use."""
+        ...
+
     async def pending(self, day: int | None = None) -> list[PendingRow]:
         """The buffer's rows (of one day, or all), oldest day first."""
         ...
@@ -121,11 +127,11 @@ class HistoryStore(Protocol):
 
 
 class SealedSpaces(Protocol):
-    """What history needs of the sealed personal space (lrs.space): its public key, and
-    appending, listing and deleting the sealed batches kept in it."""
+    """What history needs of the sealed personal space (lrs.space): which space is sealed
+    to which key, and putting and deleting the batches kept in it."""
 
-    async def public_key(self, owner: str) -> bytes | None:
-        """The owner's sealed-space X25519 public key; None without a sealed space."""
+    async def sealed_space(self, owner: str) -> tuple[str, bytes] | None:
+        """The id and X25519 public key of the owner's sealed space; None without one."""
         ...
 
     async def append_history(self, owner: str, day: int, body: bytes) -> None:

@@ -31,7 +31,7 @@ class HistoryCapture:
     refresh_seconds: float = 5.0
     _by_agent: dict[str, OptIn] = field(default_factory=dict)
     _read_at: float | None = None
-    _day: tuple[int, bytes | None] = (-1, None)
+    _day: tuple[float, int, int, bytes] = (-1.0, -1, -1, b"")  # read at, today, day, key
 
     def changed(self) -> None:
         """An opt-in was made or stopped in this process: read them again next time."""
@@ -54,8 +54,6 @@ class HistoryCapture:
                       if k in by_agent}
             for owner, entry in sorted(owners.items()):
                 day, key = await self._day_key()
-                if key is None:
-                    return out  # the day is closed already (a clock far behind): no copy
                 out.append(PendingCopy(day, tag_of(key, owner),
                                        seal_copy(entry.public_key, entry.space, p.statement),
                                        p.id))
@@ -69,9 +67,10 @@ class HistoryCapture:
             self._read_at = now
         return self._by_agent
 
-    async def _day_key(self) -> tuple[int, bytes | None]:
-        """Today's tag key (UTC day of the server's clock), made on first use."""
+    async def _day_key(self) -> tuple[int, bytes]:
+        """The day and tag key of today's copies (HistoryStore.copy_key), read again with
+        the opt-ins (a flush through today moves it on to tomorrow)."""
         today = self.now_ms() // DAY_MS
-        if self._day[0] != today:
-            self._day = (today, await self.store.day_key(today, create=True))
-        return self._day
+        if self._day[1] != today or self._day[0] != self._read_at:
+            self._day = (self._read_at or 0.0, today, *await self.store.copy_key(today))
+        return self._day[2], self._day[3]

@@ -35,27 +35,34 @@ class FlushReport:
     copies: int = 0
     carried: int = 0
     discarded: int = 0
+    stopped: int = 0  # learners whose sealed space went away
 
 
-def last_closed_day(now_ms: int, grace_minutes: int) -> int:
+def last_closed_day(now_ms: int, grace_minutes: int, *, through_today: bool = False) -> int:
     """The last day that may be flushed: the day before today, once `grace_minutes` of
-    today have passed (statements on their way when the day ended are in by then)."""
+    today have passed (statements on their way when the day ended are in by then); or
+    today itself when `through_today` (copies made later today wait for tomorrow's batch)."""
+    if through_today:
+        return now_ms // DAY_MS
     return (now_ms - grace_minutes * 60_000) // DAY_MS - 1
 
 
 async def flush_history(store: HistoryStore, spaces: SealedSpaces, *, now_ms: int,
-                        capacity: int, grace_minutes: int) -> FlushReport:
+                        capacity: int, grace_minutes: int, through_today: bool = False
+                        ) -> FlushReport:
     """Flush every closed day not flushed yet, oldest first. Every batch is `capacity`
     bytes of plaintext (sealed by the space) and all are appended at `now_ms`: neither the
     size nor the time of an append depends on what the learner did. Run again after a
     failure part-way, it appends a day again (the reader keeps each statement once) and
-    loses nothing: rows are deleted only once the day's batches are appended."""
+    loses nothing: rows are deleted only once the day's batches are appended. A learner
+    whose space is no longer the one they opted in with (deleted, or made anew) stops
+    keeping their history: what waits was sealed for a key that is gone."""
     report = FlushReport()
     # One process at a time (a lease long enough for a large flush; another process that
     # finds it taken passes this round over).
     if not await store.lease_flush(now_ms=now_ms, until_ms=now_ms + _LEASE_MS):
         return report
-    closed = last_closed_day(now_ms, grace_minutes)
+    closed = last_closed_day(now_ms, grace_minutes, through_today=through_today)
     last = await store.flushed_through()
     if last is None:  # the first flush: from the oldest day anything waits for
         last = min([r.day for r in await store.pending()] + [closed]) - 1
@@ -73,6 +80,10 @@ async def _flush_day(store: HistoryStore, spaces: SealedSpaces, day: int, now_ms
     next_key: bytes | None = None
     for entry in await store.opted_in():
         mine = by_tag.pop(tag_of(key, entry.owner), []) if key is not None else []
+        if await spaces.sealed_space(entry.owner) != (entry.space, entry.public_key):
+            await store.opt_out(entry.owner)
+            report.stopped += 1
+            continue
         fits = fitting([r.sealed for r in mine], capacity)
         await spaces.append_history(
             entry.owner, day, batch_body(day, [r.sealed for r in mine[:fits]], capacity))

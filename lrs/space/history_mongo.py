@@ -72,6 +72,16 @@ class MongoHistoryStore:
             return_document=ReturnDocument.AFTER))
         return bytes(made["key"]) if made is not None else None
 
+    async def copy_key(self, today: int) -> tuple[int, bytes]:
+        # A key made just as its day is closed elsewhere outlives the close by at most a
+        # day: the next close deletes every key up to its day.
+        day = max(today, await self._flushed() + 1)
+        made = await guard(self._keys.find_one_and_update(
+            {"_id": day}, {"$setOnInsert": {"key": Binary(os.urandom(32))}}, upsert=True,
+            return_document=ReturnDocument.AFTER))
+        assert made is not None  # an upsert answers the document
+        return day, bytes(made["key"])
+
     async def pending(self, day: int | None = None) -> list[PendingRow]:
         query = {"day": day} if day is not None else {}
         found = await guard(self._pending.find(query).sort(

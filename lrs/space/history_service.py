@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from lrs.config import Settings
 from lrs.space import Mode, SpaceStore
 from lrs.space.history import KIND, HistoryStore, OptIn, agents_of, read_history, tag_of
 from lrs.space.history_flush import FlushReport, flush_history
@@ -22,10 +23,11 @@ class SpaceHistory:
     def __init__(self, spaces: Spaces) -> None:
         self.spaces = spaces
 
-    async def public_key(self, owner: str) -> bytes | None:
+    async def sealed_space(self, owner: str) -> tuple[str, bytes] | None:
         record = await self.spaces.record_of(owner)
-        return record.public_key if record is not None and record.mode is Mode.SEALED \
-            else None
+        if record is None or record.mode is not Mode.SEALED or record.public_key is None:
+            return None
+        return record.space, record.public_key
 
     async def append_history(self, owner: str, day: int, body: bytes) -> None:
         # A fixed id per day: a flush run again after a failure replaces, never adds.
@@ -123,11 +125,13 @@ async def read(spaces: Spaces, key: SpaceKey) -> list[dict[str, Any]]:
     return read_history(key.private_key, key.space, batches)
 
 
-async def flush(store: HistoryStore, spaces: Spaces, *, now_ms: int, capacity: int,
-                grace_minutes: int) -> FlushReport:
+async def flush(store: HistoryStore, spaces: Spaces, settings: Settings, *, now_ms: int,
+                through_today: bool = False) -> FlushReport:
     """The daily flush (lrs.space.history_flush) into the learners' spaces."""
-    return await flush_history(store, SpaceHistory(spaces), now_ms=now_ms, capacity=capacity,
-                               grace_minutes=grace_minutes)
+    return await flush_history(store, SpaceHistory(spaces), now_ms=now_ms,
+                               capacity=settings.history_batch_bytes,
+                               grace_minutes=settings.history_flush_grace_minutes,
+                               through_today=through_today)
 
 
 async def forget(store: HistoryStore, space_store: SpaceStore, keys: Collection[str], *,

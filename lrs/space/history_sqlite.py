@@ -99,6 +99,17 @@ class SqliteHistoryStore:
             return found
         return await self._db.write(make)
 
+    async def copy_key(self, today: int) -> tuple[int, bytes]:
+        def work(conn: sqlite3.Connection) -> tuple[int, bytes]:
+            day = max(today, _flushed(conn) + 1)
+            conn.execute("INSERT OR IGNORE INTO history_day_keys(day, key) VALUES (?, ?)",
+                         (day, os.urandom(32)))
+            (key,) = conn.execute("SELECT key FROM history_day_keys WHERE day = ?",
+                                  (day,)).fetchone()
+            return day, bytes(key)
+
+        return await self._db.write(lambda conn: transaction(conn, work))
+
     async def pending(self, day: int | None = None) -> list[PendingRow]:
         def run(conn: sqlite3.Connection) -> list[PendingRow]:
             sql = "SELECT id, day, tag, sealed FROM history_pending"

@@ -189,3 +189,33 @@ async def test_history_stop_deletes_what_waits_and_on_request_the_copy(
     assert (await status(storage.history, spaces, owner)).describe() == {
         "keeping": False, "since_ms": None, "sealed": True, "batches": 0}
     assert (await status(storage.history, spaces, other)).batches == 1
+
+
+async def test_history_flush_through_today_then_later_copies_wait_for_tomorrow(
+        storage: Storage, settings: Settings, spaces: Spaces) -> None:
+    await storage.credentials.add(CREDENTIAL)
+    owner = await sealed_learner(storage, spaces, "ada")
+    await send(storage, settings, [viewed("ada", 1)])
+    now_ms = int(NOW.timestamp() * 1000)
+    report = await flush_history(storage.history, SpaceHistory(spaces), now_ms=now_ms,
+                                 capacity=settings.history_batch_bytes, grace_minutes=10,
+                                 through_today=True)
+    assert report.days == [DAY] and report.copies == 1
+    await send(storage, settings, [viewed("ada", 2)])  # still today
+    assert [r.day for r in await storage.history.pending()] == [DAY + 1]
+    await flush_history(storage.history, SpaceHistory(spaces), now_ms=AFTER + DAY_MS,
+                        capacity=settings.history_batch_bytes, grace_minutes=10)
+    key = await spaces.unlock(owner, PASSPHRASE)
+    assert len(await read(spaces, key)) == 2
+
+
+async def test_history_flush_stops_a_learner_whose_sealed_space_went_away(
+        storage: Storage, settings: Settings, spaces: Spaces) -> None:
+    await storage.credentials.add(CREDENTIAL)
+    owner = await sealed_learner(storage, spaces, "ada")
+    await send(storage, settings, [viewed("ada", 1)])
+    await spaces.destroy(owner)
+    report = await flush_history(storage.history, SpaceHistory(spaces), now_ms=AFTER,
+                                 capacity=settings.history_batch_bytes, grace_minutes=10)
+    assert report.stopped == 1 and report.batches == 0 and report.discarded == 1
+    assert await storage.history.get(owner) is None

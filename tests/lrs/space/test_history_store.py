@@ -107,3 +107,13 @@ async def test_history_flush_lease_is_held_by_one_until_it_ends(storage: Storage
     assert await storage.history.lease_flush(now_ms=1_000, until_ms=5_000) is True
     assert await storage.history.lease_flush(now_ms=2_000, until_ms=6_000) is False
     assert await storage.history.lease_flush(now_ms=5_001, until_ms=9_000) is True
+
+
+async def test_history_copy_key_is_todays_until_today_is_flushed_then_the_next_days(
+        storage: Storage) -> None:
+    day, key = await storage.history.copy_key(DAY)
+    assert day == DAY and key == await storage.history.day_key(DAY)
+    assert await storage.history.copy_key(DAY) == (DAY, key)
+    await storage.history.close_day(DAY)
+    later, other = await storage.history.copy_key(DAY)
+    assert later == DAY + 1 and other != key

@@ -24,6 +24,7 @@ from lrs.credentials import Scope
 from lrs.forwarding.cli import forwarding
 from lrs.privacy.cli import privacy
 from lrs.quarantine_cli import quarantine
+from lrs.space.history_cli import space
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
 from statements.compliance import date_or_timestamp
@@ -40,6 +41,7 @@ main.add_command(credentials)
 main.add_command(forwarding)
 main.add_command(privacy)
 main.add_command(quarantine)
+main.add_command(space)
 
 
 @main.command()

@@ -125,6 +125,10 @@ class HistoryStore(Protocol):
         """Take the flush for this process until `until_ms`, unless another holds it."""
         ...
 
+    async def end_lease(self) -> None:
+        """Give the flush up (it is done)."""
+        ...
+
 
 class SealedSpaces(Protocol):
     """What history needs of the sealed personal space (lrs.space): which space is sealed

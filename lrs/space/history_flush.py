@@ -62,12 +62,15 @@ async def flush_history(store: HistoryStore, spaces: SealedSpaces, *, now_ms: in
     # finds it taken passes this round over).
     if not await store.lease_flush(now_ms=now_ms, until_ms=now_ms + _LEASE_MS):
         return report
-    closed = last_closed_day(now_ms, grace_minutes, through_today=through_today)
-    last = await store.flushed_through()
-    if last is None:  # the first flush: from the oldest day anything waits for
-        last = min([r.day for r in await store.pending()] + [closed]) - 1
-    for day in range(last + 1, closed + 1):
-        await _flush_day(store, spaces, day, now_ms, capacity, report)
+    try:
+        closed = last_closed_day(now_ms, grace_minutes, through_today=through_today)
+        last = await store.flushed_through()
+        if last is None:  # the first flush: from the oldest day anything waits for
+            last = min([r.day for r in await store.pending()] + [closed]) - 1
+        for day in range(last + 1, closed + 1):
+            await _flush_day(store, spaces, day, now_ms, capacity, report)
+    finally:
+        await store.end_lease()
     return report
 
 

@@ -123,6 +123,9 @@ class MongoHistoryStore:
             raise translate(exc) from exc
         return True
 
+    async def end_lease(self) -> None:
+        await guard(self._state.update_one({"_id": "lease"}, {"$set": {"value": 0}}))
+
     async def _flushed(self) -> int:
         found = await self.flushed_through()
         return -1 if found is None else found

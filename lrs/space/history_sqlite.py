@@ -165,6 +165,10 @@ class SqliteHistoryStore:
 
         return await self._db.write(run)
 
+    async def end_lease(self) -> None:
+        await self._db.write(lambda conn: conn.execute(
+            "UPDATE history_state SET value = 0 WHERE name = 'lease'"))
+
 
 def _flushed(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT value FROM history_state WHERE name = 'flushed'").fetchone()

@@ -107,6 +107,8 @@ async def test_history_flush_lease_is_held_by_one_until_it_ends(storage: Storage
     assert await storage.history.lease_flush(now_ms=1_000, until_ms=5_000) is True
     assert await storage.history.lease_flush(now_ms=2_000, until_ms=6_000) is False
     assert await storage.history.lease_flush(now_ms=5_001, until_ms=9_000) is True
+    await storage.history.end_lease()
+    assert await storage.history.lease_flush(now_ms=5_002, until_ms=9_000) is True
 
 
 async def test_history_copy_key_is_todays_until_today_is_flushed_then_the_next_days(

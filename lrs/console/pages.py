@@ -71,6 +71,7 @@ PAGES = [
     Page("/console/compliance", "compliance.html", "Compliance report", Role.COMPLIANCE,
          "compliance.js", "Compliance"),
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),
+    Page("/console/history", "history.html", "My history", Role.LEARNER, "history.js"),
 ]
 # The analyst's page is the dashboard (lrs/dashboard), which reads the session itself.
 DASHBOARD = Page("/dashboard", "", "Dashboard", Role.ANALYST)

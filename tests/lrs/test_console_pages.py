@@ -84,9 +84,10 @@ async def test_admin_page_for_an_analyst_is_403_saying_which_role(
 @pytest.mark.parametrize(("roles", "allowed", "refused"), [
     (("admin",), ADMIN_PAGES, ["/console/compliance", "/console/me"]),
     (("compliance",), ["/console/compliance"], [*ADMIN_PAGES, "/console/me"]),
-    (("learner",), ["/console/me"], [*ADMIN_PAGES, "/console/compliance"]),
+    (("learner",), ["/console/me", "/console/history"], [*ADMIN_PAGES, "/console/compliance"]),
     (("analyst",), [], [*ADMIN_PAGES, "/console/compliance", "/console/me"]),
-    (("learner", "compliance"), ["/console/me", "/console/compliance"], ADMIN_PAGES),
+    (("learner", "compliance"), ["/console/me", "/console/history", "/console/compliance"],
+     ADMIN_PAGES),
 ])
 async def test_navigation_and_pages_follow_the_roles(
         browser: Client, roles: tuple[str, ...], allowed: list[str], refused: list[str]) -> None:

@@ -18,8 +18,10 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE history_opt_ins (owner TEXT PRIMARY KEY, agents BLOB NOT NULL,"
                  " public_key BLOB NOT NULL, space TEXT NOT NULL, since_ms INTEGER NOT NULL)")
     conn.execute("CREATE TABLE history_day_keys (day INTEGER PRIMARY KEY, key BLOB NOT NULL)")
+    # Keyed by a random id, without a rowid: the rows are stored in no order that follows
+    # their arrival, so none can be matched to the fingerprint written in the same commit.
     conn.execute("CREATE TABLE history_pending (id TEXT PRIMARY KEY, day INTEGER NOT NULL,"
-                 " tag BLOB NOT NULL, sealed BLOB NOT NULL)")
+                 " tag BLOB NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID")
     conn.execute("CREATE INDEX history_pending_day ON history_pending(day, tag)")
     conn.execute("CREATE TABLE history_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
 
@@ -113,8 +115,8 @@ class SqliteHistoryStore:
     async def pending(self, day: int | None = None) -> list[PendingRow]:
         def run(conn: sqlite3.Connection) -> list[PendingRow]:
             sql = "SELECT id, day, tag, sealed FROM history_pending"
-            rows = conn.execute(sql + " WHERE day = ? ORDER BY day, rowid", (day,)) \
-                if day is not None else conn.execute(sql + " ORDER BY day, rowid")
+            rows = conn.execute(sql + " WHERE day = ? ORDER BY id", (day,)) \
+                if day is not None else conn.execute(sql + " ORDER BY day, id")
             return [PendingRow(i, d, bytes(t), bytes(s)) for i, d, t, s in rows]
 
         return await self._db.read(run)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import bson
 import orjson
 import pytest
 
@@ -219,3 +221,47 @@ async def test_history_flush_stops_a_learner_whose_sealed_space_went_away(
                                  capacity=settings.history_batch_bytes, grace_minutes=10)
     assert report.stopped == 1 and report.batches == 0 and report.discarded == 1
     assert await storage.history.get(owner) is None
+
+
+MARKER = "history-marker-7f3c1e"  # only in the copies: the tally drops result.response
+
+
+async def stored_anywhere(storage: Storage, settings: Settings, needle: bytes) -> list[str]:
+    """Where the LRS stored `needle`: each file under the data directory (SQLite: database,
+    WAL, keyring), or each MongoDB collection whose documents hold it."""
+    if storage.engine == "sqlite":
+        return [str(p) for p in Path(settings.data_dir).rglob("*")
+                if p.is_file() and needle in p.read_bytes()]
+    db = storage._resource[settings.mongodb_database]
+    found = []
+    for name in await db.list_collection_names():
+        if any(needle in bson.encode(d) for d in await db[name].find().to_list(None)):
+            found.append(name)
+    return found
+
+
+async def test_history_copies_are_never_stored_in_plaintext_and_kept_ones_not_copied(
+        storage: Storage, settings: Settings, spaces: Spaces) -> None:
+    await storage.credentials.add(CREDENTIAL)
+    owner = await sealed_learner(storage, spaces, "ada")
+    marked = [make_statement(actor=make_agent("ada"), verb={"id": VIEWED},
+                             object={"id": "http://intranet.example.com/pages/1"},
+                             result={"response": f"{MARKER}-{n}"}, context=None,
+                             timestamp="2026-11-03T09:00:00.000Z") for n in range(3)]
+    await send(storage, settings, marked)
+    assert len(await storage.history.pending()) == 3
+    assert await stored_anywhere(storage, settings, MARKER.encode()) == []
+    # A kept statement is in the learner's record already: no copy of it.
+    kept = Credential(**{**CREDENTIAL.__dict__, "key": "lms-key", "name": "lms",
+                         "retention": Retention.FULL})
+    await storage.credentials.add(kept)
+    ingest = await build_ingest(storage, settings, clock=StoredClock(lambda: NOW))
+    await ingest(orjson.dumps([viewed("ada", 7)]), content_type="application/json",
+                 version=XapiVersion.V2, credential=kept)
+    assert len(await storage.history.pending()) == 3
+    await flush_history(storage.history, SpaceHistory(spaces), now_ms=AFTER,
+                        capacity=settings.history_batch_bytes, grace_minutes=10)
+    assert await stored_anywhere(storage, settings, MARKER.encode()) == []
+    key = await spaces.unlock(owner, PASSPHRASE)
+    assert sorted(s["result"]["response"] for s in await read(spaces, key)) == [
+        f"{MARKER}-{n}" for n in range(3)]

@@ -23,6 +23,7 @@ from lrs.space.history_service import SpaceHistory, read, start, status, stop
 from lrs.space.keys import owner_key
 from lrs.space.service import Spaces, open_spaces
 from lrs.storage import Storage
+from statements.errors import Conflict
 from statements.versions import XapiVersion
 from tests.factories import make_agent, make_statement
 
@@ -265,3 +266,18 @@ async def test_history_copies_are_never_stored_in_plaintext_and_kept_ones_not_co
     key = await spaces.unlock(owner, PASSPHRASE)
     assert sorted(s["result"]["response"] for s in await read(spaces, key)) == [
         f"{MARKER}-{n}" for n in range(3)]
+
+
+async def test_history_a_refused_batch_writes_no_copy_and_no_hit(
+        storage: Storage, settings: Settings, spaces: Spaces) -> None:
+    await storage.credentials.add(CREDENTIAL)
+    await sealed_learner(storage, spaces, "ada")
+    first = viewed("ada", 1)
+    await send(storage, settings, [first])
+    fingerprints = await storage.tally.where([first["id"]])
+    assert fingerprints == {first["id"]: "tally"}
+    fresh, changed = viewed("ada", 2), {**first, "object": {"id": "http://other.example/x"}}
+    with pytest.raises(Conflict):  # the same id with other content: a 409, all or nothing
+        await send(storage, settings, [fresh, changed])
+    assert len(await storage.history.pending()) == 1
+    assert await storage.tally.where([fresh["id"]]) == {}

@@ -128,4 +128,24 @@ def test_learner_keeps_their_history_and_reads_it_after_the_flush(
     body = page.inner_text("body")
     assert "bob" not in body and "cleo" not in body  # only their own
     assert "1 daily batch" in page.inner_text("#state")
+
+    # On a phone the page fits the screen's width (tables stack into cards).
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    # Stop, deleting the copy, from the keyboard alone: the question opens on Cancel.
+    page.focus("#stop-delete")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#confirm[open]")
+    assert page.evaluate("document.activeElement.id") == "confirm-no"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#start:not([hidden])")
+    assert "You do not keep your history" in page.inner_text("#state")
+    page.wait_for_selector("#history tbody tr >> text=Nothing in your history yet")
+    status = page.request.get(f"{lrs.url}/api/v1/space/history").json()
+    assert status["keeping"] is False and status["batches"] == 0
     assert errors == []

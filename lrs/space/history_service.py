@@ -73,7 +73,7 @@ async def status(store: HistoryStore, spaces: Spaces, owner: str) -> HistoryStat
     """Whether the owner keeps their history, since when, and how many batches they hold."""
     entry = await store.get(owner)
     record = await spaces.record_of(owner)
-    batches = len(await spaces.store.blobs(record.space, KIND)) if record is not None else 0
+    batches = await spaces.store.count_blobs(record.space, KIND) if record is not None else 0
     return HistoryStatus(entry is not None, entry.since_ms if entry else None,
                          record is not None and record.mode is Mode.SEALED, batches)
 
@@ -147,8 +147,8 @@ async def forget(store: HistoryStore, space_store: SpaceStore, keys: Collection[
         if dry_run:
             record = await space_store.key_of(owner)
             done["history_opt_ins"] += owner in opted
-            done["history_batches_deleted"] += len(
-                await space_store.blobs(record.space, KIND)) if record is not None else 0
+            done["history_batches_deleted"] += await space_store.count_blobs(
+                record.space, KIND) if record is not None else 0
             continue
         result = await stop(store, space_store, owner, delete_copy=True)
         done["history_opt_ins"] += result["stopped"]

@@ -233,6 +233,10 @@ def forget(agent_json: tuple[str, ...], dry_run: bool, operator: str, data_dir: 
                f"{done['audit_entries_scrubbed']}; sessions {verb}ended: "
                f"{done['sessions_ended']}; spaces {verb}destroyed: "
                f"{done['spaces_destroyed']}")
+    if any(name.startswith("history_") for name in done):  # My own history, when there was one
+        click.echo(f"own history: opt-in {verb}stopped: {done.get('history_opt_ins', 0)}, "
+                   f"copies waiting {verb}deleted: {done.get('history_pending_deleted', 0)}, "
+                   f"batches {verb}deleted: {done.get('history_batches_deleted', 0)}")
     for key in report.credentials:
         click.echo(f"credential {key} {verb}revoked and scrubbed")
     for path, outcome in sorted(report.files.items()):

@@ -59,3 +59,8 @@ def test_history_cli_flush_through_today_puts_the_copies_in_the_space(tmp_path: 
             await storage.close()
 
     assert asyncio.run(after()) == 2
+    erased = CliRunner().invoke(main, ["forget", "--agent", '{"mbox": "mailto:ada@example.com"}',
+                                       "--data-dir", str(tmp_path)])
+    assert erased.exit_code == 0, erased.output
+    assert "own history: opt-in stopped: 1, copies waiting deleted: 0, batches deleted: 2" \
+        in erased.output

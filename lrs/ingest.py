@@ -344,7 +344,7 @@ async def build_ingest(storage: Storage, settings: Settings, *,
     clock = clock or StoredClock()
     return Ingest(storage, settings, clock, plugins, catalogue.current,
                   count_decisions, forwarding, door,
-                  HistoryCapture(storage.history, clock.now_ms, settings.history_refresh_seconds))
+                  HistoryCapture(storage.history, settings.history_refresh_seconds))
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

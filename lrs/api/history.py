@@ -153,7 +153,7 @@ async def flush(request: Request) -> Response:
 
 
 def _changed(request: Request) -> None:
-    """This process's door reads the opt-ins (and the day's key) again at once."""
+    """This process's door reads the opt-ins again at once."""
     capture = request.app.state.ingest.history
     if capture is not None:
         capture.changed()

@@ -65,7 +65,7 @@ class MongoBatches:
             if history:  # My own history: copies of the statements tallied now, not retries
                 new = {t.statement_id for t in plan.fingerprints}
                 await self.history.write_pending(
-                    [c for c in history if c.statement_id in new], session)
+                    [c for c in history if c.statement_id in new], batch.day, session)
             # In the same transaction as the statements it forwards. Without transactions
             # (a standalone server) it is written just after them: docs/forwarding.md.
             await self._forwarding.write_outbox(plan.outbox, int(time.time() * 1000), session)

@@ -127,7 +127,7 @@ def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore,
     write_marks_in(conn, plan.marks)
     if history:  # My own history: copies of the statements tallied now (never of a retry)
         new = {t.statement_id for t in plan.fingerprints}
-        write_pending_in(conn, [c for c in history if c.statement_id in new])
+        write_pending_in(conn, [c for c in history if c.statement_id in new], batch.day)
     return plan, tally.write_in(conn, plan)
 
 

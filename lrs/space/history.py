@@ -49,14 +49,15 @@ class OptIn:
 
 @dataclass(frozen=True)
 class PendingCopy:
-    """One sealed copy on its way to the buffer. `statement_id` lives only in memory (the
-    commit writes a copy only for a statement it stores for the first time, never for a
-    retry); the row written holds the day, the tag and the sealed bytes."""
+    """One sealed copy on its way to the buffer. `owner` and `statement_id` live only in
+    memory, as the request's statements do: the commit writes a copy only for a statement it
+    stores for the first time (never for a retry), and tags it, in its transaction, with
+    the key of the first day not flushed yet (`tag_of`). The row holds the day, the tag and
+    the sealed bytes."""
 
-    day: int
-    tag: bytes
+    owner: str
     sealed: bytes
-    statement_id: str = ""
+    statement_id: str
 
 
 @dataclass(frozen=True)

@@ -4,34 +4,25 @@ made before the identity is thrown away and committed with the tally's hits."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lrs.space.history import (
-    DAY_MS,
-    HistoryStore,
-    OptIn,
-    PendingCopy,
-    owners_in,
-    seal_copy,
-    tag_of,
-)
+from lrs.space.history import HistoryStore, OptIn, PendingCopy, owners_in, seal_copy
 from plugins.hookspecs import Decision
 from statements.enrich import StoredStatement
 
 
 @dataclass
 class HistoryCapture:
-    """Makes the pending copies of one request (lrs.ingest). It reads the opt-ins at most
-    every `refresh_seconds` (at once after `changed()`); it never reads or changes the
-    tally, so a learner's opt-in changes no figure of it."""
+    """Makes the pending copies of one request (lrs.ingest); the engine's commit tags and
+    writes them. It reads the opt-ins at most every `refresh_seconds` (at once after
+    `changed()`); it never reads or changes the tally, so a learner's opt-in changes no
+    figure of it."""
 
     store: HistoryStore
-    now_ms: Callable[[], int]
     refresh_seconds: float = 5.0
     _by_agent: dict[str, OptIn] = field(default_factory=dict)
     _read_at: float | None = None
-    _day: tuple[float, int, int, bytes] = (-1.0, -1, -1, b"")  # read at, today, day, key
 
     def changed(self) -> None:
         """An opt-in was made or stopped in this process: read them again next time."""
@@ -52,11 +43,8 @@ class HistoryCapture:
         for p in tallied:
             owners = {by_agent[k].owner: by_agent[k] for k in owners_in(p.statement)
                       if k in by_agent}
-            for owner, entry in sorted(owners.items()):
-                day, key = await self._day_key()
-                out.append(PendingCopy(day, tag_of(key, owner),
-                                       seal_copy(entry.public_key, entry.space, p.statement),
-                                       p.id))
+            out += [PendingCopy(owner, seal_copy(entry.public_key, entry.space, p.statement),
+                                p.id) for owner, entry in sorted(owners.items())]
         return out
 
     async def _opt_ins(self) -> dict[str, OptIn]:
@@ -66,11 +54,3 @@ class HistoryCapture:
                               for agent in entry.agents}
             self._read_at = now
         return self._by_agent
-
-    async def _day_key(self) -> tuple[int, bytes]:
-        """The day and tag key of today's copies (HistoryStore.copy_key), read again with
-        the opt-ins (a flush through today moves it on to tomorrow)."""
-        today = self.now_ms() // DAY_MS
-        if self._day[1] != today or self._day[0] != self._read_at:
-            self._day = (self._read_at or 0.0, today, *await self.store.copy_key(today))
-        return self._day[2], self._day[3]

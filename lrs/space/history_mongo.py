@@ -14,7 +14,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from lrs.space.history import OptIn, PendingCopy, PendingRow
+from lrs.space.history import OptIn, PendingCopy, PendingRow, tag_of
 from statements.stores.mongo_kernel import guard, is_duplicate, translate
 
 
@@ -32,14 +32,16 @@ class MongoHistoryStore:
         await guard(self._pending.create_indexes(
             [IndexModel([("day", ASCENDING), ("tag", ASCENDING)], name="day")]))
 
-    async def write_pending(self, copies: Sequence[PendingCopy],
+    async def write_pending(self, copies: Sequence[PendingCopy], today: int,
                             session: AsyncClientSession | None) -> None:
         """Write sealed copies into the buffer in the commit's transaction (`session`), the
-        one that writes the tally's hits. Without transactions (a standalone server) they
-        are written just after the hits, as the outbox is (docs/forwarding.md)."""
+        one that writes the tally's hits, tagged under the key of the first day not flushed
+        yet (read in it too). Without transactions (a standalone server) they are written
+        just after the hits, as the outbox is (docs/forwarding.md)."""
         if copies:
+            day, key = await self._copy_key(today, session)
             await self._pending.insert_many(
-                [{"_id": str(uuid.uuid4()), "day": c.day, "tag": Binary(c.tag),
+                [{"_id": str(uuid.uuid4()), "day": day, "tag": Binary(tag_of(key, c.owner)),
                   "sealed": Binary(c.sealed)} for c in copies], session=session)
 
     async def opt_in(self, entry: OptIn) -> None:
@@ -73,12 +75,17 @@ class MongoHistoryStore:
         return bytes(made["key"]) if made is not None else None
 
     async def copy_key(self, today: int) -> tuple[int, bytes]:
+        return await guard(self._copy_key(today, None))
+
+    async def _copy_key(self, today: int, session: AsyncClientSession | None
+                        ) -> tuple[int, bytes]:
         # A key made just as its day is closed elsewhere outlives the close by at most a
-        # day: the next close deletes every key up to its day.
-        day = max(today, await self._flushed() + 1)
-        made = await guard(self._keys.find_one_and_update(
+        # day: the next close deletes every key (and row) up to its day.
+        state = await self._state.find_one({"_id": "flushed"}, session=session)
+        day = max(today, (int(state["value"]) if state else -1) + 1)
+        made = await self._keys.find_one_and_update(
             {"_id": day}, {"$setOnInsert": {"key": Binary(os.urandom(32))}}, upsert=True,
-            return_document=ReturnDocument.AFTER))
+            return_document=ReturnDocument.AFTER, session=session)
         assert made is not None  # an upsert answers the document
         return day, bytes(made["key"])
 

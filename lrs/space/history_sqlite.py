@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import orjson
 
-from lrs.space.history import OptIn, PendingCopy, PendingRow
+from lrs.space.history import OptIn, PendingCopy, PendingRow, tag_of
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 
@@ -29,15 +29,25 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
 MIGRATIONS = [_schema_v1]
 
 
-def write_pending_in(conn: sqlite3.Connection, copies: Sequence[PendingCopy]) -> None:
+def write_pending_in(conn: sqlite3.Connection, copies: Sequence[PendingCopy],
+                     today: int) -> None:
     """Write sealed copies into the buffer in the caller's transaction (the engine's commit,
-    the one that writes the tally's hits): both or neither. A copy whose day was closed
-    meanwhile could never be linked to its owner again, so it is not written."""
+    the one that writes the tally's hits): both or neither. Each is tagged under the key of
+    the first day not flushed yet, read in the same transaction: a flush that closes the
+    day meanwhile cannot leave a copy under a forgotten key."""
     if copies:
+        day, key = _copy_key_in(conn, today)
         conn.executemany(
-            "INSERT INTO history_pending(id, day, tag, sealed) SELECT ?, ?, ?, ?"
-            " WHERE EXISTS (SELECT 1 FROM history_day_keys WHERE day = ?)",
-            [(str(uuid.uuid4()), c.day, c.tag, c.sealed, c.day) for c in copies])
+            "INSERT INTO history_pending(id, day, tag, sealed) VALUES (?, ?, ?, ?)",
+            [(str(uuid.uuid4()), day, tag_of(key, c.owner), c.sealed) for c in copies])
+
+
+def _copy_key_in(conn: sqlite3.Connection, today: int) -> tuple[int, bytes]:
+    day = max(today, _flushed(conn) + 1)
+    conn.execute("INSERT OR IGNORE INTO history_day_keys(day, key) VALUES (?, ?)",
+                 (day, os.urandom(32)))
+    (key,) = conn.execute("SELECT key FROM history_day_keys WHERE day = ?", (day,)).fetchone()
+    return day, bytes(key)
 
 
 class SqliteHistoryStore:
@@ -102,15 +112,8 @@ class SqliteHistoryStore:
         return await self._db.write(make)
 
     async def copy_key(self, today: int) -> tuple[int, bytes]:
-        def work(conn: sqlite3.Connection) -> tuple[int, bytes]:
-            day = max(today, _flushed(conn) + 1)
-            conn.execute("INSERT OR IGNORE INTO history_day_keys(day, key) VALUES (?, ?)",
-                         (day, os.urandom(32)))
-            (key,) = conn.execute("SELECT key FROM history_day_keys WHERE day = ?",
-                                  (day,)).fetchone()
-            return day, bytes(key)
-
-        return await self._db.write(lambda conn: transaction(conn, work))
+        return await self._db.write(
+            lambda conn: transaction(conn, lambda c: _copy_key_in(c, today)))
 
     async def pending(self, day: int | None = None) -> list[PendingRow]:
         def run(conn: sqlite3.Connection) -> list[PendingRow]:

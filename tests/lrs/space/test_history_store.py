@@ -60,36 +60,45 @@ async def test_history_day_key_is_made_once_and_never_again_after_its_day_closed
 
 async def test_history_copies_are_written_by_the_commit_only_for_new_tallied_statements(
         storage: Storage) -> None:
-    key = await storage.history.day_key(DAY, create=True)
-    assert key is not None
-    tag = tag_of(key, "mbox_sha1sum:aa")
     items = (tallied(1), tallied(2))
-    copies = [PendingCopy(DAY, tag, b"sealed-1", items[0].statement_id),
-              PendingCopy(DAY, tag, b"sealed-2", items[1].statement_id)]
+    copies = [PendingCopy("mbox_sha1sum:aa", b"sealed-1", items[0].statement_id),
+              PendingCopy("mbox_sha1sum:aa", b"sealed-2", items[1].statement_id)]
     plan = await storage.commit(Batch(tallied=items, day=DAY, fingerprint_expires_ms=FAR),
                                 copies)
     assert len(plan.fingerprints) == 2
     rows = await storage.history.pending(DAY)
     assert sorted(r.sealed for r in rows) == [b"sealed-1", b"sealed-2"]
-    assert {r.tag for r in rows} == {tag} and {r.day for r in rows} == {DAY}
+    # Tagged, in the commit, under the key of the batch's day, made then.
+    key = await storage.history.day_key(DAY)
+    assert key is not None
+    assert {r.tag for r in rows} == {tag_of(key, "mbox_sha1sum:aa")}
+    assert {r.day for r in rows} == {DAY}
     # A retry stores nothing new: its copies are not written again.
     await storage.commit(Batch(tallied=items, day=DAY, fingerprint_expires_ms=FAR), copies)
     assert len(await storage.history.pending()) == 2
     # A copy whose statement is not in the batch's tallied ones is not written either.
-    stray = PendingCopy(DAY, tag, b"stray", "00000000-0000-4000-8000-000000000099")
+    stray = PendingCopy("mbox_sha1sum:aa", b"stray", "00000000-0000-4000-8000-000000000099")
     await storage.commit(Batch(tallied=(tallied(3),), day=DAY, fingerprint_expires_ms=FAR),
                          [stray])
     assert len(await storage.history.pending()) == 2
 
 
+async def test_history_copies_of_a_day_flushed_already_go_to_the_next_day(
+        storage: Storage) -> None:
+    await storage.history.close_day(DAY)  # flushed early (--through-today)
+    await storage.commit(Batch(tallied=(tallied(1),), day=DAY, fingerprint_expires_ms=FAR),
+                         [PendingCopy("o", b"late", tallied(1).statement_id)])
+    rows = await storage.history.pending()
+    key = await storage.history.day_key(DAY + 1)
+    assert key is not None
+    assert [(r.day, r.tag, r.sealed) for r in rows] == [(DAY + 1, tag_of(key, "o"), b"late")]
+
+
 async def test_history_buffer_rows_move_delete_and_go_with_their_closed_day(
         storage: Storage) -> None:
-    key = await storage.history.day_key(DAY, create=True)
-    assert key is not None
-    tag = tag_of(key, "o")
     items = tuple(tallied(n) for n in range(4))
     await storage.commit(Batch(tallied=items, day=DAY, fingerprint_expires_ms=FAR),
-                         [PendingCopy(DAY, tag, f"s{n}".encode(), t.statement_id)
+                         [PendingCopy("o", f"s{n}".encode(), t.statement_id)
                           for n, t in enumerate(items)])
     rows = await storage.history.pending(DAY)
     assert len(rows) == 4

@@ -116,7 +116,8 @@ async def status(request: Request) -> Response:
     record = await me.spaces.record_of(me.owner)
     if record is None:
         return _answer({"exists": False, "mode": None, "unlocked": False, "entries": 0})
-    unlocked = record.mode is Mode.ENVELOPE or me.unlocked.get(me.session, me.owner) is not None
+    held = me.unlocked.get(me.session, me.owner)
+    unlocked = record.mode is Mode.ENVELOPE or (held is not None and held.space == record.space)
     count = await me.spaces.store.count_blobs(record.space, ENTRY)
     return _answer({"exists": True, "mode": record.mode.value, "unlocked": unlocked,
                     "entries": count, "unlock_idle_seconds":

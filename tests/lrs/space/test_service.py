@@ -207,3 +207,8 @@ def test_space_unlocked_keys_expire_when_idle_and_lock_per_session() -> None:
     unlocked.hold("b", key)
     assert unlocked.drop("a") and not unlocked.drop("a")
     assert unlocked.drop_owner(OWNER) == 1 and len(unlocked) == 0
+
+
+def test_space_key_setting_refuses_a_short_secret() -> None:
+    with pytest.raises(ValueError, match="at least 32"):
+        Settings(space_key=SecretStr("too short"))

@@ -341,8 +341,7 @@ async def build_ingest(storage: Storage, settings: Settings, *,
     plugins = plugins or make_plugin_manager()
     if door is None:  # the checks run on what a credential sends, whatever the way in
         door = await build_door(settings, plugins)
-    clock = clock or StoredClock()
-    return Ingest(storage, settings, clock, plugins, catalogue.current,
+    return Ingest(storage, settings, clock or StoredClock(), plugins, catalogue.current,
                   count_decisions, forwarding, door,
                   HistoryCapture(storage.history, settings.history_refresh_seconds))
 

@@ -62,6 +62,11 @@ class Storage:
         return self._engine.marks
 
     @property
+    def space(self) -> SpaceStore:
+        """The learners' spaces: encrypted blobs, and the keyring kept apart (lrs.space)."""
+        return self._engine.space
+
+    @property
     def history(self) -> HistoryStore:
         """My own history: opt-ins, day keys, the pending buffer (lrs.space.history)."""
         return self._engine.history
@@ -69,13 +74,7 @@ class Storage:
     async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
         """Plan and write one request's statements in one transaction (BatchStore.commit),
         with the sealed copies of My own history (lrs.space.history) in it."""
-        return await self.batches.commit(batch, history) if history \
-            else await self.batches.commit(batch)
-
-    @property
-    def space(self) -> SpaceStore:
-        """The learners' spaces: encrypted blobs, and the keyring kept apart (lrs.space)."""
-        return self._engine.space
+        return await self.batches.commit(batch, history)
 
     async def missing_layout(self) -> list[str]:
         """What the schema had when this process opened (and migrated) the store and has

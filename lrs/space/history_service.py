@@ -51,7 +51,7 @@ class NotSealed(Conflict):
             "keeping your own history needs a sealed space: " + (
                 "seal yours first (POST /api/v1/space/seal)" if has_space
                 else "create your space and seal it first (POST /api/v1/space)"),
-            (Problem("$.keep", "your space is not sealed"),))
+            (Problem("$", "your space is not sealed"),))
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ async def test_history_api_is_off_by_default_and_needs_a_sealed_space(
         assert await history(ada) == {"keeping": False, "since": None, "sealed": False,
                                       "unlocked": False, "batches": 0}
         refused = await ada.call("POST", "/history")
-        assert refused.status_code == 409 and problem_paths(refused) == ["$.keep"]
+        assert refused.status_code == 409 and problem_paths(refused) == ["$"]
         assert "create your space" in refused.json()["error"]["message"]
         assert (await ada.call("POST", "")).status_code == 201  # an envelope space
         refused = await ada.call("POST", "/history")

@@ -42,6 +42,12 @@ class _Passphrase(BaseModel):
     passphrase: Secret
 
 
+class _NewPassphrase(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    passphrase: Secret
+    new_passphrase: Secret
+
+
 class _Recovery(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     recovery_code: Secret
@@ -182,6 +188,17 @@ async def recover(request: Request) -> Response:
     return _answer({"unlocked": True, "recovery_code": code})
 
 
+async def change_passphrase(request: Request) -> Response:
+    """POST /space/passphrase {"passphrase", "new_passphrase"}: another passphrase for a
+    sealed space (the recovery code stays); the space stays unlocked in this session."""
+    me = await _learner(request)
+    body: _NewPassphrase = await _json(request, _NewPassphrase)
+    _attempt(me)
+    key = await me.spaces.change_passphrase(me.owner, body.passphrase, body.new_passphrase)
+    me.unlocked.hold(me.session, key)
+    return _answer({"unlocked": True})
+
+
 async def list_entries(request: Request) -> Response:
     """GET /space/entries: every entry, the latest first."""
     me = await _learner(request)
@@ -266,6 +283,7 @@ routes = [
     Route("/space/unlock", unlock, methods=["POST"]),
     Route("/space/lock", lock, methods=["POST"]),
     Route("/space/recover", recover, methods=["POST"]),
+    Route("/space/passphrase", change_passphrase, methods=["POST"]),
     Route("/space/entries", list_entries, methods=["GET"]),
     Route("/space/entries", add_entry, methods=["POST"]),
     Route("/space/entries/{entry}", get_entry, methods=["GET"]),

@@ -149,6 +149,26 @@ async def test_space_recovery_code_sets_a_new_passphrase_once(spaces: Spaces) ->
     await spaces.recover(OWNER, new_code, "the third passphrase")
 
 
+async def test_space_passphrase_changes_and_the_recovery_code_stays(spaces: Spaces) -> None:
+    await spaces.create(OWNER)
+    await spaces.append(OWNER, "entry", b"kept")
+    with pytest.raises(Conflict, match="not sealed"):
+        await spaces.change_passphrase(OWNER, PASSPHRASE, "another passphrase")
+    code = await spaces.seal(OWNER, PASSPHRASE)
+    with pytest.raises(WrongSecret) as wrong:
+        await spaces.change_passphrase(OWNER, "not the passphrase", "another passphrase")
+    assert wrong.value.problems[0].path == "$.passphrase"
+    with pytest.raises(InvalidRequest) as short:
+        await spaces.change_passphrase(OWNER, PASSPHRASE, "short")
+    assert short.value.problems[0].path == "$.new_passphrase"
+    key = await spaces.change_passphrase(OWNER, PASSPHRASE, "another passphrase")
+    assert [o.plaintext for o in await spaces.read(key)] == [b"kept"]
+    with pytest.raises(WrongSecret):
+        await spaces.unlock(OWNER, PASSPHRASE)
+    await spaces.unlock(OWNER, "another passphrase")
+    await spaces.recover(OWNER, code, "a third passphrase")  # the code still works
+
+
 async def test_space_recover_an_envelope_space_is_a_conflict(spaces: Spaces) -> None:
     await spaces.create(OWNER)
     with pytest.raises(Conflict, match="not sealed"):

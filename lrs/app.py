@@ -28,6 +28,7 @@ from lrs.api import (
     catalogue,
     compliance,
     coverage,
+    history,
     hits,
     objectives,
     openapi,
@@ -51,6 +52,8 @@ from lrs.metrics import Metrics
 from lrs.middleware import XapiMiddleware
 from lrs.people import web as people
 from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
+from lrs.space.history_flush import scheduled_flush
+from lrs.space.history_service import SpaceHistory
 from lrs.space.service import open_spaces
 from lrs.space.unlocked import Unlocked
 from lrs.storage import Storage, open_storage
@@ -116,6 +119,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         try:
             async with scheduled_purge(settings, opened, cached.current, clock.now_ms), \
                     people.sweeping(signed_in), \
+                    scheduled_flush(settings, opened.history, SpaceHistory(app.state.spaces),
+                                    clock.now_ms), \
                     delivering(settings, opened, counters.registry if counters is not None
                                else None) as worker:
                 app.state.forwarding_worker = worker
@@ -141,7 +146,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                  *compliance.routes, *portfolio.routes, *retention.routes,
                                  *openapi.routes, *people.api_routes,
                                  *privacy_report.routes,
-                                 *objectives.routes, *space.routes]),
+                                 *objectives.routes, *space.routes, *history.routes]),
         *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
         *console.routes,

@@ -24,6 +24,7 @@ from lrs.credentials import Scope
 from lrs.forwarding.cli import forwarding
 from lrs.privacy.cli import privacy
 from lrs.quarantine_cli import quarantine
+from lrs.space.history_cli import space
 from lrs.storage import Storage
 from plugins.catalogue import CatalogueError, dump_catalogue, load_catalogue
 from statements.compliance import date_or_timestamp
@@ -40,6 +41,7 @@ main.add_command(credentials)
 main.add_command(forwarding)
 main.add_command(privacy)
 main.add_command(quarantine)
+main.add_command(space)
 
 
 @main.command()
@@ -231,6 +233,10 @@ def forget(agent_json: tuple[str, ...], dry_run: bool, operator: str, data_dir: 
                f"{done['audit_entries_scrubbed']}; sessions {verb}ended: "
                f"{done['sessions_ended']}; spaces {verb}destroyed: "
                f"{done['spaces_destroyed']}")
+    if any(name.startswith("history_") for name in done):  # My own history, when there was one
+        click.echo(f"own history: opt-in {verb}stopped: {done.get('history_opt_ins', 0)}, "
+                   f"copies waiting {verb}deleted: {done.get('history_pending_deleted', 0)}, "
+                   f"batches {verb}deleted: {done.get('history_batches_deleted', 0)}")
     for key in report.credentials:
         click.echo(f"credential {key} {verb}revoked and scrubbed")
     for path, outcome in sorted(report.files.items()):

@@ -314,6 +314,23 @@ class Settings(BaseSettings):
         "reading them again (a change made through another process shows after this).",
     )
 
+    # My own history (docs/personal-space.md): opt-in sealed copies of tallied statements.
+    history_batch_bytes: int = Field(
+        65536, ge=4096, le=16 * 1024 * 1024, description="The size every daily history "
+        "batch is padded to; copies that do not fit wait for the next day's batch.",
+    )
+    history_flush_check_minutes: float = Field(
+        10.0, ge=0, description="How often a serving process looks for a closed day to flush "
+        "into the learners' spaces; 0 leaves it to `lrs space flush-history`.",
+    )
+    history_flush_grace_minutes: int = Field(
+        10, ge=1, le=720, description="Minutes after UTC midnight before the closed day's "
+        "history is flushed and its tag key forgotten.",
+    )
+    history_refresh_seconds: float = Field(
+        5.0, ge=0, description="How long a process keeps the list of learners who keep their "
+        "history before reading it again (a change made through another process).",
+    )
     # The learner's own space (lrs/space, docs/personal-space.md).
     space_key: SecretStr | None = Field(
         None, description="The secret the spaces' key-encryption key is derived from (at least "

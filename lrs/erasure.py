@@ -19,6 +19,7 @@ from lrs import erasure_traces as traces
 from lrs.config import Settings
 from lrs.erasure_files import scrub_file
 from lrs.people import Person
+from lrs.space import history_service as own_history
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
 from plugins.retention import DAY_MS, RetentionPolicy
@@ -203,6 +204,11 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     extra = {"credentials_revoked": len(credentials), "quarantine_deleted": len(entries),
              "audit_entries_scrubbed": len(scrubbed), "files_changed": len(changed),
              "sessions_ended": sessions, "spaces_destroyed": len(spaces)}
+    # My own history (lrs.space.history_service): their opt-in, the copies waiting in the
+    # buffer and the batches in their space; named in the report only when there were any.
+    kept_history = {name: n for name, n in (await own_history.forget(
+        storage.history, storage.space, keys, dry_run=True)).items() if n}
+    extra.update(kept_history)
     if dry_run:
         report.done = {"statements_deleted": len(delete), "statements_rewritten": len(rewrite),
                        "documents_deleted": await storage.erasure.documents_of(keys),
@@ -214,6 +220,9 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
         scrub_file(path, needles)
     await traces.scrub_credentials(storage, credentials, keys, needles, now_ms)
     await storage.sessions.delete_where(theirs)  # signed in as them: the session ends
+    if kept_history:  # before the space goes: its opt-in and buffer rows go with it
+        extra.update({name: n for name, n in (
+            await own_history.forget(storage.history, storage.space, keys)).items() if n})
     for owner in spaces:  # the key first: every copy of the blobs becomes unreadable
         await storage.space.destroy(owner)
     await storage.quarantine.remove([e.id for e in entries])

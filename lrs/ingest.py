@@ -26,6 +26,7 @@ from lrs.credentials import Credential, Scope
 from lrs.door import Door, build_door
 from lrs.forwarding.rules import RuleCache, destinations_for
 from lrs.limits import check_batch, check_statement_parts
+from lrs.space.history_capture import HistoryCapture
 from lrs.storage import Storage
 from plugins.catalogue import Catalogue
 from plugins.catalogue_store import CachedCatalogue
@@ -69,6 +70,9 @@ class Ingest:
     # The door checks (cmi5, profiles: lrs.door); they cost nothing for a credential with
     # every check off.
     door: Door = field(default_factory=Door)
+    # My own history (lrs.space.history): sealed copies of opted-in learners' tallied
+    # statements, made here before their identity is dropped, committed with the hits.
+    history: HistoryCapture | None = None
     _day_keys: dict[int, bytes | None] = field(default_factory=dict)
     _merged: dict[tuple[str, bool], bytes] = field(default_factory=dict)
     _last_purge: float = 0.0
@@ -104,10 +108,11 @@ class Ingest:
             kept = [p for p, d in zip(prepared, decisions, strict=True) if d is Decision.FULL]
             tallied = await self._tally(prepared, decisions, credential)
             forward = await self._forward(prepared, decisions, credential)
+            copies = await self.history.copies(prepared, decisions) if self.history else []
             plan = await self.storage.commit(self._batch(
                 kept, _used_by(kept, attachments), tallied, ids,
                 dropped=decisions.count(Decision.DROP), single=parsed.single,
-                forward=forward, marks=verdict.marks))
+                forward=forward, marks=verdict.marks), copies)
         finally:
             self.clock.end(stored)
         # DESIGN §4: counted once, when first stored; a retry counts (and notifies) nothing.
@@ -340,7 +345,8 @@ async def build_ingest(storage: Storage, settings: Settings, *,
     if door is None:  # the checks run on what a credential sends, whatever the way in
         door = await build_door(settings, plugins)
     return Ingest(storage, settings, clock or StoredClock(), plugins, catalogue.current,
-                  count_decisions, forwarding, door)
+                  count_decisions, forwarding, door,
+                  HistoryCapture(storage.history, settings.history_refresh_seconds))
 
 
 def _parse(body: bytes, content_type: str, version: XapiVersion, settings: Settings

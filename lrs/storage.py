@@ -6,6 +6,7 @@ names one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from lrs.forwarding import ForwardingStore
 from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from lrs.space import SpaceStore
+from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -70,9 +72,15 @@ class Storage:
         """The learners' spaces: encrypted blobs, and the keyring kept apart (lrs.space)."""
         return self._engine.space
 
-    async def commit(self, batch: Batch) -> Plan:
-        """Plan and write one request's statements in one transaction (BatchStore.commit)."""
-        return await self.batches.commit(batch)
+    @property
+    def history(self) -> HistoryStore:
+        """My own history: opt-ins, day keys, the pending buffer (lrs.space.history)."""
+        return self._engine.history
+
+    async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
+        """Plan and write one request's statements in one transaction (BatchStore.commit),
+        with the sealed copies of My own history (lrs.space.history) in it."""
+        return await self.batches.commit(batch, history)
 
     async def missing_layout(self) -> list[str]:
         """What the schema had when this process opened (and migrated) the store and has

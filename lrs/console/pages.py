@@ -74,6 +74,7 @@ PAGES = [
          "compliance.js", "Compliance"),
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),
     Page("/console/space", "space.html", "My space", Role.LEARNER, "space.js"),
+    Page("/console/history", "history.html", "My history", Role.LEARNER, "history.js"),
 ]
 # The analyst's page is the dashboard (lrs/dashboard), which reads the session itself.
 DASHBOARD = Page("/dashboard", "", "Dashboard", Role.ANALYST)

@@ -7,6 +7,7 @@ that defines `open_engine(url, settings)` and a line in `REGISTRY`.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aggregation.plan import Batch, Plan
@@ -17,6 +18,7 @@ from lrs.forwarding import ForwardingStore
 from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from lrs.space import SpaceStore
+from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -38,10 +40,12 @@ REGISTRY = {
 class BatchStore(Protocol):
     """The one writer of statement requests: commits a batch's plan in one transaction."""
 
-    async def commit(self, batch: Batch) -> Plan:
+    async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
         """Read what the store holds about `batch`, plan it (`aggregation.plan.plan_batch`)
         and write the plan, atomically; return the plan written. Raises
-        `statements.errors.Conflict` (nothing written) for an id held with other content."""
+        `statements.errors.Conflict` (nothing written) for an id held with other content.
+        `history`: sealed copies for My own history (lrs.space.history), written in the
+        same transaction, each only if its statement is tallied for the first time."""
         ...
 
 
@@ -71,6 +75,11 @@ class Engine(Protocol):
     @property
     def frameworks(self) -> FrameworkStore:
         """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        ...
+
+    @property
+    def history(self) -> HistoryStore:
+        """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
         ...
 
     @property

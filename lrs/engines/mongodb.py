@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
 from lrs.objectives.mongo import MongoFrameworkStore
+from lrs.space.history import PendingCopy
+from lrs.space.history_mongo import MongoHistoryStore
 from lrs.space.mongo import MongoSpaceStore, keyring_database
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
@@ -42,8 +45,9 @@ class MongoBatches:
         self._statements = statements
         self._tally = tally
         self.marks = MongoMarkStore(kernel.db)
+        self.history = MongoHistoryStore(kernel.db)
 
-    async def commit(self, batch: Batch) -> Plan:
+    async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
         # Attachment bytes first, outside the transaction (they may be large): kept once
         # per SHA-2, so a failed batch leaves at most unreferenced, reusable chunks.
         await guard(put_attachments(self._kernel.db, batch.attachments))
@@ -59,6 +63,10 @@ class MongoBatches:
             await self._statements.write_plan(plan.statements, kept.stubs, session)
             await guard(self.marks.write(plan.marks, session))
             await self._tally.write_plan(plan, session)
+            if history:  # My own history: copies of the statements tallied now, not retries
+                new = {t.statement_id for t in plan.fingerprints}
+                await self.history.write_pending(
+                    [c for c in history if c.statement_id in new], batch.day, session)
             # In the same transaction as the statements it forwards. Without transactions
             # (a standalone server) it is written just after them: docs/forwarding.md.
             await self._forwarding.write_outbox(plan.outbox, int(time.time() * 1000), session)
@@ -105,6 +113,11 @@ class MongoEngine:
         return MongoSpaceStore(db, self.kernel.client[keyring_database(db.name)])
 
     @property
+    def history(self) -> MongoHistoryStore:
+        """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
+        return self.batches.history
+
+    @property
     def resource(self) -> Any:
         """The client (for this engine's tests and tools)."""
         return self.kernel.client
@@ -149,6 +162,7 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine, engine.frameworks, engine.space):
+                  forwarding, engine.quarantine, engine.frameworks, engine.space,
+                  engine.history):
         await store.open()
     return engine

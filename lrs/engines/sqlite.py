@@ -6,6 +6,7 @@ import asyncio
 import functools
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from lrs.credentials.sqlite_sessions import SqliteSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
 from lrs.objectives.sqlite import SqliteFrameworkStore
+from lrs.space.history import PendingCopy
+from lrs.space.history_sqlite import SqliteHistoryStore, write_pending_in
 from lrs.space.sqlite import SqliteSpaceStore, keyring_path
 from plugins.stores.sqlite import SqliteCatalogueStore
 from statements.errors import StoreUnavailable, XapiError
@@ -51,12 +54,12 @@ class SqliteBatches:
     def __init__(self, db: SqliteDatabase, tally: SqliteTallyStore) -> None:
         self._db = db
         self._tally = tally
-        self._waiting: list[tuple[Batch, asyncio.Future[Plan]]] = []
+        self._waiting: list[tuple[Batch, Sequence[PendingCopy], asyncio.Future[Plan]]] = []
         self._rounds: asyncio.Task[None] | None = None
 
-    async def commit(self, batch: Batch) -> Plan:
+    async def commit(self, batch: Batch, history: Sequence[PendingCopy] = ()) -> Plan:
         answer: asyncio.Future[Plan] = asyncio.get_running_loop().create_future()
-        self._waiting.append((batch, answer))
+        self._waiting.append((batch, history, answer))
         if self._rounds is None:
             # Its own task, so a request that goes away never stops the others' round.
             self._rounds = asyncio.create_task(self._run_rounds())
@@ -70,11 +73,13 @@ class SqliteBatches:
         finally:
             self._rounds = None
 
-    async def _round(self, group: list[tuple[Batch, asyncio.Future[Plan]]]) -> None:
-        roll_up = self._tally.roll_up_due(sum(len(b.tallied) for b, _ in group))
+    async def _round(self, group: list[tuple[Batch, Sequence[PendingCopy],
+                                            asyncio.Future[Plan]]]) -> None:
+        roll_up = self._tally.roll_up_due(sum(len(b.tallied) for b, _, _ in group))
 
         def run(conn: sqlite3.Connection) -> list[tuple[Plan, dict[Dims, int]] | XapiError]:
-            done = transaction(conn, lambda c: [_write(c, b, self._tally) for b, _ in group])
+            done = transaction(conn, lambda c: [_write(c, b, self._tally, h)
+                                                for b, h, _ in group])
             if roll_up:  # after the round's commit, in a transaction of its own
                 self._tally.roll_up_in(conn)
             return done
@@ -82,7 +87,7 @@ class SqliteBatches:
         try:
             results = await self._db.write(run)
         except BaseException as exc:  # the round's transaction failed: every batch of it
-            for _, answer in group:
+            for _, _, answer in group:
                 if not answer.done():
                     answer.set_exception(exc if isinstance(exc, Exception)
                                          else StoreUnavailable("the write was cancelled"))
@@ -90,7 +95,7 @@ class SqliteBatches:
                 raise
             return
         hits = 0
-        for (_, answer), result in zip(group, results, strict=True):
+        for (_, _, answer), result in zip(group, results, strict=True):
             if isinstance(result, Exception):
                 answer.set_exception(result)
                 continue
@@ -101,8 +106,8 @@ class SqliteBatches:
         self._tally.journalled(hits, rolled=roll_up)
 
 
-def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
-           ) -> tuple[Plan, dict[Dims, int]] | XapiError:
+def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore,
+           history: Sequence[PendingCopy] = ()) -> tuple[Plan, dict[Dims, int]] | XapiError:
     """Plan `batch` against what the store holds and write the plan, in the caller's
     transaction: nothing can come between what the plan was made from and what it writes.
 
@@ -121,6 +126,9 @@ def _write(conn: sqlite3.Connection, batch: Batch, tally: SqliteTallyStore
     # The outbox in the same transaction as the statements it forwards: both or neither.
     write_outbox_in(conn, plan.outbox, int(time.time() * 1000))
     write_marks_in(conn, plan.marks)
+    if history:  # My own history: copies of the statements tallied now (never of a retry)
+        new = {t.statement_id for t in plan.fingerprints}
+        write_pending_in(conn, [c for c in history if c.statement_id in new], batch.day)
     return plan, tally.write_in(conn, plan)
 
 
@@ -152,6 +160,11 @@ class SqliteEngine:
     def frameworks(self) -> SqliteFrameworkStore:
         """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
         return SqliteFrameworkStore(self.resource)
+
+    @functools.cached_property
+    def history(self) -> SqliteHistoryStore:
+        """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
+        return SqliteHistoryStore(self.resource)
 
     @functools.cached_property
     def space(self) -> SqliteSpaceStore:
@@ -212,6 +225,6 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
                   engine.sessions, engine.forwarding, engine.quarantine, engine.marks,
-                  engine.frameworks, engine.space):
+                  engine.frameworks, engine.space, engine.history):
         await store.open()
     return engine

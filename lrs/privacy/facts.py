@@ -82,6 +82,8 @@ DATA_CATEGORIES = (
     "(docs/personal-space.md)",
     "the audit log: operator, action, time, counts; erasures by keyed reference only",
     "the tally: counts per the fields below, with no identity",
+    "learners' own history, for those who opt in: who keeps one; sealed copies of their "
+    "tallied statements that only they can open (docs/personal-space.md)",
 )
 
 BY_HAND = (
@@ -224,6 +226,10 @@ def key_lifetimes(settings: Settings) -> list[dict[str, Any]]:
         {"key": "session secret", "links": "a browser to a signed-in session",
          "lifetime": "set" if settings.session_secret is not None else "not set (one per "
                      "process, gone at exit)"},
+        {"key": "history tag key", "links": "an opted-in learner to their sealed copies "
+                                           "waiting in the buffer (docs/personal-space.md)",
+         "lifetime": f"one day, destroyed when the day is flushed "
+                     f"({settings.history_flush_grace_minutes} minutes after it closes)"},
     ]
 
 

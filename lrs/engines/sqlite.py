@@ -17,6 +17,7 @@ from lrs.credentials.sqlite import SqliteCredentialStore
 from lrs.credentials.sqlite_sessions import SqliteSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
+from lrs.space.sqlite import SqliteSpaceStore, keyring_path
 from plugins.stores.sqlite import SqliteCatalogueStore
 from statements.errors import StoreUnavailable, XapiError
 from statements.plan import Held
@@ -146,6 +147,11 @@ class SqliteEngine:
         """The marks of flagged statements (lrs.door)."""
         return SqliteMarkStore(self.resource)
 
+    @functools.cached_property
+    def space(self) -> SqliteSpaceStore:
+        """The learners' spaces; the keyring in a file of its own beside the database."""
+        return SqliteSpaceStore(self.resource, keyring_path(self.resource.path))
+
     async def ping(self) -> None:
         # Through the read path, so a stuck reader pool shows as not ready too.
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -173,6 +179,7 @@ class SqliteEngine:
         return layout
 
     async def close(self) -> None:
+        await self.space.close()
         await self.resource.close()
 
     async def _read(self, work: Any) -> Any:
@@ -198,6 +205,7 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     # The compliance store after the statements: it triggers on their tables.
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
-                  engine.sessions, engine.forwarding, engine.quarantine, engine.marks):
+                  engine.sessions, engine.forwarding, engine.quarantine, engine.marks,
+                  engine.space):
         await store.open()
     return engine

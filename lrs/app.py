@@ -36,6 +36,7 @@ from lrs.api import (
     state,
     statements,
 )
+from lrs.api import vc as vc_api
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
@@ -135,7 +136,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                  *admin_quarantine.routes,
                                  *compliance.routes, *portfolio.routes, *retention.routes,
                                  *openapi.routes, *people.api_routes,
-                                 *privacy_report.routes]),
+                                 *privacy_report.routes, *vc_api.routes]),
+        *vc_api.well_known_routes,  # the issuer's DID document (lrs/vc, did:web)
         *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
         *console.routes,

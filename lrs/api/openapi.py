@@ -13,6 +13,7 @@ from lrs.api.openapi_admin import admin_credentials_paths, admin_quarantine_path
 from lrs.api.openapi_admin import json_response as _json
 from lrs.api.openapi_admin import query_parameter as _query
 from lrs.api.openapi_forwarding import forwarding_paths
+from lrs.api.openapi_space import space_paths
 from lrs.api.openapi_vc import vc_paths
 from lrs.http import json_bytes
 from lrs.people import Role
@@ -304,6 +305,7 @@ DOCUMENT: dict[str, Any] = {
         **admin_credentials_paths(_ANY_CREDENTIAL, _ERROR),
         **forwarding_paths(_ANY_CREDENTIAL, _ERROR),
         **admin_quarantine_paths(_ANY_CREDENTIAL, _ERROR),
+        **space_paths(_ERROR),
         **vc_paths(_ANY_CREDENTIAL, _ERROR),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {

@@ -15,6 +15,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
+from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from lrs.space import SpaceStore
 from plugins.catalogue_store import CatalogueStore
@@ -63,6 +64,11 @@ class Storage:
     def space(self) -> SpaceStore:
         """The learners' spaces: encrypted blobs, and the keyring kept apart (lrs.space)."""
         return self._engine.space
+
+    @property
+    def frameworks(self) -> FrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        return self._engine.frameworks
 
     async def commit(self, batch: Batch) -> Plan:
         """Plan and write one request's statements in one transaction (BatchStore.commit)."""

@@ -14,6 +14,7 @@ from aggregation.store import TallyStore
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
+from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from lrs.space import SpaceStore
 from plugins.catalogue_store import CatalogueStore
@@ -70,6 +71,11 @@ class Engine(Protocol):
     @property
     def space(self) -> SpaceStore:
         """The learners' spaces: the blobs and the keyring kept apart (lrs.space)."""
+        ...
+
+    @property
+    def frameworks(self) -> FrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
         ...
 
     async def ping(self) -> None:

@@ -18,6 +18,7 @@ from lrs.credentials.mongo import MongoCredentialStore
 from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
+from lrs.objectives.mongo import MongoFrameworkStore
 from lrs.space.mongo import MongoSpaceStore, keyring_database
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
@@ -98,6 +99,11 @@ class MongoEngine:
         db = self.kernel.db
         return MongoSpaceStore(db, self.kernel.client[keyring_database(db.name)])
 
+    @functools.cached_property
+    def frameworks(self) -> MongoFrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        return MongoFrameworkStore(self.kernel.db)
+
     @property
     def resource(self) -> Any:
         """The client (for this engine's tests and tools)."""
@@ -143,6 +149,6 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine, engine.space):
+                  forwarding, engine.quarantine, engine.space, engine.frameworks):
         await store.open()
     return engine

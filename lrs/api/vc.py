@@ -4,6 +4,7 @@ and the issuer's DID document at `/.well-known/did.json` (did:web)."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,14 +18,18 @@ from lrs.auth import require
 from lrs.config import Settings
 from lrs.credentials import Credential, Scope
 from lrs.http import credential_of
+from lrs.people.web import session_of
 from lrs.space import Mode, SpaceExists, SpaceLocked
+from lrs.space.entries import ENTRY, entry_of
 from lrs.space.keys import owner_key
 from lrs.space.service import Spaces
+from lrs.space.unlocked import Unlocked
+from lrs.vc.credentials import AssessedObjective, Evidence
 from lrs.vc.export import SpaceItem, export_archive, space_document
 from lrs.vc.imports import BLOB_KIND, MAX_UNPACKED_BYTES, verify_archive
 from lrs.vc.issue import issue_record
 from lrs.vc.keys import IssuerKey, load_issuer_key
-from lrs.vc.record import assessed_objectives, learner_uri
+from lrs.vc.record import assessed_objectives, entry_evidence, learner_uri
 from lrs.vc.verify import resolver
 from statements.errors import InvalidRequest, NotFound, Problem, TooLarge
 from statements.portfolio import learner_statements
@@ -50,16 +55,48 @@ def _learner(credential: Credential) -> tuple[str, dict[str, Any], str]:
     return learner, credential.authority, name if isinstance(name, str) else credential.name
 
 
-async def _space_items(spaces: Spaces, owner: str) -> list[SpaceItem]:
+async def _space_items(request: Request, owner: str) -> list[SpaceItem]:
+    spaces: Spaces = request.app.state.spaces
     record = await spaces.record_of(owner)
     if record is None:
         return []
     if record.mode is Mode.SEALED:
-        # Only the learner's passphrase opens a sealed space: unlock it on the space page,
-        # then export (lrs.space.unlocked keeps the key for the session).
-        raise SpaceLocked()
-    key = await spaces.unlock(owner)
+        # Only the learner's passphrase opens a sealed space: it must be unlocked in this
+        # session (the space page, POST /api/v1/space/unlock), which holds its key.
+        signed_in = await session_of(request)
+        unlocked: Unlocked | None = getattr(request.app.state, "space_unlocked", None)
+        held = unlocked.get(signed_in.key, owner) \
+            if signed_in is not None and unlocked is not None else None
+        if held is None or held.space != record.space:
+            raise SpaceLocked()
+        key = held
+    else:
+        key = await spaces.unlock(owner)
     return [SpaceItem(o.id, o.kind, o.plaintext) for o in await spaces.read(key)]
+
+
+def _entries(items: list[SpaceItem]) -> dict[str, Evidence]:
+    """The space's entries as evidence, by the id of each entry's statement."""
+    out = {}
+    for item in items:
+        if item.kind == ENTRY:
+            entry = entry_of(item.content)
+            out[str(entry.statement["id"])] = entry_evidence(entry)
+    return out
+
+
+async def _with_codes(request: Request, objectives: list[AssessedObjective]
+                      ) -> list[AssessedObjective]:
+    """The objectives with their CASE humanCodingScheme, when a loaded framework has it."""
+    frameworks = getattr(request.app.state.storage, "frameworks", None)
+    if frameworks is None:
+        return objectives
+    out = []
+    for objective in objectives:
+        found = await frameworks.find_objective(objective.iri)
+        code = next((o.code for _, o in found if o.code), None)
+        out.append(replace(objective, code=code) if code else objective)
+    return out
 
 
 async def export_space(request: Request) -> Response:
@@ -74,8 +111,9 @@ async def export_space(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     store = request.app.state.storage.statements
     statements = [s async for s in learner_statements(store, learner)]
-    objectives = await assessed_objectives(store, statements, learner)
-    items = await _space_items(request.app.state.spaces, owner_key(agent))
+    items = await _space_items(request, owner_key(agent))
+    objectives = await _with_codes(request, await assessed_objectives(
+        store, statements, learner, _entries(items)))
     now = datetime.now(UTC)
     key = issuer_key(request)
     subject = learner_uri(agent)

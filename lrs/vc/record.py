@@ -11,6 +11,7 @@ from urllib.parse import quote
 import orjson
 
 from lrs.objectives.assessments import ASSESSMENT_CATEGORY, EVIDENCE_EXTENSION
+from lrs.space.entries import Entry
 from lrs.vc.credentials import AssessedObjective, Evidence
 from statements.indexing import actor_keys, agent_key
 from statements.store import StatementStore
@@ -45,6 +46,24 @@ def _text(value: Any) -> str:
     return ""
 
 
+def entry_evidence(entry: Entry) -> Evidence:
+    """A space entry as evidence: its title, its reflection as the narrative."""
+    parts = [(label, text) for label, text in (
+        ("What happened", entry.reflection.happened), ("What I learned", entry.reflection.learned),
+        ("What I will do", entry.reflection.next)) if text]
+    narrative = "\n\n".join(f"{label}: {text}" for label, text in parts)
+    described = [f"A {entry.kind} recorded on {entry.created.date().isoformat()}"]
+    if entry.tags:
+        described.append("tags: " + ", ".join(entry.tags))
+    if entry.files:
+        described.append("files: " + ", ".join(f.name for f in entry.files))
+    if entry.links:
+        described.append("links: " + " ".join(entry.links))
+    return Evidence(name=entry.title, narrative=narrative[:MAX_EVIDENCE_TEXT],
+                    description="; ".join(described), genre=entry.kind,
+                    url=f"urn:uuid:{entry.statement['id']}")
+
+
 def is_assessment(statement: Mapping[str, Any], learner: str) -> bool:
     """A manager's assessment of `learner` (an agent key) as lrs.objectives records it: the
     assessment category, the learner as actor, and as authority the instructor (the manager
@@ -76,12 +95,16 @@ def _moment(statement: Mapping[str, Any]) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def _evidence(store: StatementStore, ids: Iterable[Any], learner: str) -> list[Evidence]:
+async def _evidence(store: StatementStore, ids: Iterable[Any], learner: str,
+                    entries: Mapping[str, Evidence]) -> list[Evidence]:
     out: list[Evidence] = []
     for raw in ids:
         try:
             statement_id = str(uuid.UUID(str(raw)))
         except ValueError:
+            continue
+        if statement_id in entries:  # an entry of the space: its statement is inside it
+            out.append(entries[statement_id])
             continue
         body = await store.get(statement_id, voided=False)
         statement: dict[str, Any] = orjson.loads(body) if body else {}
@@ -107,10 +130,13 @@ async def _evidence(store: StatementStore, ids: Iterable[Any], learner: str) -> 
 
 
 async def assessed_objectives(
-    store: StatementStore, statements: Iterable[Mapping[str, Any]], learner: str
+    store: StatementStore, statements: Iterable[Mapping[str, Any]], learner: str,
+    entries: Mapping[str, Evidence] | None = None,
 ) -> list[AssessedObjective]:
     """The latest assessment of each objective among the learner's `statements`, as
-    AssessedObjectives (met or not yet), by objective title; evidence read from `store`."""
+    AssessedObjectives (met or not yet), by objective title. Each piece of evidence is
+    `entries[statement id]` (the space's entries, by their statements' ids) or else read
+    from `store`."""
     latest: dict[str, Mapping[str, Any]] = {}
     for statement in statements:
         if not is_assessment(statement, learner):
@@ -138,6 +164,6 @@ async def assessed_objectives(
             assessor=str(instructor.get("name") or agent_key(dict(instructor))),
             comment=str(result.get("response") or ""),
             evidence=tuple(await _evidence(store, extensions.get(EVIDENCE_EXTENSION) or [],
-                                           learner)),
+                                           learner, entries or {})),
         ))
     return sorted(out, key=lambda o: (o.title, o.iri))

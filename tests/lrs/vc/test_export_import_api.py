@@ -22,12 +22,15 @@ from lrs.credentials import Scope
 from lrs.objectives import Format, Framework, Objective, Outcome
 from lrs.objectives.assessments import record_assessment
 from lrs.people import Person, Role
+from lrs.space import entry_ops
+from lrs.space.entries import EntryInput, Reflection
 from lrs.space.keys import owner_key
 from lrs.storage import Storage, open_storage
 from lrs.vc.imports import BLOB_KIND
 from lrs.vc.verify import resolver, verify_credential
 from tests.conftest import add_credential, store_url
 from tests.factories import make_agent, make_statement
+from tests.lrs.space.test_space_api import ENTRY, PASSPHRASE, signed_in
 from tests.lrs.test_portfolio_api import learner_credential
 from tests.lrs.vc.dcc import dcc_verify
 
@@ -71,27 +74,34 @@ async def other_storage(engine: str, tmp_path: Path, request: pytest.FixtureRequ
     await opened.close()
 
 
-async def assessed_learner(app: Starlette, storage: Storage) -> dict[str, str]:
-    """Lea at her old employer: an entry as evidence, two objectives met, one not yet, one
-    item in her space; returns her credential's headers."""
+async def assessed_learner(app: Starlette, storage: Storage, *, sealed: bool = False
+                           ) -> dict[str, str]:
+    """Lea at her old employer: an entry of her space and a kept statement as evidence, two
+    objectives met, one not yet; returns her credential's headers."""
+    await storage.frameworks.put(FRAMEWORK)
+    spaces = app.state.spaces
+    await spaces.create(owner_key(OLD))
+    entry = await entry_ops.record(spaces, owner_key(OLD), OLD, EntryInput(
+        kind="experience", title="Night-shift induction", tags=["safety"],
+        reflection=Reflection(happened="I inducted six contractors.",
+                              learned="Start with the exits.", next="Shadow the site manager")),
+        now=datetime(2026, 11, 10, tzinfo=UTC), limit=100)
     platform = await add_credential(storage, Scope.ALL)
-    entry = make_statement(actor=OLD, object={
-        "objectType": "Activity", "id": "https://old-employer.example/entries/night-shift",
-        "definition": {"name": {"en": "Night-shift induction"}}},
-        result={"response": "What happened: six contractors inducted. What I learned: ..."})
+    kept = make_statement(actor=OLD, object={
+        "objectType": "Activity", "id": "https://old-employer.example/courses/first-aid",
+        "definition": {"name": {"en": "First aid at work"}}},
+        result={"response": "Passed the practical."})
     async with client_of(app, {**platform, "X-Experience-API-Version": "2.0.0"}) as c:
-        response = await c.post("/xapi/statements", json=[entry])
+        response = await c.post("/xapi/statements", json=[kept])
         assert response.status_code == 200, response.text
     for objective, outcome in zip(OBJECTIVES, [Outcome.MET, Outcome.MET, Outcome.NOT_YET],
                                   strict=True):
         await record_assessment(app.state.ingest, learner=OLD, framework=FRAMEWORK,
                                 objective=objective, outcome=outcome,
                                 comment=f"Seen on site: {objective.title}.",
-                                evidence=[entry["id"]], manager=MANAGER)
-    spaces = app.state.spaces
-    await spaces.create(owner_key(OLD))
-    await spaces.append(owner_key(OLD), "entry", orjson.dumps(
-        {"title": "Plan", "what_i_will_do": "Shadow the site manager"}))
+                                evidence=[entry.statement["id"], kept["id"]], manager=MANAGER)
+    if sealed:
+        await spaces.seal(owner_key(OLD), "a long enough passphrase")
     return await learner_credential(storage, OLD)
 
 
@@ -131,10 +141,15 @@ async def test_export_holds_a_badge_per_met_objective_a_clr_the_space_and_a_page
     alignment = badge["credentialSubject"]["achievement"]["alignment"][0]
     assert alignment["targetUrl"] in {o.iri for o in OBJECTIVES[:2]}
     assert alignment["targetFramework"] == "Site Safety"
-    assert any("six contractors" in e.get("narrative", "") for e in badge["evidence"])
+    assert alignment["targetCode"] in {"SSC.1", "SSC.2"}  # from the loaded CASE framework
+    evidence = {e["name"]: e for e in badge["evidence"]}
+    assert "I inducted six contractors." in evidence["Night-shift induction"]["narrative"]
+    assert evidence["First aid at work"]["narrative"] == "Passed the practical."
+    assert "Max Manager" in evidence["Assessment"]["narrative"]
     space = orjson.loads(files["space.json"])
     assert {a["outcome"] for a in space["assessments"]} == {"met", "not-yet"}
-    assert space["space"][0]["content"]["what_i_will_do"] == "Shadow the site manager"
+    (item,) = space["space"]
+    assert item["kind"] == "entry" and item["content"]["title"] == "Night-shift induction"
     page = files["record.html"].decode()
     assert "Runs a site induction" in page and "Shadow the site manager" in page
     assert "<script" not in page
@@ -142,6 +157,17 @@ async def test_export_holds_a_badge_per_met_objective_a_clr_the_space_and_a_page
         verified = await verify_credential(orjson.loads(files[name]), resolver())
         assert verified.issuer.startswith("did:key:")
     assert dcc_verify(orjson.loads(files["credentials/clr.json"]))["verified"] is True
+
+
+async def test_export_of_a_sealed_space_not_unlocked_is_409(
+    settings: Settings, storage: Storage
+) -> None:
+    async with running(settings, storage) as app:
+        headers = await assessed_learner(app, storage, sealed=True)
+        async with client_of(app, headers) as c:
+            response = await c.get("/api/v1/space/export")
+    assert response.status_code == 409
+    assert "unlock" in response.json()["error"]["message"]
 
 
 async def test_export_is_the_learners_only(settings: Settings, storage: Storage) -> None:
@@ -263,3 +289,24 @@ async def test_did_json_is_not_served_for_a_did_key(settings: Settings, storage:
         response = await c.get("/.well-known/did.json")
     assert response.status_code == 404
     assert "did:key" in response.json()["error"]["message"]
+
+
+async def test_signed_in_learner_exports_an_unlocked_sealed_space_and_imports(
+    settings: Settings, storage: Storage
+) -> None:
+    async with signed_in(settings, storage) as ada:
+        made = await ada.call("POST", "/entries", json=ENTRY)
+        assert made.status_code == 201, made.text
+        sealed = await ada.call("POST", "/seal", json={"passphrase": PASSPHRASE})
+        assert sealed.status_code == 200, sealed.text  # and unlocked in this session
+        exported = await ada.call("GET", "/export")
+        assert exported.status_code == 200, exported.text
+        space = orjson.loads(members(exported.content)["space.json"])
+        assert [i["content"]["title"] for i in space["space"]] == [ENTRY["title"]]
+        assert (await ada.call("POST", "/lock")).status_code in (200, 204)
+        assert (await ada.call("GET", "/export")).status_code == 409
+        # No assessment, so no credential: the import says there is none to take.
+        refused = await ada.call("POST", "/import", content=exported.content,
+                                 headers={"Content-Type": "application/zip"})
+        assert refused.status_code == 400
+        assert "credentials/" in [p["path"] for p in refused.json()["error"]["problems"]]

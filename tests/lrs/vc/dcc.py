@@ -1,4 +1,5 @@
-"""Runs the DCC verifier (npm @digitalcredentials/verifier-core, tests/vc/verify.mjs) offline."""
+"""Runs the independent verifiers of tests/vc offline: the DCC verifier (npm
+@digitalcredentials/verifier-core, verify.mjs) and jose for VC-JWT (verify-jwt.mjs)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ def dcc_verify(credential: dict[str, Any], documents: dict[str, Any] | None = No
     out = subprocess.run(
         [NODE, str(VC_DIR / "verify.mjs")],
         input=json.dumps({"credential": credential, "documents": served}),
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def jose_verify(token: str, did_documents: dict[str, Any] | None = None) -> Any:
+    """jose's verdict on a VC-JWT: {verified, header, payload} or {verified: false, error};
+    the key from its kid (did:key by DCC's driver, did:web from `did_documents`)."""
+    require_verifier()
+    assert NODE is not None
+    out = subprocess.run(
+        [NODE, str(VC_DIR / "verify-jwt.mjs")],
+        input=json.dumps({"jwt": token, "didDocuments": did_documents or {}}),
         capture_output=True, text=True, timeout=120, check=True,
     )
     return json.loads(out.stdout)

@@ -30,14 +30,27 @@ class ProofError(ValueError):
         self.message = message
 
 
+class _Dropped(Exception):
+    def __init__(self, term: str | None) -> None:
+        super().__init__(term)
+        self.term = term
+
+
+def _refuse_dropped(term: str | None) -> None:
+    raise _Dropped(term)
+
+
 def canonicalize(document: dict[str, Any]) -> str:
     """RDF Dataset Canonicalization (RDFC-1.0, the URDNA2015 algorithm) as N-Quads.
 
     Contexts come only from the bundled loader: a document naming any other context
-    raises ProofError rather than reaching the network.
+    raises ProofError rather than reaching the network. Safe mode (vc-di-eddsa §3.3.1
+    step 2 "safe mode" of jsonld.js): a property the contexts do not define would be
+    dropped from the canonical form, and so be outside the signature; it is refused.
     """
+    processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped)
     try:
-        result: str = jsonld.normalize(
+        result: str = processor.normalize(
             document,
             {
                 "algorithm": "URDNA2015",
@@ -47,7 +60,41 @@ def canonicalize(document: dict[str, Any]) -> str:
         )
     except jsonld.JsonLdError as error:
         raise ProofError("$", f"cannot canonicalize the JSON-LD: {_root_cause(error)}") from None
+    except _Dropped as dropped:
+        path, key = _find_key(document, dropped.term)
+        raise ProofError(
+            path,
+            f"the property {key!r} is not defined by the credential's contexts, "
+            "so no signature could cover it (JSON-LD safe mode)",
+        ) from None
     return result
+
+
+def _find_key(value: Any, term: str | None, path: str = "$") -> tuple[str, str | None]:
+    """Where the dropped property is: pyld names it by its (unexpanded) key, or gives None
+    for an `@`-key that is no keyword."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "@context":
+                continue
+            if key == term or (term is None and key.startswith("@") and key not in _KEYWORDS):
+                return f"{path}.{key}", key
+            found = _find_key(item, term, f"{path}.{key}")
+            if found[0] != "$":
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _find_key(item, term, f"{path}[{index}]")
+            if found[0] != "$":
+                return found
+    return "$", term
+
+
+_KEYWORDS = frozenset({
+    "@base", "@container", "@direction", "@graph", "@id", "@import", "@included", "@index",
+    "@json", "@language", "@list", "@nest", "@none", "@prefix", "@propagate", "@protected",
+    "@reverse", "@set", "@type", "@value", "@version", "@vocab",
+})
 
 
 def _root_cause(error: BaseException) -> str:

@@ -63,3 +63,12 @@ def test_dcc_accepts_a_did_web_badge_with_the_did_document_we_serve(tmp_path: Pa
     verdict = dcc_verify(badge)
     assert verdict["verified"] is False
     assert did_web_url(key.did) in verdict["refused"]
+
+
+def test_dcc_rejects_a_badge_with_a_property_outside_the_signature(tmp_path: Path) -> None:
+    # As our verifier does (JSON-LD safe mode): an undefined term is not covered.
+    badge = copy.deepcopy(make_record(make_key(tmp_path), count=1).badges[0])
+    badge["credentialSubject"]["achievement"]["grade"] = "A+"
+    verdict = dcc_verify(badge)
+    assert verdict["verified"] is False
+    assert [e["name"] for e in verdict["result"]["errors"]] == ["jsonld.ValidationError"]

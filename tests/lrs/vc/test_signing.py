@@ -183,3 +183,31 @@ def test_key_bad_configuration_names_the_setting(
 ) -> None:
     with pytest.raises(IssuerKeyError, match=message):
         load_issuer_key(key, did, tmp_path)
+
+
+UNDEFINED = [
+    (["extra"], "$.extra"),
+    (["credentialSubject", "achievement", "extra"], "$.credentialSubject.achievement.extra"),
+    (["evidence", 0, "extra"], "$.evidence[0].extra"),
+    (["@extra"], "$.@extra"),
+]
+
+
+@pytest.mark.parametrize(("where", "path"), UNDEFINED, ids=[p for _, p in UNDEFINED])
+async def test_verify_refuses_a_property_outside_the_signature_naming_it(
+    tmp_path: Path, where: list[Any], path: str
+) -> None:
+    # VC 2.0's context defines no @vocab: an undefined term would drop out of the canonical
+    # form, so the proof would still verify with it added; safe mode refuses it instead.
+    badge = copy.deepcopy(make_record(make_key(tmp_path), count=1).badges[0])
+    _set(where, "not signed")(badge)
+    with pytest.raises(ProofError, match="safe mode") as raised:
+        await verify_credential(badge, RESOLVE)
+    assert raised.value.path == path
+
+
+def test_sign_refuses_a_credential_with_an_undefined_property(tmp_path: Path) -> None:
+    key = make_key(tmp_path)
+    badge = {k: v for k, v in make_record(key, count=1).badges[0].items() if k != "proof"}
+    with pytest.raises(ProofError, match="safe mode"):
+        sign({**badge, "undefinedTerm": 1}, key, NOW)

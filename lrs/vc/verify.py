@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import httpx2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -28,6 +30,47 @@ def did_web_url(did: str) -> str:
     return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
 
 
+MAX_DID_DOCUMENT_BYTES = 64 * 1024
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa")
+
+
+def did_web_host_refused(did: str) -> str | None:
+    """Why the LRS will not fetch this did:web's document, or None. An import makes the
+    server fetch a URL that a credential names: never an IP literal or a local name, so a
+    crafted credential cannot make it probe the hosts beside it."""
+    host = urlsplit(did_web_url(did)).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return "an IP address"
+    if host == "localhost" or host.endswith(_LOCAL_SUFFIXES) or "." not in host:
+        return "a local host name"
+    return None
+
+
+async def _fetch_did_web(client: httpx2.AsyncClient, did: str) -> dict[str, Any]:
+    url = did_web_url(did)
+    refused = did_web_host_refused(did)
+    if refused is not None:
+        raise ProofError("$.issuer", f"{did}: its host is {refused}; not fetched")
+    try:
+        async with client.stream("GET", url, follow_redirects=False) as response:
+            response.raise_for_status()
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_DID_DOCUMENT_BYTES:
+                    raise ProofError("$.issuer", f"{url} is larger than a DID document")
+        document: Any = json.loads(body)
+    except (httpx2.HTTPError, ValueError) as error:
+        raise ProofError("$.issuer", f"cannot resolve {did} at {url}: {error}") from None
+    if not isinstance(document, dict) or document.get("id") != did:
+        raise ProofError("$.issuer", f"{url} is not the DID document of {did}")
+    return document
+
+
 def resolver(client: httpx2.AsyncClient | None = None) -> DidResolver:
     """did:key from the key itself; did:web over HTTPS with `client` (none: did:key only)."""
 
@@ -38,16 +81,7 @@ def resolver(client: httpx2.AsyncClient | None = None) -> DidResolver:
             except ValueError as error:
                 raise ProofError("$.issuer", f"{did}: {error}") from None
         if did.startswith("did:web:") and client is not None:
-            url = did_web_url(did)
-            try:
-                response = await client.get(url, follow_redirects=False)
-                response.raise_for_status()
-                document: Any = response.json()
-            except (httpx2.HTTPError, ValueError) as error:
-                raise ProofError("$.issuer", f"cannot resolve {did} at {url}: {error}") from None
-            if not isinstance(document, dict) or document.get("id") != did:
-                raise ProofError("$.issuer", f"{url} is not the DID document of {did}")
-            return document
+            return await _fetch_did_web(client, did)
         raise ProofError("$.issuer", f"cannot resolve {did!r}: only did:key and did:web are known")
 
     return resolve

@@ -211,3 +211,15 @@ def test_sign_refuses_a_credential_with_an_undefined_property(tmp_path: Path) ->
     badge = {k: v for k, v in make_record(key, count=1).badges[0].items() if k != "proof"}
     with pytest.raises(ProofError, match="safe mode"):
         sign({**badge, "undefinedTerm": 1}, key, NOW)
+
+
+@pytest.mark.parametrize("did", ["did:web:127.0.0.1", "did:web:localhost%3A8000",
+                                 "did:web:%5B%3A%3A1%5D", "did:web:intranet",
+                                 "did:web:db.internal", "did:web:printer.local"])
+async def test_verify_never_fetches_a_did_web_on_a_local_host(tmp_path: Path, did: str) -> None:
+    import httpx2
+
+    badge = make_record(make_key(tmp_path, did=did), count=1).badges[0]
+    async with httpx2.AsyncClient() as client:  # would reach the network if it were asked
+        with pytest.raises(ProofError, match="not fetched"):
+            await verify_credential(badge, resolver(client))

@@ -93,10 +93,45 @@ def _badge_html(badge: dict[str, Any]) -> str:
         f"<p>{escape(achievement.get('description', ''))}</p>"
         f"<dl><dt>Framework</dt><dd>{escape(str(alignment.get('targetFramework', '')))}</dd>"
         f"<dt>Objective</dt><dd><code>{escape(str(alignment.get('targetUrl', '')))}</code></dd>"
-        f"<dt>Awarded</dt><dd>{escape(badge['validFrom'])}</dd>"
+        f"<dt>Awarded</dt><dd>{escape(badge['validFrom'][:10])}</dd>"
         f"<dt>Credential</dt><dd><code>{escape(badge['id'])}</code></dd></dl>"
         f"<h4>Evidence</h4><ul>{evidence}</ul></article>"
     )
+
+
+_REFLECTION = (("happened", "What happened"), ("learned", "What I learned"),
+               ("next", "What I will do"))
+
+
+def _entry_html(entry: dict[str, Any]) -> str:
+    when = str(entry.get("occurred") or entry.get("created", ""))[:10]
+    parts = [f"<article><h3>{escape(str(entry.get('title', '')))}</h3>"
+             f"<p>{escape(str(entry.get('kind', '')))}, {escape(when)}</p><dl>"]
+    reflection = entry.get("reflection") or {}
+    for key, label in _REFLECTION:
+        if reflection.get(key):
+            parts.append(f"<dt>{label}</dt><dd>{escape(str(reflection[key]))}</dd>")
+    for key, label in (("tags", "Tags"), ("links", "Links")):
+        if entry.get(key):
+            parts.append(f"<dt>{label}</dt><dd>{escape(', '.join(map(str, entry[key])))}</dd>")
+    if entry.get("files"):
+        names = ", ".join(str(f.get("name", "")) for f in entry["files"])
+        parts.append(f"<dt>Files</dt><dd>{escape(names)} (in space.json)</dd>")
+    return "".join(parts) + "</dl></article>"
+
+
+def _item_html(item: dict[str, Any]) -> str:
+    content = item.get("content")
+    if item["kind"] == "entry" and isinstance(content, dict):
+        return _entry_html(content)
+    if item["kind"] == "credential" and isinstance(content, dict):
+        credential = content.get("credential") or {}
+        issuer = (content.get("verification") or {}).get("issuer", "")
+        return (f"<article><h3>{escape(str(credential.get('name', '')))}</h3><p>An imported "
+                f"credential, verified: signed by <code>{escape(str(issuer))}</code></p>"
+                "</article>")
+    text = orjson.dumps(content, option=orjson.OPT_INDENT_2).decode()
+    return (f"<article><h3>{escape(item['kind'])}</h3><pre>{escape(text)}</pre></article>")
 
 
 def html_page(document: dict[str, Any], record: IssuedRecord, key: IssuerKey) -> str:
@@ -104,19 +139,14 @@ def html_page(document: dict[str, Any], record: IssuedRecord, key: IssuerKey) ->
     learner = document["learner"]
     assessments = [
         f"<tr><td>{escape(a['title'])}</td><td>{escape(a['framework'])}</td>"
-        f"<td>{escape(a['outcome'])}</td><td>{escape(a['assessed'])}</td>"
+        f"<td>{escape(a['outcome'].replace('-', ' '))}</td><td>{escape(a['assessed'][:10])}</td>"
         f"<td>{escape(a['assessor'])}</td><td>{escape(a['comment'])}</td></tr>"
         for a in document["assessments"]
     ]
     table = ("<table><thead><tr><th>Objective</th><th>Framework</th><th>Outcome</th>"
              "<th>Date</th><th>Assessor</th><th>Comment</th></tr></thead><tbody>"
              + "".join(assessments) + "</tbody></table>") if assessments else ""
-    items = [
-        f"<article><h3>{escape(item['kind'])} <code>{escape(item['id'])}</code></h3>"
-        f"<pre>{escape(orjson.dumps(item.get('content'), option=orjson.OPT_INDENT_2).decode())}"
-        "</pre></article>"
-        for item in document["space"]
-    ]
+    items = [_item_html(item) for item in document["space"] if item["kind"] != "file"]
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -126,7 +156,7 @@ def html_page(document: dict[str, Any], record: IssuedRecord, key: IssuerKey) ->
         "table{border-collapse:collapse;width:100%}th,td{border:1px solid #888;"
         "padding:.3em .5em;text-align:left;vertical-align:top}th{background:#eee}"
         "article{border-top:1px solid #ccc;padding:.5em 0}pre{white-space:pre-wrap}"
-        "dt{font-weight:bold}</style></head><body>"
+        "dt{font-weight:bold}li,dd{white-space:pre-line}</style></head><body>"
         f"<h1>Learning record of {escape(learner['name'])}</h1>"
         f"<p>Exported {escape(document['exported'])}. Credentials signed by "
         f"<code>{escape(key.did)}</code>.</p>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,9 @@ def parse_private_key(text: str) -> Ed25519PrivateKey:
 
 
 def _load_or_create_key_file(path: Path) -> Ed25519PrivateKey:
-    # O_EXCL: two workers starting together agree on one key; the loser reads the file.
+    # Written whole to a temporary file, then linked into place: link() fails when the
+    # file exists, so two workers starting together agree on one key, and none ever reads
+    # a half-written one.
     if not path.exists():
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
@@ -144,14 +147,18 @@ def _load_or_create_key_file(path: Path) -> Ed25519PrivateKey:
             serialization.NoEncryption(),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+            os.link(temporary, path)
         except FileExistsError:
             pass
         else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
             return key
+        finally:
+            temporary.unlink(missing_ok=True)
     return parse_private_key(path.read_text("ascii"))
 
 

@@ -159,6 +159,15 @@ def test_key_generated_once_in_the_data_dir_readable_by_owner_only(tmp_path: Pat
     assert first.did == again.did and first.did.startswith("did:key:z6Mk")
     mode = stat.S_IMODE((tmp_path / "vc-issuer-key.pem").stat().st_mode)
     assert mode == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["vc-issuer-key.pem"]
+
+
+def test_key_made_by_workers_at_once_is_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        dids = set(pool.map(lambda _: load_issuer_key(None, None, tmp_path).did, range(16)))
+    assert len(dids) == 1
 
 
 def test_key_from_configuration_as_pem_or_seed() -> None:

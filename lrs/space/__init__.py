@@ -90,6 +90,10 @@ class SpaceStore(Protocol):
         """Every blob of a space (of one kind), in no particular order."""
         ...
 
+    async def count_blobs(self, space: str, kind: str | None = None) -> int:
+        """How many blobs a space holds (of one kind), without reading them."""
+        ...
+
     async def delete_blobs(self, space: str, ids: Collection[str] | None = None, *,
                            kind: str | None = None) -> int:
         """Delete the blobs named (or of `kind`, or all of the space); the number deleted."""

@@ -96,6 +96,10 @@ class MongoSpaceStore:
         query: Document = {"space": space} if kind is None else {"space": space, "kind": kind}
         return [_blob(d) for d in await guard(self._blobs.find(query).to_list())]
 
+    async def count_blobs(self, space: str, kind: str | None = None) -> int:
+        query: Document = {"space": space} if kind is None else {"space": space, "kind": kind}
+        return await guard(self._blobs.count_documents(query))
+
     async def delete_blobs(self, space: str, ids: Collection[str] | None = None, *,
                            kind: str | None = None) -> int:
         query: Document = {"space": space}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 import uuid
 from collections.abc import Callable, Collection
@@ -25,11 +26,14 @@ from lrs.space import (
     SpaceLocked,
     SpaceNotFound,
     SpaceStore,
+    Tampered,
     WrongSecret,
 )
 from lrs.space import crypto as c
 from lrs.space.keys import key_encryption_key
 from statements.errors import Conflict, InvalidRequest, Problem
+
+log = logging.getLogger("lrs.space")
 
 
 @dataclass(frozen=True)
@@ -203,8 +207,13 @@ class Spaces:
 
     @staticmethod
     def _open(key: SpaceKey, blob: Blob) -> Opened:
-        plaintext = c.open_blob(blob.data, space=blob.space, blob_id=blob.id, kind=blob.kind,
-                                data_key=key.data_key, private_key=key.private_key)
+        try:
+            plaintext = c.open_blob(blob.data, space=blob.space, blob_id=blob.id,
+                                    kind=blob.kind, data_key=key.data_key,
+                                    private_key=key.private_key)
+        except Tampered as exc:  # the client sees a 503; the operator must see why
+            log.error("a space blob does not open: %s", exc)
+            raise
         return Opened(blob.id, blob.kind, plaintext)
 
     async def _finish_sealing(self, record: KeyRecord) -> KeyRecord:

@@ -18,6 +18,7 @@ from lrs.storage import Storage
 from tests.conftest import Client, add_credential, app_client
 
 TEMPLATES = Path(STATIC).parent / "templates"
+LEARNER_PAGES = ["/console/me", "/console/space"]
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
                "/console/audit", "/console/forwarding", "/console/quarantine"]
 
@@ -82,11 +83,11 @@ async def test_admin_page_for_an_analyst_is_403_saying_which_role(
 
 
 @pytest.mark.parametrize(("roles", "allowed", "refused"), [
-    (("admin",), ADMIN_PAGES, ["/console/compliance", "/console/me"]),
-    (("compliance",), ["/console/compliance"], [*ADMIN_PAGES, "/console/me"]),
-    (("learner",), ["/console/me"], [*ADMIN_PAGES, "/console/compliance"]),
-    (("analyst",), [], [*ADMIN_PAGES, "/console/compliance", "/console/me"]),
-    (("learner", "compliance"), ["/console/me", "/console/compliance"], ADMIN_PAGES),
+    (("admin",), ADMIN_PAGES, ["/console/compliance", *LEARNER_PAGES]),
+    (("compliance",), ["/console/compliance"], [*ADMIN_PAGES, *LEARNER_PAGES]),
+    (("learner",), LEARNER_PAGES, [*ADMIN_PAGES, "/console/compliance"]),
+    (("analyst",), [], [*ADMIN_PAGES, "/console/compliance", *LEARNER_PAGES]),
+    (("learner", "compliance"), [*LEARNER_PAGES, "/console/compliance"], ADMIN_PAGES),
 ])
 async def test_navigation_and_pages_follow_the_roles(
         browser: Client, roles: tuple[str, ...], allowed: list[str], refused: list[str]) -> None:

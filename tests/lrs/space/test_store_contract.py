@@ -69,6 +69,9 @@ async def test_space_blobs_delete_by_id_kind_or_all(storage: Storage) -> None:
     for blob_id, kind in (("e1", "entry"), ("e2", "entry"), ("f1", "file"), ("h1", "history"),
                           ("h2", "history")):
         await storage.space.put_blob(Blob(space, blob_id, kind, blob_id.encode()))
+    assert await storage.space.count_blobs(space) == 5
+    assert await storage.space.count_blobs(space, "history") == 2
+    assert await storage.space.count_blobs("another space") == 0
     assert await storage.space.delete_blobs(space, ["e1", "missing"]) == 1
     assert await storage.space.delete_blobs(space, ["e2"], kind="file") == 0
     assert await storage.space.delete_blobs(space, kind="history") == 2
@@ -97,7 +100,7 @@ async def test_space_keyring_is_kept_apart_from_the_blobs(storage: Storage) -> N
     await storage.space.put_blob(Blob(record.space, "e", "entry", b"x"))
     if storage.engine == "sqlite":
         main = storage._resource.path
-        keyring = main.with_name(f"{main.stem}-keyring{main.suffix}")
+        keyring = main.with_name(f"{main.name}.keyring")
         with closing(sqlite3.connect(main)) as conn:
             tables = {row[0] for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'")}

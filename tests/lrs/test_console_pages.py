@@ -18,7 +18,7 @@ from lrs.storage import Storage
 from tests.conftest import Client, add_credential, app_client
 
 TEMPLATES = Path(STATIC).parent / "templates"
-LEARNER_PAGES = ["/console/me", "/console/space"]
+LEARNER_PAGES = ["/console/me", "/console/space", "/console/my-credentials"]
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
                "/console/audit", "/console/forwarding", "/console/quarantine"]
 

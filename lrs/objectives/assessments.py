@@ -9,10 +9,10 @@ The statement (xAPI 1.0.3 Data §2.4 / xAPI 2.0 IEEE 9274.1.1 §2.4):
   `success` true or false, the manager's comment in `response`;
 - `context` (§2.4.6): `instructor` the manager (and in 2.0 also `contextAgents`, one entry
   with the manager and the relevant type `INSTRUCTOR_TYPE`); `statement` a StatementRef
-  (§2.4.4.2) to the first piece of evidence: xAPI gives `context.statement` room for one,
+  (§2.4.4.3) to the first piece of evidence: xAPI gives `context.statement` room for one,
   so every evidence statement id, the first included, is also listed in the context
-  extension `EVIDENCE_EXTENSION`; `contextActivities.parent` the framework and
-  `contextActivities.category` `ASSESSMENT_CATEGORY`, which marks the LRS's assessments;
+  extension `EVIDENCE_EXTENSION`; `contextActivities` (§2.4.6.2) `parent` the framework and
+  `category` `ASSESSMENT_CATEGORY`, which marks the LRS's assessments;
 - `authority` (§2.4.9): the manager as they signed in, set by the LRS from the principal
   the statement is written as (never from what a client sends).
 
@@ -23,6 +23,7 @@ whatever the retention chain would do, so the compliance report sees it (a `pass
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -34,6 +35,9 @@ from lrs.ingest import Ingest
 from lrs.objectives import Framework, Objective, Outcome
 from lrs.people import Person, principal_of
 from statements.errors import InvalidRequest, Problem
+from statements.indexing import agent_key
+from statements.query import StatementQuery
+from statements.store import StatementStore
 from statements.versions import XapiVersion
 
 PASSED = "http://adlnet.gov/expapi/verbs/passed"
@@ -48,10 +52,15 @@ INSTRUCTOR_TYPE = "https://tally-lrs.org/xapi/context-agent-types/instructor"
 # assessment's comment is a few paragraphs, not a document).
 MAX_COMMENT = 10_000
 MAX_EVIDENCE = 100
+# The credential name assessments are written under (lrs_statements_total's label, a
+# forwarding rule's `credentials`): one for every manager, so no subject becomes a metric
+# label; under the `person:` prefix, which no platform's credential may take.
+CREDENTIAL_NAME = "person:assessments"
+_PAGE = 200
 
 
 def _language(framework: Framework) -> str:
-    # A language map's keys are RFC 5646 tags (Data §5.2.1); "und": not known.
+    # A language map's keys are RFC 5646 tags (Data §4.2); "und": not known.
     return framework.language or "und"
 
 
@@ -104,7 +113,7 @@ def _evidence(ids: Sequence[str]) -> list[str]:
             Problem("$.evidence", f"at most {MAX_EVIDENCE}"),))
     out: list[str] = []
     for position, raw in enumerate(ids):
-        try:  # Data §2.4.4.2: a StatementRef's id is a UUID
+        try:  # Data §2.4.4.3: a StatementRef's id is a UUID
             one = str(uuid.UUID(raw)) if isinstance(raw, str) else None
         except ValueError:
             one = None
@@ -136,7 +145,10 @@ async def record_assessment(ingest: Ingest, *, learner: dict[str, Any],
         raise InvalidRequest("the objective is not in the framework", (
             Problem("$.objective", f"{objective.iri} is not in framework {framework.id}"),))
     moment = now or datetime.now(UTC)
-    principal = principal_of(manager, created=moment)
+    # Written as the manager (their sign-in is the authority), under one credential name
+    # for every manager: what metrics labels and forwarding rules see (never a subject).
+    principal = dataclasses.replace(principal_of(manager, created=moment),
+                                    name=CREDENTIAL_NAME)
     statement = assessment_statement(
         learner=learner, framework=framework, objective=objective, outcome=outcome,
         comment=comment, evidence=evidence, manager=principal.authority, version=version,
@@ -144,3 +156,52 @@ async def record_assessment(ingest: Ingest, *, learner: dict[str, Any],
     ids = await ingest(orjson.dumps(statement), content_type="application/json",
                        version=version, credential=principal, keep=True)
     return ids[0]
+
+
+def assessment_of(statement: dict[str, Any]) -> dict[str, Any] | None:
+    """What a learner is shown of a kept assessment statement (None: not one): the
+    objective, the outcome, the comment, the evidence, who assessed and when."""
+    context = statement.get("context") or {}
+    categories = (context.get("contextActivities") or {}).get("category") or []
+    if not any(c.get("id") == ASSESSMENT_CATEGORY for c in categories):
+        return None
+    verb = statement["verb"]["id"]
+    outcome = Outcome.MET if verb == PASSED else Outcome.NOT_YET if verb == FAILED else None
+    if outcome is None:
+        return None
+    obj = statement["object"]
+    names = (obj.get("definition") or {}).get("name") or {}
+    parents = (context.get("contextActivities") or {}).get("parent") or []
+    evidence = (context.get("extensions") or {}).get(EVIDENCE_EXTENSION)
+    if not isinstance(evidence, list):
+        ref = context.get("statement")
+        evidence = [ref["id"]] if isinstance(ref, dict) and "id" in ref else []
+    assessor = statement.get("authority") or context.get("instructor") or {}
+    return {"statement": statement["id"], "objective": obj.get("id"),
+            "title": next(iter(names.values()), None),
+            "framework": parents[0].get("id") if parents else None,
+            "outcome": outcome.value, "comment": (statement.get("result") or {}).get("response"),
+            "evidence": [e for e in evidence if isinstance(e, str)],
+            "assessor": assessor.get("name") if isinstance(assessor.get("name"), str)
+            else None,
+            "timestamp": statement.get("timestamp"), "stored": statement.get("stored")}
+
+
+async def assessments_of(store: StatementStore, learner: str, *, most: int = 1000
+                         ) -> list[dict[str, Any]]:
+    """The learner's (an agent key) kept, live assessments, newest first, at most `most`."""
+    found: list[dict[str, Any]] = []
+    query = StatementQuery(agent=learner, activity=ASSESSMENT_CATEGORY,
+                           related_activities=True, limit=_PAGE)
+    while len(found) < most:
+        page = await store.query(query)
+        for body in page.statements:
+            statement = orjson.loads(body)
+            # The actor is the learner (the agent filter also matches an Agent object).
+            if agent_key(statement["actor"]) == learner and \
+                    (summary := assessment_of(statement)) is not None:
+                found.append(summary)
+        if page.after is None:
+            break
+        query = dataclasses.replace(query, after=page.after)
+    return found[:most]

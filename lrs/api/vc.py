@@ -17,7 +17,7 @@ from lrs.api.statements import learner_of
 from lrs.auth import require
 from lrs.config import Settings
 from lrs.credentials import Credential, Scope
-from lrs.http import credential_of
+from lrs.http import credential_of, read_body
 from lrs.people.web import session_of
 from lrs.space import Mode, SpaceExists, SpaceLocked
 from lrs.space.entries import ENTRY, entry_of
@@ -31,7 +31,7 @@ from lrs.vc.issue import issue_record
 from lrs.vc.keys import IssuerKey, load_issuer_key
 from lrs.vc.record import assessed_objectives, entry_evidence, learner_uri
 from lrs.vc.verify import resolver
-from statements.errors import InvalidRequest, NotFound, Problem, TooLarge
+from statements.errors import InvalidRequest, NotFound, Problem
 from statements.portfolio import learner_statements
 
 DID_TIMEOUT_SECONDS = 10.0
@@ -140,9 +140,7 @@ async def import_space(request: Request) -> Response:
     if kind not in ("application/zip", "application/octet-stream"):
         raise InvalidRequest("the body must be the export's zip",
                              (Problem("Content-Type", "expected application/zip"),))
-    body = await request.body()
-    if len(body) > MAX_UNPACKED_BYTES:
-        raise TooLarge(f"an import is at most {MAX_UNPACKED_BYTES} bytes")
+    body = await read_body(request, MAX_UNPACKED_BYTES)  # 413 past it, 408 when too slow
     client = did_client(request)
     try:
         imported = await verify_archive(body, resolver(client))

@@ -152,15 +152,21 @@ def _check_period(credential: dict[str, Any], now: datetime, path: str) -> None:
         raise ProofError(f"{path}.validUntil", "the credential no longer holds")
 
 
-async def _verify_document(
-    credential: dict[str, Any], resolve: DidResolver, now: datetime, path: str
-) -> VerifiedCredential:
+def _check_shape(credential: dict[str, Any], path: str) -> list[Any]:
+    """The VC 2.0 context first (§4.3) and a type list with VerifiableCredential (§4.4)."""
     context = credential.get("@context")
     if not isinstance(context, list) or not context or context[0] != VC_V2:
         raise ProofError(f"{path}.@context", f"expected {VC_V2!r} first (VC 2.0 §4.3)")
     types = credential.get("type")
     if not isinstance(types, list) or "VerifiableCredential" not in types:
         raise ProofError(f"{path}.type", "expected a list holding 'VerifiableCredential'")
+    return types
+
+
+async def _verify_document(
+    credential: dict[str, Any], resolve: DidResolver, now: datetime, path: str
+) -> VerifiedCredential:
+    types = _check_shape(credential, path)
     did = _issuer_did(credential, path)
     proof = dataintegrity.proof_of(credential, path)
     key = await _method_key(did, proof["verificationMethod"], resolve, f"{path}.proof")
@@ -212,5 +218,6 @@ async def verify_credential(
     if "proof" in payload:
         inner = await _verify_document(payload, resolve, moment, path)
         return VerifiedCredential(payload, did, ("vc-jwt", *inner.proofs), inner.nested)
+    _check_shape(payload, path)
     _check_period(payload, moment, path)
     return VerifiedCredential(payload, did, ("vc-jwt",))

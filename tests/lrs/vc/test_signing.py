@@ -232,3 +232,16 @@ async def test_verify_never_fetches_a_did_web_on_a_local_host(tmp_path: Path, di
     async with httpx2.AsyncClient() as client:  # would reach the network if it were asked
         with pytest.raises(ProofError, match="not fetched"):
             await verify_credential(badge, resolver(client))
+
+
+async def test_verify_a_vc_jwt_without_a_data_integrity_proof(tmp_path: Path) -> None:
+    key = make_key(tmp_path)
+    badge = {k: v for k, v in make_record(key, count=1).badges[0].items() if k != "proof"}
+    verified = await verify_credential(vcjwt.encode(badge, key.private_key,
+                                                    key.verification_method), RESOLVE)
+    assert verified.proofs == ("vc-jwt",) and verified.credential == badge
+    old_style = {**badge, "@context": ["https://www.w3.org/2018/credentials/v1"]}
+    with pytest.raises(ProofError) as raised:
+        await verify_credential(vcjwt.encode(old_style, key.private_key,
+                                             key.verification_method), RESOLVE)
+    assert raised.value.path == "$.@context"

@@ -341,8 +341,9 @@ class Settings(BaseSettings):
         "hosts share a MongoDB store.",
     )
     vc_issuer_did: str | None = Field(
-        None, description="The issuer's did:web (e.g. did:web:lrs.example.org), whose DID "
-        "document the LRS serves at /.well-known/did.json; unset: the did:key of the key.",
+        None, description="The issuer's did:web of the LRS's host (e.g. did:web:lrs.example.org, "
+        "no path), whose DID document the LRS serves at /.well-known/did.json; unset: the "
+        "did:key of the key.",
     )
     vc_issuer_name: str = Field(
         "Tally LRS", min_length=1, description="The issuer's name in exported credentials "
@@ -352,9 +353,11 @@ class Settings(BaseSettings):
     @field_validator("vc_issuer_did")
     @classmethod
     def _a_did_web(cls, value: str | None) -> str | None:
-        if value is not None and (not value.startswith("did:web:") or value == "did:web:"):
-            raise ValueError("expected a did:web (did:web:<host>[:<path>]): a did:key needs no "
-                             "setting, it is the key's own")
+        if value is not None and (not value.startswith("did:web:") or value == "did:web:"
+                                  or ":" in value.removeprefix("did:web:")):
+            raise ValueError("expected a did:web of a host, no path (did:web:lrs.example.org, "
+                             "a port as %3A): its document is served at /.well-known/did.json; "
+                             "a did:key needs no setting, it is the key's own")
         return value
 
     @field_validator("vc_issuer_key")

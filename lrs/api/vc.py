@@ -4,6 +4,7 @@ and the issuer's DID document at `/.well-known/did.json` (did:web)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,13 +29,14 @@ from lrs.vc.credentials import AssessedObjective, Evidence
 from lrs.vc.export import SpaceItem, export_archive, space_document
 from lrs.vc.imports import BLOB_KIND, MAX_UNPACKED_BYTES, verify_archive
 from lrs.vc.issue import issue_record
-from lrs.vc.keys import IssuerKey, load_issuer_key
+from lrs.vc.keys import KEY_FILE_NAME, IssuerKey, load_issuer_key
 from lrs.vc.record import assessed_objectives, entry_evidence, learner_uri
 from lrs.vc.verify import resolver
 from statements.errors import InvalidRequest, NotFound, Problem
 from statements.portfolio import learner_statements
 
 DID_TIMEOUT_SECONDS = 10.0
+log = logging.getLogger("lrs.vc")
 
 
 def issuer_key(request: Request) -> IssuerKey:
@@ -43,6 +45,10 @@ def issuer_key(request: Request) -> IssuerKey:
     if key is None:
         settings: Settings = request.app.state.settings
         secret = settings.vc_issuer_key.get_secret_value() if settings.vc_issuer_key else None
+        if secret is None and request.app.state.storage.engine != "sqlite":
+            log.warning("LRS_VC_ISSUER_KEY is unset: the credentials' signing key is in %s on "
+                        "this host only; set LRS_VC_ISSUER_KEY when several hosts share the "
+                        "store", settings.data_dir / KEY_FILE_NAME)
         key = load_issuer_key(secret, settings.vc_issuer_did, settings.data_dir)
         request.app.state.vc_issuer = key
     return key

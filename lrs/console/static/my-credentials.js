@@ -1,6 +1,6 @@
 // "My credentials" (learner): download the record as signed credentials
 // (/api/v1/space/export) and import another LRS's export, verified (/api/v1/space/import).
-import {$, api, clearError, fillTable, say, saveResponse, showError} from "./common.js";
+import {$, api, clearError, element, fillTable, say, saveResponse, showError} from "./common.js";
 
 const KINDS = {OpenBadgeCredential: "Open Badge", ClrCredential: "Learner record (CLR)"};
 
@@ -33,10 +33,11 @@ $("import-form").addEventListener("submit", async (event) => {
     const imported = (await response.json()).imported;
     const table = $("imported");
     table.hidden = false;
+    $("imported-title").hidden = false;
     fillTable(table, imported, [
       (item) => item.name || item.id,
       (item) => KINDS[item.type[item.type.length - 1]] || item.type.join(", "),
-      (item) => item.issuer,
+      (item) => element("code", {class: "iri"}, item.issuer),
       (item) => item.proofs.join(", "),
     ], "Nothing was imported.");
     say(`${imported.length} credential(s) verified and kept in your space.`);

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-_IMPORTED: dict[str, Any] = {
-    "type": "object", "required": ["imported"],
-    "properties": {"imported": {"type": "array", "items": {
-        "type": "object",
-        "required": ["id", "type", "issuer", "proofs", "file", "space_item"],
-        "properties": {
-            "id": {"type": "string", "description": "The credential's id"},
-            "type": {"type": "array", "items": {"type": "string"},
-                     "description": "OpenBadgeCredential or ClrCredential, after "
-                                    "VerifiableCredential"},
-            "name": {"type": ["string", "null"]},
-            "issuer": {"type": "string", "description": "The issuer's DID"},
-            "proofs": {"type": "array", "items": {"enum": ["eddsa-rdfc-2022", "vc-jwt"]},
-                       "description": "The proofs that verified"},
-            "file": {"type": "string", "description": "Where in the zip it was"},
-            "space_item": {"type": "string",
-                           "description": "The id it has in the learner's space"}}}}}}
+_LISTED: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "issuer", "proofs", "verified", "file", "space_item"],
+    "properties": {
+        "id": {"type": "string", "description": "The credential's id"},
+        "type": {"type": "array", "items": {"type": "string"},
+                 "description": "OpenBadgeCredential or ClrCredential, after "
+                                "VerifiableCredential"},
+        "name": {"type": ["string", "null"]},
+        "issuer": {"type": "string", "description": "The issuer's DID"},
+        "proofs": {"type": "array", "items": {"enum": ["eddsa-rdfc-2022", "vc-jwt"]},
+                   "description": "The proofs that verified"},
+        "verified": {"type": "string", "format": "date-time",
+                     "description": "When it was verified, on import"},
+        "file": {"type": "string", "description": "Where in the zip it was"},
+        "space_item": {"type": "string",
+                       "description": "The id it has in the learner's space"}}}
+_IMPORTED = {"type": "object", "required": ["imported"],
+             "properties": {"imported": {"type": "array", "items": _LISTED}}}
+_CREDENTIALS = {"type": "object", "required": ["credentials"],
+                "properties": {"credentials": {"type": "array", "items": _LISTED}}}
 
 
 def vc_paths(any_credential: list[dict[str, Any]], error: dict[str, Any]) -> dict[str, Any]:
-    """GET /api/v1/space/export and POST /api/v1/space/import."""
+    """GET /api/v1/space/export, POST /api/v1/space/import, GET /api/v1/space/credentials."""
     learner = ("Needs the `statements/read/mine` scope (a learner); the learner is the "
                "credential's authority Agent.")
     return {
@@ -54,4 +58,13 @@ def vc_paths(any_credential: list[dict[str, Any]], error: dict[str, Any]) -> dic
             "responses": {"200": {"description": "What was imported", "content": {
                 "application/json": {"schema": _IMPORTED}}},
                 "400": error, "401": error, "403": error, "413": error}}},
+        "/api/v1/space/credentials": {"get": {
+            "summary": "The credentials imported into the learner's space",
+            "description": learner + " Each with the issuer's DID, the proofs that verified "
+            "and when.",
+            "security": any_credential,
+            "responses": {"200": {"description": "The imported credentials", "content": {
+                "application/json": {"schema": _CREDENTIALS}}},
+                "401": error, "403": error,
+                "409": {**error, "description": "The space is sealed and locked"}}}},
     }

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -61,7 +62,8 @@ def _learner(credential: Credential) -> tuple[str, dict[str, Any], str]:
     return learner, credential.authority, name if isinstance(name, str) else credential.name
 
 
-async def _space_items(request: Request, owner: str) -> list[SpaceItem]:
+async def _space_items(request: Request, owner: str, kind: str | None = None
+                       ) -> list[SpaceItem]:
     spaces: Spaces = request.app.state.spaces
     record = await spaces.record_of(owner)
     if record is None:
@@ -78,7 +80,7 @@ async def _space_items(request: Request, owner: str) -> list[SpaceItem]:
         key = held
     else:
         key = await spaces.unlock(owner)
-    return [SpaceItem(o.id, o.kind, o.plaintext) for o in await spaces.read(key)]
+    return [SpaceItem(o.id, o.kind, o.plaintext) for o in await spaces.read(key, kind)]
 
 
 def _entries(items: list[SpaceItem]) -> dict[str, Evidence]:
@@ -161,15 +163,27 @@ async def import_space(request: Request) -> Response:
     now = datetime.now(UTC)
     for item in imported:
         await spaces.append(owner, BLOB_KIND, item.blob(now), blob_id=item.blob_id)
-    return JSONResponse({"imported": [{
-        "id": item.verified.credential.get("id"),
-        "type": item.verified.types,
-        "name": item.verified.credential.get("name"),
-        "issuer": item.verified.issuer,
-        "proofs": list(item.verified.proofs) + (["vc-jwt"] if item.jwt else []),
-        "file": item.file,
-        "space_item": item.blob_id,
-    } for item in imported]})
+    return JSONResponse({"imported": [
+        _listed(orjson.loads(item.blob(now)), item.blob_id) for item in imported]})
+
+
+def _listed(item: dict[str, Any], space_item: str) -> dict[str, Any]:
+    credential, verification = item["credential"], item["verification"]
+    kinds = credential.get("type", [])
+    return {"id": credential.get("id"), "type": kinds if isinstance(kinds, list) else [kinds],
+            "name": credential.get("name"), "issuer": verification["issuer"],
+            "proofs": verification["proofs"] + (["vc-jwt"] if item.get("jwt") else []),
+            "verified": verification["verified"], "file": verification["file"],
+            "space_item": space_item}
+
+
+async def list_credentials(request: Request) -> Response:
+    """The credentials imported into the learner's space, each as it was verified."""
+    _, agent, _ = _learner(await credential_of(request))
+    items = await _space_items(request, owner_key(agent), BLOB_KIND)
+    listed = [_listed(orjson.loads(item.content), item.id) for item in items]
+    listed.sort(key=lambda c: (str(c["verified"]), str(c["name"])))
+    return JSONResponse({"credentials": listed})
 
 
 async def did_document(request: Request) -> Response:
@@ -185,5 +199,6 @@ async def did_document(request: Request) -> Response:
 routes = [
     Route("/space/export", export_space, methods=["GET"]),
     Route("/space/import", import_space, methods=["POST"]),
+    Route("/space/credentials", list_credentials, methods=["GET"]),
 ]
 well_known_routes = [Route("/.well-known/did.json", did_document, methods=["GET"])]

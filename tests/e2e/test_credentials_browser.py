@@ -70,6 +70,7 @@ def test_learner_downloads_her_record_and_imports_a_verified_one(
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         sign_in_page(page, served.url, "ada", next_path="/console/my-credentials")
         page.wait_for_selector("h1:has-text('My credentials')")
+        page.wait_for_selector("#imported td:has-text('None yet')")
 
         with page.expect_download() as download:
             page.click("#export-button")
@@ -88,7 +89,7 @@ def test_learner_downloads_her_record_and_imports_a_verified_one(
         page.wait_for_selector("#errors li")
         alert = page.inner_text("#errors")
         assert "Nothing was imported" in alert and "$.proof.proofValue" in alert
-        assert page.is_hidden("#imported")
+        assert "None yet" in page.inner_text("#imported tbody")
 
         # The real one: every credential verified and listed, with who signed it.
         page.set_input_files("#import-file", files=[{
@@ -96,13 +97,16 @@ def test_learner_downloads_her_record_and_imports_a_verified_one(
         page.keyboard.press("Tab")
         page.focus("#import-form button[type=submit]")
         page.keyboard.press("Enter")
-        page.wait_for_selector("#imported:not([hidden]) tbody tr")
+        page.wait_for_selector("#imported tbody tr >> text=Runs a site induction")
         rows = page.inner_text("#imported tbody")
         assert "Runs a site induction" in rows and "Leads a toolbox talk" in rows
         assert "Learner record (CLR)" in rows and "did:key:z6Mk" in rows
         assert "eddsa-rdfc-2022, vc-jwt" in rows
         assert page.inner_text("#errors") == ""
         assert "3 credential(s) verified" in page.inner_text("#status")
+        page.reload()  # kept in her space, not only shown
+        page.wait_for_selector("#imported tbody tr >> text=Leads a toolbox talk")
+        assert len(page.query_selector_all("#imported tbody tr")) == 3
         assert errors == []
 
         # On a phone, the page still fits.

@@ -170,13 +170,18 @@ async def test_export_of_a_sealed_space_not_unlocked_is_409(
     assert "unlock" in response.json()["error"]["message"]
 
 
-async def test_export_is_the_learners_only(settings: Settings, storage: Storage) -> None:
+async def test_export_and_list_are_the_learners_only(settings: Settings, storage: Storage
+                                                     ) -> None:
     async with running(settings, storage) as app:
         writer = await add_credential(storage, Scope.STATEMENTS_WRITE)
-        async with client_of(app, writer) as c:
-            assert (await c.get("/api/v1/space/export")).status_code == 403
-        async with client_of(app) as c:
-            assert (await c.get("/api/v1/space/export")).status_code == 401
+        for path in ("/api/v1/space/export", "/api/v1/space/credentials"):
+            async with client_of(app, writer) as c:
+                assert (await c.get(path)).status_code == 403
+            async with client_of(app) as c:
+                assert (await c.get(path)).status_code == 401
+        async with client_of(app, await learner_credential(storage, NEW)) as c:
+            nothing = await c.get("/api/v1/space/credentials")
+        assert nothing.status_code == 200 and nothing.json() == {"credentials": []}
 
 
 async def test_import_on_another_lrs_verifies_and_keeps_the_credentials(
@@ -197,6 +202,9 @@ async def test_import_on_another_lrs_verifies_and_keeps_the_credentials(
             again = await c.post("/api/v1/space/import", content=archive,
                                  headers={"Content-Type": "application/zip"})
             assert again.status_code == 200
+            listed = (await c.get("/api/v1/space/credentials")).json()["credentials"]
+            assert sorted(i["id"] for i in listed) == sorted(i["id"] for i in imported)
+            assert {i["issuer"] for i in listed} == {imported[0]["issuer"]}
         spaces = app.state.spaces
         key = await spaces.unlock(owner_key(NEW))
         kept = [orjson.loads(o.plaintext) for o in await spaces.read(key, BLOB_KIND)]

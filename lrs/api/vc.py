@@ -27,6 +27,7 @@ from lrs.space.keys import owner_key
 from lrs.space.service import Spaces
 from lrs.space.unlocked import Unlocked
 from lrs.vc.credentials import AssessedObjective, Evidence
+from lrs.vc.dataintegrity import off_loop
 from lrs.vc.export import SpaceItem, export_archive, space_document
 from lrs.vc.imports import BLOB_KIND, MAX_UNPACKED_BYTES, verify_archive
 from lrs.vc.issue import issue_record
@@ -125,8 +126,8 @@ async def export_space(request: Request) -> Response:
     now = datetime.now(UTC)
     key = issuer_key(request)
     subject = learner_uri(agent)
-    record = issue_record(objectives, subject, name, key, settings.vc_issuer_name, now,
-                          settings.public_url)
+    record = await off_loop(issue_record, objectives, subject, name, key,
+                            settings.vc_issuer_name, now, settings.public_url)
     document = space_document(subject, name, objectives, items, statements, now)
     body = export_archive(document, record, key, settings.vc_issuer_name)
     return Response(body, media_type="application/zip", headers={

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import functools
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -18,6 +22,8 @@ from lrs.vc.contexts import document_loader
 from lrs.vc.keys import decode_multibase_base58btc, multibase_base58btc
 
 PROOF_TYPE = "DataIntegrityProof"
+P = ParamSpec("P")
+T = TypeVar("T")
 CRYPTOSUITE = "eddsa-rdfc-2022"
 
 
@@ -28,6 +34,19 @@ class ProofError(ValueError):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
+
+
+@functools.cache
+def _jsonld_thread() -> ThreadPoolExecutor:
+    # pyld's context caches are module state, not safe across threads: one thread does all
+    # the JSON-LD work of the process, off the event loop.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="lrs-vc-jsonld")
+
+
+async def off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run canonicalizing work (signing, verifying) in the JSON-LD thread, not the loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_jsonld_thread(), functools.partial(fn, *args, **kwargs))
 
 
 class _Dropped(Exception):

@@ -170,7 +170,7 @@ async def _verify_document(
     did = _issuer_did(credential, path)
     proof = dataintegrity.proof_of(credential, path)
     key = await _method_key(did, proof["verificationMethod"], resolve, f"{path}.proof")
-    dataintegrity.verify_proof(credential, key, path)
+    await dataintegrity.off_loop(dataintegrity.verify_proof, credential, key, path)
     _check_period(credential, now, path)
     nested: list[VerifiedCredential] = []
     if "ClrCredential" in types:

@@ -26,6 +26,7 @@ from lrs.objectives.assessments import (
     record_assessment,
 )
 from lrs.objectives.case import load_case
+from lrs.objectives.loading import load_csv
 from lrs.people import Person, Role, principal_of
 from lrs.storage import Storage
 from plugins.hookspecs import Decision, hookimpl
@@ -215,3 +216,15 @@ async def test_assessments_count_under_one_name_never_a_managers_subject(
                             outcome=Outcome.MET, comment=None, evidence=[], manager=MANAGER,
                             now=NOW)
     assert counted == [CREDENTIAL_NAME] and MANAGER.subject not in CREDENTIAL_NAME
+
+
+async def test_assessment_against_a_csv_framework_with_its_default_iri(
+        storage: Storage, ingest: Ingest) -> None:
+    fw = load_csv(b"id,title\nhttps://example.com/skills/listen,Listens\n", title="Sales",
+                  now=NOW, given_id="sales")
+    statement = await stored(storage, await record_assessment(
+        ingest, learner=LEARNER, framework=fw, objective=fw.objectives[0],
+        outcome=Outcome.MET, comment=None, evidence=[], manager=MANAGER, now=NOW))
+    assert statement["context"]["contextActivities"]["parent"][0]["id"] == \
+        "urn:tally-lrs:framework:sales"
+    assert "description" not in statement["object"]["definition"]

@@ -126,8 +126,10 @@ async def export_space(request: Request) -> Response:
     now = datetime.now(UTC)
     key = issuer_key(request)
     subject = learner_uri(agent)
+    # The issuer's url only when public: the default http://127.0.0.1 names no organisation.
+    url = settings.public_url if settings.public_url.startswith("https://") else None
     record = await off_loop(issue_record, objectives, subject, name, key,
-                            settings.vc_issuer_name, now, settings.public_url)
+                            settings.vc_issuer_name, now, url)
     document = space_document(subject, name, objectives, items, statements, now)
     body = export_archive(document, record, key, settings.vc_issuer_name)
     return Response(body, media_type="application/zip", headers={

@@ -137,6 +137,8 @@ async def test_export_holds_a_badge_per_met_objective_a_clr_the_space_and_a_page
     assert {"credentials/clr.json", "credentials/clr.jwt", "space.json", "record.html",
             "README.txt"} <= set(files)
     badge = orjson.loads(files[badges[0]])
+    assert badge["issuer"] == {"id": badge["issuer"]["id"], "type": ["Profile"],
+                               "name": "Tally LRS"}  # no url: public_url is not https
     assert badge["credentialSubject"]["id"] == "mailto:lea@old-employer.example"
     alignment = badge["credentialSubject"]["achievement"]["alignment"][0]
     assert alignment["targetUrl"] in {o.iri for o in OBJECTIVES[:2]}

@@ -13,6 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: serve test lint bench fuzz crash soak clean demo browser
 
 OIDC := tests/oidc
+VC_VERIFIER := tests/vc
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +36,7 @@ serve: $(STAMP)
 
 ## test: set up with the dev extras and run the whole test suite (MongoDB, browser and sign-in
 ##       tests included)
-test: $(DEV_STAMP) browser $(OIDC)/node_modules $(RALPH_STAMP)
+test: $(DEV_STAMP) browser $(OIDC)/node_modules $(VC_VERIFIER)/node_modules $(RALPH_STAMP)
 	$(BIN)/python -m pytest
 
 ## .ralph-venv: Ralph (PyPI ralph-malph), the peer LRS the migration tests import from, in its
@@ -58,6 +59,16 @@ $(OIDC)/node_modules: $(OIDC)/package.json $(OIDC)/package-lock.json
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
 	npm ci --prefix $(OIDC) --no-audit --no-fund
+	touch $@
+
+## tests/vc/node_modules: the Digital Credentials Consortium's verifier (npm
+## @digitalcredentials/verifier-core) and the JSON-LD context packages, pinned by
+## tests/vc/package-lock.json, that tests/lrs/vc runs on the exported credentials
+$(VC_VERIFIER)/node_modules: $(VC_VERIFIER)/package.json $(VC_VERIFIER)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	npm ci --prefix $(VC_VERIFIER) --no-audit --no-fund
 	touch $@
 
 ## demo: a fresh data-demo/ (its own store, replaced each time; data/ is never touched) with a

@@ -39,6 +39,7 @@ from lrs.api import (
     state,
     statements,
 )
+from lrs.api import vc as vc_api
 from lrs.auth import Authenticator
 from lrs.config import Settings
 from lrs.consistency import StoredClock
@@ -146,7 +147,9 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                  *compliance.routes, *portfolio.routes, *retention.routes,
                                  *openapi.routes, *people.api_routes,
                                  *privacy_report.routes,
-                                 *objectives.routes, *space.routes, *history.routes]),
+                                 *objectives.routes, *space.routes, *history.routes,
+                                 *vc_api.routes]),
+        *vc_api.well_known_routes,  # the issuer's DID document (lrs/vc, did:web)
         *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
         *console.routes,

@@ -350,6 +350,42 @@ class Settings(BaseSettings):
         2000, ge=1, description="The most entries one learner's space may hold.",
     )
 
+    # Verifiable credentials of the export (lrs/vc, docs/personal-space.md).
+    vc_issuer_key: SecretStr | None = Field(
+        None, description="The organisation's Ed25519 signing key for exported credentials: "
+        "a PKCS#8 PEM or a base64url 32-byte seed; unset: made once into "
+        "<data_dir>/vc-issuer-key.pem (mode 0600). Set it, the same everywhere, when several "
+        "hosts share a MongoDB store.",
+    )
+    vc_issuer_did: str | None = Field(
+        None, description="The issuer's did:web of the LRS's host (e.g. did:web:lrs.example.org, "
+        "no path), whose DID document the LRS serves at /.well-known/did.json; unset: the "
+        "did:key of the key.",
+    )
+    vc_issuer_name: str = Field(
+        "Tally LRS", min_length=1, description="The issuer's name in exported credentials "
+        "(the organisation).",
+    )
+
+    @field_validator("vc_issuer_did")
+    @classmethod
+    def _a_did_web(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("did:web:") or value == "did:web:"
+                                  or ":" in value.removeprefix("did:web:")):
+            raise ValueError("expected a did:web of a host, no path (did:web:lrs.example.org, "
+                             "a port as %3A): its document is served at /.well-known/did.json; "
+                             "a did:key needs no setting, it is the key's own")
+        return value
+
+    @field_validator("vc_issuer_key")
+    @classmethod
+    def _an_ed25519_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from lrs.vc.keys import parse_private_key  # only when configured: pyld is heavy
+
+            parse_private_key(value.get_secret_value())  # its IssuerKeyError says what is wanted
+        return value
+
     @field_validator("compliance_expiring_within")
     @classmethod
     def _a_period(cls, value: str) -> str:

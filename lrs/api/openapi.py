@@ -16,6 +16,7 @@ from lrs.api.openapi_forwarding import forwarding_paths
 from lrs.api.openapi_history import history_paths
 from lrs.api.openapi_objectives import objectives_paths
 from lrs.api.openapi_space import space_paths
+from lrs.api.openapi_vc import vc_paths
 from lrs.http import json_bytes
 from lrs.people import Role
 from lrs.people.csrf import CSRF_HEADER, SESSION_COOKIE
@@ -309,6 +310,7 @@ DOCUMENT: dict[str, Any] = {
         **objectives_paths(_ANY_CREDENTIAL, _ERROR),
         **space_paths(_ERROR),
         **history_paths(_ANY_CREDENTIAL, _ERROR),
+        **vc_paths(_ANY_CREDENTIAL, _ERROR),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",

@@ -75,6 +75,8 @@ PAGES = [
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),
     Page("/console/space", "space.html", "My space", Role.LEARNER, "space.js"),
     Page("/console/history", "history.html", "My history", Role.LEARNER, "history.js"),
+    Page("/console/my-credentials", "my-credentials.html", "My credentials", Role.LEARNER,
+         "my-credentials.js"),
 ]
 # The analyst's page is the dashboard (lrs/dashboard), which reads the session itself.
 DASHBOARD = Page("/dashboard", "", "Dashboard", Role.ANALYST)

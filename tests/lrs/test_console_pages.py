@@ -18,7 +18,7 @@ from lrs.storage import Storage
 from tests.conftest import Client, add_credential, app_client
 
 TEMPLATES = Path(STATIC).parent / "templates"
-LEARNER_PAGES = ["/console/me", "/console/space", "/console/history"]
+LEARNER_PAGES = ["/console/me", "/console/space", "/console/history", "/console/my-credentials"]
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
                "/console/audit", "/console/forwarding", "/console/quarantine",
                "/console/frameworks"]
@@ -88,8 +88,8 @@ async def test_admin_page_for_an_analyst_is_403_saying_which_role(
     (("compliance",), ["/console/compliance"], [*ADMIN_PAGES, *LEARNER_PAGES]),
     (("learner",), LEARNER_PAGES, [*ADMIN_PAGES, "/console/compliance"]),
     (("analyst",), [], [*ADMIN_PAGES, "/console/compliance", *LEARNER_PAGES]),
-    (("learner", "compliance"), [*LEARNER_PAGES, "/console/compliance"], ADMIN_PAGES),
     (("manager",), [], [*ADMIN_PAGES, "/console/compliance", *LEARNER_PAGES]),
+    (("learner", "compliance"), [*LEARNER_PAGES, "/console/compliance"], ADMIN_PAGES),
 ])
 async def test_navigation_and_pages_follow_the_roles(
         browser: Client, roles: tuple[str, ...], allowed: list[str], refused: list[str]) -> None:

@@ -16,6 +16,7 @@ from lrs.credentials import CredentialStore
 from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
+from lrs.sharing import GrantStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -57,6 +58,11 @@ class Storage:
     def marks(self) -> MarkStore:
         """The findings of flag-mode door checks kept beside statements (lrs.door)."""
         return self._engine.marks
+
+    @property
+    def grants(self) -> GrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
+        return self._engine.grants
 
     async def commit(self, batch: Batch) -> Plan:
         """Plan and write one request's statements in one transaction (BatchStore.commit)."""

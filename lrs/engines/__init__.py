@@ -15,6 +15,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
+from lrs.sharing import GrantStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -64,6 +65,11 @@ class Engine(Protocol):
     @property
     def marks(self) -> MarkStore:
         """The marks of flagged statements (lrs.door)."""
+        ...
+
+    @property
+    def grants(self) -> GrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
         ...
 
     async def ping(self) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from lrs.credentials.mongo import MongoCredentialStore
 from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
+from lrs.sharing.mongo import MongoGrantStore
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
 from statements.stores.mongo import MongoStatementStore
@@ -90,6 +92,11 @@ class MongoEngine:
         """The marks of flagged statements (lrs.door), written by the batches' commit."""
         return self.batches.marks
 
+    @functools.cached_property
+    def grants(self) -> MongoGrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
+        return MongoGrantStore(self.kernel.db)
+
     @property
     def resource(self) -> Any:
         """The client (for this engine's tests and tools)."""
@@ -135,6 +142,6 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine):
+                  forwarding, engine.quarantine, engine.grants):
         await store.open()
     return engine

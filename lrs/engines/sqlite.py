@@ -17,6 +17,7 @@ from lrs.credentials.sqlite import SqliteCredentialStore
 from lrs.credentials.sqlite_sessions import SqliteSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
+from lrs.sharing.sqlite import SqliteGrantStore
 from plugins.stores.sqlite import SqliteCatalogueStore
 from statements.errors import StoreUnavailable, XapiError
 from statements.plan import Held
@@ -146,6 +147,11 @@ class SqliteEngine:
         """The marks of flagged statements (lrs.door)."""
         return SqliteMarkStore(self.resource)
 
+    @functools.cached_property
+    def grants(self) -> SqliteGrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
+        return SqliteGrantStore(self.resource)
+
     async def ping(self) -> None:
         # Through the read path, so a stuck reader pool shows as not ready too.
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -198,6 +204,7 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     # The compliance store after the statements: it triggers on their tables.
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
-                  engine.sessions, engine.forwarding, engine.quarantine, engine.marks):
+                  engine.sessions, engine.forwarding, engine.quarantine, engine.marks,
+                  engine.grants):
         await store.open()
     return engine

@@ -13,7 +13,9 @@ from typing import Any
 
 from lrs.sharing import Grant, GrantStore, Read
 from lrs.sharing.sealing import KeyWrap, SnapshotUnreadable, seal, unseal
+from statements.erasure import canonical_key
 from statements.errors import Forbidden, InvalidRequest, NotFound, Problem
+from statements.indexing import agent_key
 
 # A grant or link lives at most this long: sharing is for a review, not for ever.
 MAX_LIFETIME = timedelta(days=366)
@@ -34,19 +36,12 @@ class Who:
 
 
 def identity_of(agent: dict[str, Any] | None) -> str | None:
-    """The one string an Agent's inverse functional identifier (Data §2.4.2.1) comes to:
-    `mailto:…` for an mbox, `account:<homePage>|<name>` for an account; None without one."""
-    if not agent:
-        return None
-    if isinstance(agent.get("mbox"), str):
-        return str(agent["mbox"]).lower()
-    account = agent.get("account")
-    if isinstance(account, dict) and isinstance(account.get("name"), str):
-        return f"account:{account.get('homePage')}|{account['name']}"
-    for key in ("mbox_sha1sum", "openid"):
-        if isinstance(agent.get(key), str):
-            return f"{key}:{agent[key]}"
-    return None
+    """The one string an Agent's inverse functional identifier (Data §2.4.2.1) comes to, in
+    the canonical form erasure records and the space is owned under (an mbox as its
+    mbox_sha1sum, Data §2.4.2.3), so that forgetting a person finds their grants; None when
+    the Agent has no identifier."""
+    key = agent_key(agent) if agent else None
+    return canonical_key(key) if key is not None else None
 
 
 def grantee_agent(named: str, *, mapping: str, homepage: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -94,11 +94,19 @@ def rate_change(sent: RateSelf, at: datetime) -> dict[str, Any]:
             "note": sent.note, "at": at.isoformat()}
 
 
+def _when(change: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(change.get("at")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def fold(changes: list[dict[str, Any]]) -> dict[str, ObjectiveEvidence]:
-    """Every objective's evidence now, from the changes in the order they were made.
-    A change of a kind this code does not know is kept out (a newer version wrote it)."""
+    """Every objective's evidence now, from the changes in the order they were made (by
+    their time: a space gives its blobs back in no particular order). A change of a kind
+    this code does not know is kept out (a newer version wrote it)."""
     held: dict[str, ObjectiveEvidence] = {}
-    for change in changes:
+    for change in sorted(changes, key=_when):
         kind, iri = change.get("type"), change.get("objective")
         if kind not in KINDS or not isinstance(iri, str):
             continue

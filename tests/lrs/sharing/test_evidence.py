@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from lrs.forwarding.admin import parse
 from lrs.sharing.evidence import (
     LinkEvidence,
     RateSelf,
@@ -17,6 +16,7 @@ from lrs.sharing.evidence import (
     require_assigned,
     unlink_change,
 )
+from lrs.sharing.parsing import parse
 from statements.errors import InvalidRequest, NotFound
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -27,10 +27,12 @@ STATEMENT = "0b5f0c7e-8d0e-4a53-9f3e-1b2d3c4e5f60"
 def test_fold_links_unlinks_and_rates_with_history() -> None:
     entry = link_change(LinkEvidence(objective=IRI, kind="entry", ref="e1",
                                      title="Night shift"), T0)
-    statement = link_change(LinkEvidence(objective=IRI, kind="statement", ref=STATEMENT), T0)
-    changes = [entry, statement,
-               rate_change(RateSelf(objective=IRI, level=2, note="getting there"), T0)]
-    held = fold(changes)
+    statement = link_change(LinkEvidence(objective=IRI, kind="statement", ref=STATEMENT),
+                            T0 + timedelta(seconds=1))
+    changes = [entry, statement, rate_change(RateSelf(objective=IRI, level=2,
+                                                      note="getting there"),
+                                             T0 + timedelta(seconds=2))]
+    held = fold(changes[::-1])  # as a space may give them back: in any order
     assert [link["ref"] for link in held[IRI].links] == ["e1", STATEMENT]
     assert held[IRI].links[1]["title"] == STATEMENT  # untitled: named by its ref
     changes.append(unlink_change(held, entry["id"], T0 + timedelta(hours=1)))

@@ -49,6 +49,7 @@ from lrs.metrics import Metrics
 from lrs.middleware import XapiMiddleware
 from lrs.people import web as people
 from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
+from lrs.space.service import open_spaces
 from lrs.storage import Storage, open_storage
 from plugins.catalogue_store import CachedCatalogue
 from plugins.manager import make_plugin_manager
@@ -106,6 +107,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         signed_in = people.open_people(settings, opened.sessions) \
             if settings.sign_in_enabled() else None
         app.state.people = signed_in
+        app.state.spaces = open_spaces(settings, opened.space, opened.engine)  # lrs.space
         try:
             async with scheduled_purge(settings, opened, cached.current, clock.now_ms), \
                     people.sweeping(signed_in), \

@@ -307,6 +307,25 @@ class Settings(BaseSettings):
         "reading them again (a change made through another process shows after this).",
     )
 
+    # The learner's own space (lrs/space, docs/personal-space.md).
+    space_key: SecretStr | None = Field(
+        None, description="The secret the spaces' key-encryption key is derived from (at least "
+        "32 characters, e.g. `openssl rand -hex 32`); unset: made once into "
+        "<data_dir>/space.key (mode 0600). Set it, the same everywhere, when several hosts "
+        "share a MongoDB store.", min_length=32,
+    )
+    space_unlock_idle_seconds: int = Field(
+        15 * 60, ge=1, description="A sealed space unlocked in a session locks again after "
+        "this long without use (and at sign-out).",
+    )
+    space_file_max_bytes: int = Field(
+        5 * 1024 * 1024, ge=1, le=12 * 1024 * 1024, description="The largest file a learner "
+        "may attach to an entry of their space.",
+    )
+    space_entries_max: int = Field(
+        2000, ge=1, description="The most entries one learner's space may hold.",
+    )
+
     @field_validator("compliance_expiring_within")
     @classmethod
     def _a_period(cls, value: str) -> str:

@@ -17,6 +17,7 @@ from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
 from lrs.sharing import GrantStore
+from lrs.space import SpaceStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -58,6 +59,11 @@ class Storage:
     def marks(self) -> MarkStore:
         """The findings of flag-mode door checks kept beside statements (lrs.door)."""
         return self._engine.marks
+
+    @property
+    def space(self) -> SpaceStore:
+        """The learners' spaces: encrypted blobs, and the keyring kept apart (lrs.space)."""
+        return self._engine.space
 
     @property
     def grants(self) -> GrantStore:

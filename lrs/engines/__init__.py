@@ -16,6 +16,7 @@ from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
 from lrs.people.sessions import SessionStore
 from lrs.sharing import GrantStore
+from lrs.space import SpaceStore
 from plugins.catalogue_store import CatalogueStore
 from statements.activities import ActivityStore
 from statements.compliance import ComplianceStore
@@ -65,6 +66,11 @@ class Engine(Protocol):
     @property
     def marks(self) -> MarkStore:
         """The marks of flagged statements (lrs.door)."""
+        ...
+
+    @property
+    def space(self) -> SpaceStore:
+        """The learners' spaces: the blobs and the keyring kept apart (lrs.space)."""
         ...
 
     @property

@@ -19,6 +19,7 @@ from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
 from lrs.sharing.mongo import MongoGrantStore
+from lrs.space.mongo import MongoSpaceStore, keyring_database
 from plugins.stores.mongo import MongoCatalogueStore
 from statements.plan import Held
 from statements.stores.mongo import MongoStatementStore
@@ -93,6 +94,12 @@ class MongoEngine:
         return self.batches.marks
 
     @functools.cached_property
+    def space(self) -> MongoSpaceStore:
+        """The learners' spaces; the keyring in a database of its own."""
+        db = self.kernel.db
+        return MongoSpaceStore(db, self.kernel.client[keyring_database(db.name)])
+
+    @functools.cached_property
     def grants(self) -> MongoGrantStore:
         """Learners' grants, share links and their read log (lrs.sharing)."""
         return MongoGrantStore(self.kernel.db)
@@ -142,6 +149,6 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine, engine.grants):
+                  forwarding, engine.quarantine, engine.space, engine.grants):
         await store.open()
     return engine

@@ -18,6 +18,7 @@ from lrs.credentials.sqlite_sessions import SqliteSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
 from lrs.sharing.sqlite import SqliteGrantStore
+from lrs.space.sqlite import SqliteSpaceStore, keyring_path
 from plugins.stores.sqlite import SqliteCatalogueStore
 from statements.errors import StoreUnavailable, XapiError
 from statements.plan import Held
@@ -148,6 +149,11 @@ class SqliteEngine:
         return SqliteMarkStore(self.resource)
 
     @functools.cached_property
+    def space(self) -> SqliteSpaceStore:
+        """The learners' spaces; the keyring in a file of its own beside the database."""
+        return SqliteSpaceStore(self.resource, keyring_path(self.resource.path))
+
+    @functools.cached_property
     def grants(self) -> SqliteGrantStore:
         """Learners' grants, share links and their read log (lrs.sharing)."""
         return SqliteGrantStore(self.resource)
@@ -179,6 +185,7 @@ class SqliteEngine:
         return layout
 
     async def close(self) -> None:
+        await self.space.close()
         await self.resource.close()
 
     async def _read(self, work: Any) -> Any:
@@ -205,6 +212,6 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
                   engine.sessions, engine.forwarding, engine.quarantine, engine.marks,
-                  engine.grants):
+                  engine.space, engine.grants):
         await store.open()
     return engine

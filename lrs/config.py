@@ -32,9 +32,11 @@ class MachineClient(BaseModel):
     retention: Literal["full", "tally"] = "tally"
 
 
-RoleName = Literal["admin", "compliance", "analyst", "learner"]  # lrs.people.Role's values
+RoleName = Literal["admin", "compliance", "analyst", "learner",
+                   "manager"]  # lrs.people.Role's values
 _DEFAULT_ROLE_MAP: dict[str, RoleName] = {"admin": "admin", "compliance": "compliance",
-                                          "analyst": "analyst", "learner": "learner"}
+                                          "analyst": "analyst", "learner": "learner",
+                                          "manager": "manager"}
 
 
 class Settings(BaseSettings):
@@ -237,7 +239,12 @@ class Settings(BaseSettings):
     )
     oidc_role_map: dict[str, RoleName] = Field(
         _DEFAULT_ROLE_MAP, description="Claim value -> role (admin, compliance, analyst, "
-        "learner); other values are ignored. JSON object in the environment.",
+        "learner, manager); other values are ignored. JSON object in the environment.",
+    )
+    # Objectives and frameworks (docs/personal-space.md)
+    oidc_groups_claim: str = Field(
+        "groups", description="The ID token claim whose values (a list or a string) are the "
+        "person's groups, to which frameworks of objectives are assigned.",
     )
     oidc_agent_mapping: Literal["mbox", "account"] = Field(
         "mbox", description="A learner's xAPI agent: `mbox` from the email claim, or `account` "

@@ -75,11 +75,13 @@ class Ingest:
 
     async def __call__(self, body: bytes, *, content_type: str, version: XapiVersion,
                        credential: Credential, statement_id: str | None = None,
-                       keep_lrs_set: bool = False) -> list[str]:
+                       keep_lrs_set: bool = False, keep: bool = False) -> list[str]:
         """Accept the statements of a PUT (`statement_id` given) or POST body and return
         their ids in the order sent. Each is kept in full or tallied by the retention chain;
         the answer is the same either way. `keep_lrs_set`: keep each statement's own `stored`
-        and `authority` (`lrs import`, never the API)."""
+        and `authority` (`lrs import`, never the API). `keep`: keep every statement in full,
+        whatever the chain would say (the LRS's own records: a manager's assessment,
+        lrs.objectives.assessments; never the API)."""
         parsed, parts = _parse(body, content_type, version, self.settings)
         sent = parsed.statements
         ids = _ids(parsed, statement_id)
@@ -97,7 +99,8 @@ class Ingest:
                 store=self.storage.statements, single=parsed.single)
             targets = {p.voids for p in prepared if p.voids}
             known = await self.storage.tally.where(targets) if targets else {}
-            decisions = self._decide(prepared, credential, known)
+            decisions = ([Decision.FULL] * len(prepared) if keep
+                         else self._decide(prepared, credential, known))
             kept = [p for p, d in zip(prepared, decisions, strict=True) if d is Decision.FULL]
             tallied = await self._tally(prepared, decisions, credential)
             forward = await self._forward(prepared, decisions, credential)

@@ -155,7 +155,7 @@ _RETENTION = {
         "suppression_threshold": {"type": "integer"}}}
 _ME = {
     "type": "object", "additionalProperties": False,
-    "required": ["subject", "name", "roles", "agent", "csrf_token"],
+    "required": ["subject", "name", "roles", "agent", "groups", "csrf_token"],
     "properties": {
         "subject": {"type": "string", "description": "The ID token's `sub`"},
         "name": {"type": "string"},
@@ -165,6 +165,9 @@ _ME = {
         "agent": {"type": ["object", "null"], "description": "The learner's xAPI Agent, "
                   "from the ID token by LRS_OIDC_AGENT_MAPPING; null when the token lacks "
                   "what the mapping needs"},
+        "groups": {"type": "array", "uniqueItems": True, "items": {"type": "string"},
+                   "description": "Sorted; from the claim LRS_OIDC_GROUPS_CLAIM (frameworks "
+                   "of objectives are assigned to groups)"},
         "csrf_token": {"type": "string", "minLength": 1, "description": "For the "
                        f"`{CSRF_HEADER}` header (it also sets the CSRF cookie)"}}}
 

@@ -86,6 +86,9 @@ ROLE_TEXT: dict[Role, str] = {
                   "No name or identifier is ever shown.",
     Role.LEARNER: "See your own record: your completions and the statements kept about you, "
                   "download your portfolio, and read what the LRS keeps and for how long.",
+    Role.MANAGER: "Assess the objectives of the people who shared their evidence with you: "
+                  "met or not yet, with a comment. You see only what a learner granted you, "
+                  "until it expires or they revoke it.",
 }
 
 

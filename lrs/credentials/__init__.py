@@ -30,6 +30,7 @@ class Scope(StrEnum):
     HITS_WRITE = "hits/write"  # the beacon
     ADMIN = "admin"  # the compliance catalogue and other administration
     COMPLIANCE_READ = "compliance/read"  # compliance reports and evidence export
+    OBJECTIVES_ASSESS = "objectives/assess"  # a manager's assessments (lrs.objectives)
 
 
 class Retention(StrEnum):

@@ -23,6 +23,7 @@ class Role(StrEnum):
     COMPLIANCE = "compliance"  # kept statements, compliance reports, evidence
     ANALYST = "analyst"  # aggregates and the dashboard only: never an identifier
     LEARNER = "learner"  # their own record
+    MANAGER = "manager"  # assesses objectives; reads only what a learner granted them
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -30,6 +31,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.COMPLIANCE: frozenset({Scope.COMPLIANCE_READ}),
     Role.ANALYST: frozenset({Scope.AGGREGATES_READ}),
     Role.LEARNER: frozenset({Scope.STATEMENTS_READ_MINE}),
+    Role.MANAGER: frozenset({Scope.OBJECTIVES_ASSESS}),
 }
 
 
@@ -44,6 +46,9 @@ class Person:
     # The learner's xAPI Agent, from the ID token by the configured mapping; None when the
     # token does not carry what the mapping needs (then the learner pages say so).
     agent: dict[str, Any] | None = None
+    # The person's groups, from the configured groups claim (LRS_OIDC_GROUPS_CLAIM): what
+    # frameworks of objectives are assigned to (lrs.objectives).
+    groups: frozenset[str] = frozenset()
 
     def scopes(self) -> frozenset[Scope]:
         """The union of the scopes of every role held."""

@@ -22,6 +22,14 @@ def roles_from_claims(claims: Mapping[str, Any], settings: Settings) -> frozense
                      if isinstance(v, str) and v in settings.oidc_role_map)
 
 
+def groups_from_claims(claims: Mapping[str, Any], settings: Settings) -> frozenset[str]:
+    """The person's groups: the values of the configured groups claim (a list of values or
+    one string), non-empty strings only; what frameworks of objectives are assigned to."""
+    value = claims.get(settings.oidc_groups_claim)
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return frozenset(v for v in values if isinstance(v, str) and v)
+
+
 def agent_from_claims(claims: Mapping[str, Any], settings: Settings) -> dict[str, Any] | None:
     """The learner's xAPI Agent by the configured mapping (Data §2.4.2.1 inverse functional
     identifiers: one of mbox or account), or None when the claims lack what it needs."""
@@ -46,7 +54,8 @@ def person_from_claims(issuer: str, claims: Mapping[str, Any], settings: Setting
                  if isinstance(claims.get(c), str) and claims[c]), subject)
     return Person(issuer=issuer, subject=subject, name=name,
                   roles=roles_from_claims(claims, settings),
-                  agent=agent_from_claims(claims, settings))
+                  agent=agent_from_claims(claims, settings),
+                  groups=groups_from_claims(claims, settings))
 
 
 def safe_next(target: str | None) -> str:

@@ -48,7 +48,7 @@ def _page(title: str, body: str, *, status: int = 200, dev: bool = False) -> Res
 
 def dev_sign_in_page(*, csrf: str, next_path: str, errors: list[str] | None = None,
                      idp_link: str | None = None, status: int = 200) -> Response:
-    """The dev-mode form: name, email and roles, signed in without an identity provider."""
+    """The dev-mode form: name, email, roles and groups, signed in without an identity provider."""
     problems = "".join(f"<li>{escape(e)}</li>" for e in errors or [])
     roles = "".join(
         f'<input type="checkbox" id="role-{r.value}" name="role" value="{r.value}">'
@@ -64,6 +64,8 @@ def dev_sign_in_page(*, csrf: str, next_path: str, errors: list[str] | None = No
             f'<label for="email">Email (a learner\'s xAPI agent)</label>'
             f'<input type="email" id="email" name="email" autocomplete="email">'
             f'<fieldset><legend>Roles</legend>{roles}</fieldset>'
+            f'<label for="groups">Groups (comma-separated: frameworks are assigned to '
+            f'groups)</label><input type="text" id="groups" name="groups">'
             f'<button type="submit">Sign in</button></form>{idp}')
     return _page("Sign in (dev mode)", body, status=status, dev=True)
 

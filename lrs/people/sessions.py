@@ -56,11 +56,13 @@ class SessionStore(Protocol):
 def person_to_record(person: Person) -> dict[str, Any]:
     """A Person as plain JSON-able data, the same in every engine."""
     return {"issuer": person.issuer, "subject": person.subject, "name": person.name,
-            "roles": sorted(role.value for role in person.roles), "agent": person.agent}
+            "roles": sorted(role.value for role in person.roles), "agent": person.agent,
+            "groups": sorted(person.groups)}
 
 
 def person_from_record(record: dict[str, Any]) -> Person:
     """The inverse of `person_to_record`."""
     return Person(issuer=record["issuer"], subject=record["subject"], name=record["name"],
                   roles=frozenset(Role(role) for role in record["roles"]),
-                  agent=record.get("agent"))
+                  agent=record.get("agent"),
+                  groups=frozenset(record.get("groups", ())))  # none in older sessions

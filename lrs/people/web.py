@@ -178,7 +178,8 @@ async def callback(request: Request) -> Response:
 
 
 async def dev_sign_in(request: Request) -> Response:
-    """POST /sign-in/dev: sign in as whoever the form says (dev mode only)."""
+    """POST /sign-in/dev: sign in as whoever the form says, with the roles and groups it
+    names (dev mode only)."""
     people = _people(request)
     if not people.settings.dev_sign_in:
         return sign_in_failed_page("dev sign-in is off (LRS_DEV_SIGN_IN)", status=404)
@@ -194,8 +195,12 @@ async def dev_sign_in(request: Request) -> Response:
         return dev_sign_in_page(csrf=csrf_token(request), next_path=next_path, errors=errors,
                                 status=400)
     settings = people.settings
+    groups = [g.strip() for g in str(form.get("groups", "")).split(",") if g.strip()]
     claims: dict[str, Any] = {"sub": f"dev:{email or name}", "name": name,
                               settings.oidc_roles_claim: wanted}
+    # One claim may carry both (the default: `groups`): role names are groups too, then.
+    claims[settings.oidc_groups_claim] = [*claims.get(settings.oidc_groups_claim, []),
+                                          *groups]
     if email:
         claims["email"] = claims[settings.oidc_agent_name_claim] = email
     dev_settings = settings.model_copy(update={"oidc_role_map": {r.value: r.value
@@ -237,7 +242,8 @@ async def me(request: Request) -> Response:
                                        "/sign-in", "problems": []}}, status_code=401)
     return JSONResponse({"subject": person.subject, "name": person.name,
                          "roles": sorted(role.value for role in person.roles),
-                         "agent": person.agent, "csrf_token": csrf_token(request)},
+                         "agent": person.agent, "groups": sorted(person.groups),
+                         "csrf_token": csrf_token(request)},
                         headers={"Cache-Control": "no-store"})
 
 

@@ -51,6 +51,7 @@ ROLE_READS = {
     Role.COMPLIANCE: "kept statements, compliance reports, evidence exports (identifying)",
     Role.ANALYST: "aggregates and the dashboard only: counts, never an identifier",
     Role.LEARNER: "their own kept statements and portfolio",
+    Role.MANAGER: "only the evidence a learner granted them, until it expires or is revoked",
 }
 ERASURE_LIMITS = (
     "backups taken before an erasure still hold the person until they expire; restoring one "

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from lrs.config import Settings
-from lrs.people import Role
+from lrs.credentials import Scope
+from lrs.people import Person, Role
 from lrs.people.claims import (
     DEFAULT_NEXT,
     agent_from_claims,
+    groups_from_claims,
     person_from_claims,
     roles_from_claims,
     safe_next,
@@ -73,6 +75,34 @@ def test_person_from_claims_names_and_roles() -> None:
     assert person.roles == {Role.LEARNER, Role.ANALYST}
     assert person.issuer == "https://idp.example.com"
     assert person.agent is not None and person.agent["mbox"] == "mailto:ada@example.com"
+
+
+GROUP_CASES: list[tuple[dict[str, Any], dict[str, Any], set[str]]] = [
+    ({}, {"groups": ["learner", "sales-emea", "", 7, None]}, {"learner", "sales-emea"}),
+    ({}, {"groups": "sales-emea"}, {"sales-emea"}),  # one string, not a list
+    ({}, {"groups": {"sales": True}}, set()),  # neither a list nor a string
+    ({}, {}, set()),
+    ({"oidc_groups_claim": "departments", "oidc_roles_claim": "roles"},
+     {"roles": ["learner"], "departments": ["/eu/sales"], "groups": ["other"]},
+     {"/eu/sales"}),  # only the configured claim
+]
+
+
+@pytest.mark.parametrize(("overrides", "claims", "expected"), GROUP_CASES)
+def test_groups_from_claims_by_the_groups_claim(overrides: dict[str, Any],
+                                                claims: dict[str, Any],
+                                                expected: set[str]) -> None:
+    assert groups_from_claims(claims, Settings(**overrides)) == expected
+
+
+def test_person_from_claims_carries_groups_and_the_manager_role() -> None:
+    person = person_from_claims("https://idp.example.com", {
+        "sub": "m1", "name": "Grace", "groups": ["manager", "sales-emea"]}, Settings())
+    assert person.roles == {Role.MANAGER}
+    assert person.groups == {"manager", "sales-emea"}
+    assert Scope.OBJECTIVES_ASSESS in person.scopes()
+    # Existing code that builds a Person without groups keeps working: none.
+    assert Person(issuer="i", subject="s", name="n", roles=frozenset()).groups == frozenset()
 
 
 @pytest.mark.parametrize("target", [

@@ -88,6 +88,20 @@ async def test_dev_sign_in_form_is_marked_labelled_and_signs_in(dev: Settings,
         assert "DEV SIGN-IN" in failed.text  # every page it serves says so
 
 
+async def test_dev_sign_in_gives_the_groups_and_the_manager_role(dev: Settings,
+                                                                 storage: Storage) -> None:
+    async with app_client(dev, storage) as client:
+        page = await client.get("/sign-in")
+        signed = await client.post("/sign-in/dev", data={
+            "csrftoken": token_of(page.text), "name": "Grace", "email": "grace@example.com",
+            "role": ["manager"], "groups": " sales-emea, , /eu/staff "})
+        assert signed.status_code == 303
+        me = (await client.get("/api/v1/me")).json()
+        assert me["roles"] == ["manager"]
+        # The default groups claim is also the roles claim: a role name is a group too.
+        assert me["groups"] == ["/eu/staff", "manager", "sales-emea"]
+
+
 async def test_dev_sign_in_form_needs_its_csrf_token(dev: Settings, storage: Storage) -> None:
     async with app_client(dev, storage) as client:
         # No cookie at all (a login-CSRF attempt from another site): refused all the same.

@@ -19,7 +19,8 @@ def record(created: datetime = T0, last_seen: datetime | None = None,
            id_token: str | None = "header.payload.signature") -> SessionRecord:
     person = Person(issuer="https://idp.test", subject=f"sub-{uuid.uuid4().hex[:6]}",
                     name="Ada Lovelace", roles=frozenset({Role.LEARNER, Role.ANALYST}),
-                    agent={"objectType": "Agent", "mbox": "mailto:ada@example.com"})
+                    agent={"objectType": "Agent", "mbox": "mailto:ada@example.com"},
+                    groups=frozenset({"sales-emea", "/eu/staff"}))
     return SessionRecord(key=uuid.uuid4().hex, person=person, created=created,
                          last_seen=last_seen or created, id_token=id_token)
 

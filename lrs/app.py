@@ -33,6 +33,7 @@ from lrs.api import (
     portfolio,
     privacy_report,
     retention,
+    sharing,
     state,
     statements,
 )
@@ -135,9 +136,10 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                  *admin_quarantine.routes,
                                  *compliance.routes, *portfolio.routes, *retention.routes,
                                  *openapi.routes, *people.api_routes,
-                                 *privacy_report.routes]),
+                                 *privacy_report.routes, *sharing.routes]),
         *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
+        *sharing.page_routes,  # /share/<token>: a secret share link's page
         *console.routes,
         *health.routes,
         # On the LRS's own port only behind a bearer token: the metrics name credentials.

@@ -71,6 +71,9 @@ PAGES = [
     Page("/console/compliance", "compliance.html", "Compliance report", Role.COMPLIANCE,
          "compliance.js", "Compliance"),
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),
+    Page("/console/objectives", "objectives.html", "My objectives", Role.LEARNER,
+         "objectives.js"),
+    Page("/console/shared", "shared.html", "Shared with me", Role.MANAGER, "shared.js"),
 ]
 # The analyst's page is the dashboard (lrs/dashboard), which reads the session itself.
 DASHBOARD = Page("/dashboard", "", "Dashboard", Role.ANALYST)

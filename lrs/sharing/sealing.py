@@ -1,5 +1,6 @@
 """A grant's snapshot sealed with a key of its own (AES-256-GCM, `cryptography`), that key
-wrapped by the server's envelope key; destroying the wrapped key shreds the snapshot."""
+wrapped by the server's envelope key (the spaces'); destroying the wrapped key shreds the
+snapshot."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any, Protocol
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from lrs.space import Tampered
+from lrs.space.crypto import unwrap_data_key, wrap_data_key
 
 _NONCE = 12  # bytes: AES-GCM's standard nonce, random per encryption (one per key here)
 
@@ -30,22 +34,21 @@ class SnapshotUnreadable(Exception):
     """A sealed snapshot or wrapped key that does not decrypt (tampered, or another key)."""
 
 
-class AesGcmKeyWrap:
-    """KeyWrap with one AES-256-GCM key (a nonce per wrap, the context as associated data)."""
+class EnvelopeKeyWrap:
+    """KeyWrap with the spaces' key-encryption key (lrs.space.crypto.wrap_data_key: AES-256-GCM,
+    a nonce per wrap, bound to the grant), so one configured secret (LRS_SPACE_KEY) guards
+    spaces and grants alike."""
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ValueError("the envelope key must be 32 bytes")
-        self._aead = AESGCM(key)
+    def __init__(self, kek: bytes) -> None:
+        self._kek = kek
 
     def wrap(self, key: bytes, *, context: bytes) -> bytes:
-        nonce = os.urandom(_NONCE)
-        return nonce + self._aead.encrypt(nonce, key, context)
+        return wrap_data_key(self._kek, key, context.decode())
 
     def unwrap(self, wrapped: bytes, *, context: bytes) -> bytes:
         try:
-            return self._aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], context)
-        except InvalidTag:
+            return unwrap_data_key(self._kek, wrapped, context.decode())
+        except Tampered:
             raise SnapshotUnreadable("the grant key does not unwrap") from None
 
 

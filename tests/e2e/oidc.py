@@ -45,6 +45,7 @@ ACCOUNTS = {
     "multi": {"email": "morgan@example.com",
               "roles": ["admin", "analyst", "compliance", "learner"]},
     "nobody": {"email": "nora@example.com", "roles": []},
+    "mal": {"email": "mal@example.com", "roles": ["manager"]},  # sharing's manager
 }
 LRS_SLOTS = 8  # LRS base URLs the console client's redirect URIs name, handed out in turn
 

@@ -39,6 +39,7 @@ const ACCOUNTS = {
   multi: { name: 'Morgan Many', email: 'morgan@example.com',
            groups: ['admin', 'compliance', 'analyst', 'learner', 'unmapped-group'] },
   nobody: { name: 'Nora Norole', email: 'nora@example.com', groups: ['staff'] },
+  mal: { name: 'Mal Manager', email: 'mal@example.com', groups: ['manager'] },
 };
 
 // One signing key; tests give two provider instances the same file, so that a token from the

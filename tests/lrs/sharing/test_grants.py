@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from lrs.sharing.grants import Sharing, Who, grantee_agent, identity_of, token_hash
-from lrs.sharing.sealing import AesGcmKeyWrap, SnapshotUnreadable, seal, unseal
+from lrs.sharing.sealing import EnvelopeKeyWrap, SnapshotUnreadable, seal, unseal
+from lrs.space.crypto import derive_kek
 from lrs.storage import Storage
 from statements.errors import Forbidden, InvalidRequest, NotFound
 
@@ -50,7 +51,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def sharing(storage: Storage, clock: Clock) -> Sharing:
-    return Sharing(storage.grants, AesGcmKeyWrap(os.urandom(32)), clock)
+    return Sharing(storage.grants, EnvelopeKeyWrap(derive_kek(os.urandom(32))[0]), clock)
 
 
 async def _grant_to_mal(sharing: Sharing, days: int = 7) -> str:
@@ -163,13 +164,13 @@ async def test_grant_evidence_never_plaintext_in_the_files_written(
 
 
 def test_sealed_snapshot_is_bound_to_its_grant_and_key() -> None:
-    envelope = AesGcmKeyWrap(os.urandom(32))
+    envelope = EnvelopeKeyWrap(derive_kek(os.urandom(32))[0])
     wrapped, sealed = seal(SNAPSHOT, "g1", envelope)
     assert unseal(wrapped, sealed, "g1", envelope) == SNAPSHOT
     with pytest.raises(SnapshotUnreadable):
         unseal(wrapped, sealed, "g2", envelope)  # moved onto another grant
     with pytest.raises(SnapshotUnreadable):
-        unseal(wrapped, sealed, "g1", AesGcmKeyWrap(os.urandom(32)))
+        unseal(wrapped, sealed, "g1", EnvelopeKeyWrap(derive_kek(os.urandom(32))[0]))
     tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(SnapshotUnreadable):
         unseal(wrapped, tampered, "g1", envelope)
@@ -185,10 +186,10 @@ def test_identity_of_agents_is_the_canonical_agent_key() -> None:
 
 
 def test_grantee_agent_by_the_sign_in_mapping() -> None:
-    assert grantee_agent(" mal@example.com ", mapping="email", homepage="") == MAL.agent
+    assert grantee_agent(" mal@example.com ", mapping="mbox", homepage="") == MAL.agent
     assert grantee_agent("mal", mapping="account", homepage="https://idp") == {
         "objectType": "Agent", "account": {"homePage": "https://idp", "name": "mal"}}
     for bad in ("mal", "mal@localhost", "m al@example.com", ""):
         with pytest.raises(InvalidRequest) as raised:
-            grantee_agent(bad, mapping="email", homepage="")
+            grantee_agent(bad, mapping="mbox", homepage="")
         assert raised.value.problems[0].path == "$.grantee"

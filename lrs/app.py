@@ -34,6 +34,7 @@ from lrs.api import (
     privacy_report,
     retention,
     sharing,
+    space,
     state,
     statements,
 )
@@ -51,6 +52,7 @@ from lrs.middleware import XapiMiddleware
 from lrs.people import web as people
 from lrs.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
 from lrs.space.service import open_spaces
+from lrs.space.unlocked import Unlocked
 from lrs.storage import Storage, open_storage
 from plugins.catalogue_store import CachedCatalogue
 from plugins.manager import make_plugin_manager
@@ -109,6 +111,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
             if settings.sign_in_enabled() else None
         app.state.people = signed_in
         app.state.spaces = open_spaces(settings, opened.space, opened.engine)  # lrs.space
+        app.state.space_unlocked = Unlocked(settings.space_unlock_idle_seconds)
+        app.state.sign_out_hooks = [app.state.space_unlocked.drop]  # sign-out locks spaces
         try:
             async with scheduled_purge(settings, opened, cached.current, clock.now_ms), \
                     people.sweeping(signed_in), \
@@ -136,7 +140,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                  *admin_quarantine.routes,
                                  *compliance.routes, *portfolio.routes, *retention.routes,
                                  *openapi.routes, *people.api_routes,
-                                 *privacy_report.routes, *sharing.routes]),
+                                 *privacy_report.routes, *space.routes,
+                                 *sharing.routes]),
         *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
         *sharing.page_routes,  # /share/<token>: a secret share link's page

@@ -214,6 +214,9 @@ async def sign_out(request: Request) -> Response:
     """POST /sign-out: end the session here, then at the identity provider if it can."""
     people = _people(request)
     record = await people.sessions.end(request)
+    if record is not None:  # what else the session held goes with it (lrs.space.unlocked)
+        for hook in getattr(request.app.state, "sign_out_hooks", ()):
+            hook(record.key)
     after = _url(request, "/signed-out")
     if people.provider is not None and record is not None and record.id_token is not None:
         url = await people.provider.logout_url(record.id_token, after)

@@ -15,6 +15,7 @@ from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
+from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from lrs.sharing import GrantStore
 from lrs.space import SpaceStore
@@ -69,6 +70,11 @@ class Storage:
     def grants(self) -> GrantStore:
         """Learners' grants, share links and their read log (lrs.sharing)."""
         return self._engine.grants
+
+    @property
+    def frameworks(self) -> FrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        return self._engine.frameworks
 
     async def commit(self, batch: Batch) -> Plan:
         """Plan and write one request's statements in one transaction (BatchStore.commit)."""

@@ -14,6 +14,7 @@ from aggregation.store import TallyStore
 from lrs.config import Settings
 from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
+from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
 from lrs.sharing import GrantStore
 from lrs.space import SpaceStore
@@ -76,6 +77,11 @@ class Engine(Protocol):
     @property
     def grants(self) -> GrantStore:
         """Learners' grants, share links and their read log (lrs.sharing)."""
+        ...
+
+    @property
+    def frameworks(self) -> FrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
         ...
 
     async def ping(self) -> None:

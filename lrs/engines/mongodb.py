@@ -18,6 +18,7 @@ from lrs.credentials.mongo import MongoCredentialStore
 from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
+from lrs.objectives.mongo import MongoFrameworkStore
 from lrs.sharing.mongo import MongoGrantStore
 from lrs.space.mongo import MongoSpaceStore, keyring_database
 from plugins.stores.mongo import MongoCatalogueStore
@@ -104,6 +105,11 @@ class MongoEngine:
         """Learners' grants, share links and their read log (lrs.sharing)."""
         return MongoGrantStore(self.kernel.db)
 
+    @functools.cached_property
+    def frameworks(self) -> MongoFrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        return MongoFrameworkStore(self.kernel.db)
+
     @property
     def resource(self) -> Any:
         """The client (for this engine's tests and tools)."""
@@ -149,6 +155,7 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
         MongoSessionStore(db), forwarding, MongoQuarantineStore(db))
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
-                  forwarding, engine.quarantine, engine.space, engine.grants):
+                  forwarding, engine.quarantine, engine.space, engine.grants,
+                  engine.frameworks):
         await store.open()
     return engine

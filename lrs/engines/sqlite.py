@@ -17,6 +17,7 @@ from lrs.credentials.sqlite import SqliteCredentialStore
 from lrs.credentials.sqlite_sessions import SqliteSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
+from lrs.objectives.sqlite import SqliteFrameworkStore
 from lrs.sharing.sqlite import SqliteGrantStore
 from lrs.space.sqlite import SqliteSpaceStore, keyring_path
 from plugins.stores.sqlite import SqliteCatalogueStore
@@ -158,6 +159,11 @@ class SqliteEngine:
         """Learners' grants, share links and their read log (lrs.sharing)."""
         return SqliteGrantStore(self.resource)
 
+    @functools.cached_property
+    def frameworks(self) -> SqliteFrameworkStore:
+        """Frameworks of objectives and their assignment to groups (lrs.objectives)."""
+        return SqliteFrameworkStore(self.resource)
+
     async def ping(self) -> None:
         # Through the read path, so a stuck reader pool shows as not ready too.
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -212,6 +218,7 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
                   engine.sessions, engine.forwarding, engine.quarantine, engine.marks,
-                  engine.space, engine.grants):
+                  engine.space, engine.grants,
+                  engine.frameworks):
         await store.open()
     return engine

@@ -21,6 +21,7 @@ from lrs.space import Mode, SpaceLocked
 from lrs.space.keys import key_encryption_key, owner_key
 from lrs.space.service import SpaceKey, Spaces
 from lrs.space.unlocked import Unlocked
+from lrs.storage import Storage
 from statements.errors import InvalidRequest, Problem
 from statements.indexing import agent_key
 from statements.portfolio import belongs_to
@@ -52,10 +53,10 @@ async def _key(request: Request, person: Person) -> SpaceKey | None:
         return None
     if record.mode is Mode.ENVELOPE:
         return await spaces.unlock(owner)
-    unlocked: Unlocked | None = getattr(request.app.state, "unlocked", None)
+    unlocked: Unlocked = request.app.state.space_unlocked
     session = await session_of(request)
-    key = unlocked.get(session.key, owner) if unlocked and session else None
-    if key is None:
+    key = unlocked.get(session.key, owner) if session is not None else None
+    if key is None or key.space != record.space:
         raise SpaceLocked()
     return key
 
@@ -174,13 +175,10 @@ async def snapshot(request: Request, person: Person, iri: str, title: str,
             "rating": held.rating, "ratings": held.ratings, "evidence": items}
 
 
-async def assigned(storage: Any, person: Person) -> dict[str, str]:
+async def assigned(storage: Storage, person: Person) -> dict[str, str]:
     """The objectives assigned to the person through their groups: IRI → title."""
-    frameworks = getattr(storage, "frameworks", None)
-    if frameworks is None:
-        return {}
     out: dict[str, str] = {}
-    for framework in await frameworks.assigned_to(person.groups):
+    for framework in await storage.frameworks.assigned_to(person.groups):
         for objective in framework.objectives:
             out.setdefault(objective.iri, objective.title)
     return out
@@ -190,7 +188,7 @@ async def assess(request: Request, grant: Grant, manager: Person, outcome: str,
                  comment: str | None, evidence: list[str]) -> str:
     """Record the manager's assessment of the grant's learner against its objective
     (lrs.objectives.assessments); the id of the kept statement."""
-    storage = request.app.state.storage
+    storage: Storage = request.app.state.storage
     found = await storage.frameworks.find_objective(grant.objective)
     if not found:
         raise InvalidRequest("the objective is no longer in any framework", (

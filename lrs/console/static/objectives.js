@@ -59,9 +59,13 @@ async function loadSources() {
   const options = [];
   try {
     const space = await apiJson("GET", "/api/v1/space/entries");
-    for (const entry of space.entries || space) {
+    for (const entry of space.entries) {
       options.push(element("option", {value: `entry:${entry.id}`},
                            `Entry: ${entry.title || entry.id}`));
+      for (const file of entry.files || []) {
+        options.push(element("option", {value: `file:${file.id}`},
+                             `File: ${file.name} (in “${entry.title}”)`));
+      }
     }
   } catch (_) { /* no space yet, or it is locked: statements only */ }
   try {

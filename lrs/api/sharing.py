@@ -140,8 +140,8 @@ async def link_evidence(request: Request) -> Response:
     person, _ = await _signed_in(request, Role.LEARNER)
     sent: LinkEvidence = await _body(request, LinkEvidence, "evidence link")
     require_assigned(sent.objective, await sources.assigned(request.app.state.storage, person))
-    await sources.check_ref(request, person, sent.kind, sent.ref)
-    change = link_change(sent, _now())
+    title = await sources.title_of_ref(request, person, sent.kind, sent.ref)
+    change = link_change(sent, _now(), default_title=title)
     await sources.append(request, person, change)
     return json_bytes(orjson.dumps(change), status=201)
 

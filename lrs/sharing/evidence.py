@@ -70,10 +70,12 @@ class ObjectiveEvidence:
                 "ratings": self.ratings, "history": self.history}
 
 
-def link_change(sent: LinkEvidence, at: datetime) -> dict[str, Any]:
-    """The change that links evidence (its link id is new)."""
+def link_change(sent: LinkEvidence, at: datetime, *, default_title: str = "") -> dict[str, Any]:
+    """The change that links evidence (its link id is new), named as the learner said, or
+    by `default_title` (the thing's own name), or by its ref."""
     return {"type": LINKED, "id": str(uuid.uuid4()), "objective": sent.objective,
-            "kind": sent.kind, "ref": sent.ref, "title": sent.title or sent.ref,
+            "kind": sent.kind, "ref": sent.ref,
+            "title": sent.title or default_title or sent.ref,
             "at": at.isoformat()}
 
 

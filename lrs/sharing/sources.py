@@ -108,19 +108,35 @@ def _file(entries: dict[str, dict[str, Any]], ref: str) -> tuple[dict[str, Any],
     return None
 
 
-async def check_ref(request: Request, person: Person, kind: str, ref: str) -> None:
-    """InvalidRequest (at `$.ref`) unless the thing linked is the person's own: an entry or
-    a file of their space, or a statement kept about them."""
+async def title_of_ref(request: Request, person: Person, kind: str, ref: str) -> str:
+    """The name of the thing linked (an entry's title, a file's name, what a statement
+    says); InvalidRequest (at `$.ref`) unless it is the person's own: an entry or a file of
+    their space, or a statement kept about them."""
     if kind == "statement":
-        found: object = await _statement(request, person, ref)
+        statement = await _statement(request, person, ref)
+        if statement is not None:
+            return _said(statement) or ref
     elif kind == "entry":
-        found = (await _entries(request, person)).get(ref)
+        entry = (await _entries(request, person)).get(ref)
+        if entry is not None:
+            return str(entry.get("title") or ref)
     else:
         found = _file(await _entries(request, person), ref)
-    if found is None:
-        raise InvalidRequest(f"no such {kind} of yours", (Problem(
-            "$.ref", f"{ref!r} is not " + ("a statement kept about you" if kind == "statement"
-                                            else f"a {kind} of your space")),))
+        if found is not None:
+            return str(found[1].get("name") or ref)
+    raise InvalidRequest(f"no such {kind} of yours", (Problem(
+        "$.ref", f"{ref!r} is not " + ("a statement kept about you" if kind == "statement"
+                                        else f"a {kind} of your space")),))
+
+
+def _said(statement: dict[str, Any]) -> str:
+    """A statement in a few words: its verb's display and its object's name."""
+    verb = statement.get("verb", {})
+    target = statement.get("object", {})
+    name = (target.get("definition") or {}).get("name") or {}
+    return " ".join(filter(None, [next(iter((verb.get("display") or {}).values()),
+                                       verb.get("id")),
+                                  next(iter(name.values()), target.get("id"))]))
 
 
 def _entry_item(link: dict[str, Any], entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -140,11 +156,7 @@ def _entry_item(link: dict[str, Any], entry: dict[str, Any] | None) -> dict[str,
 def _statement_item(link: dict[str, Any], statement: dict[str, Any] | None) -> dict[str, Any]:
     if statement is None:
         return {**link, "when": None, "text": [{"label": "", "value": "(no longer kept)"}]}
-    verb = statement.get("verb", {})
-    name = (statement.get("object", {}).get("definition", {}) or {}).get("name") or {}
-    said = " ".join(filter(None, [next(iter(verb.get("display", {}).values()), verb.get("id")),
-                                  next(iter(name.values()), statement.get("object", {})
-                                       .get("id"))]))
+    said = _said(statement)
     return {**link, "when": statement.get("timestamp"), "statement": statement,
             "text": [{"label": "Statement", "value": said}]}
 

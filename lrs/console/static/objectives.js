@@ -16,8 +16,8 @@ function linkItem(link) {
     try {
       clearError();
       await apiJson("DELETE", `/api/v1/evidence/links/${encodeURIComponent(link.id)}`);
-      say(`Removed ${link.title}.`);
       await load();
+      say(`Removed ${link.title}.`);
     } catch (exc) { showError(exc, "Removing the evidence"); }
   });
   const kind = {entry: "Entry", statement: "Statement", file: "File"}[link.kind] || link.kind;
@@ -58,7 +58,13 @@ async function loadSources() {
   const select = $("e-source");
   const options = [];
   try {
-    const space = await apiJson("GET", "/api/v1/space/entries");
+    const status = await apiJson("GET", "/api/v1/space");
+    const space = status.exists && status.unlocked
+      ? await apiJson("GET", "/api/v1/space/entries") : {entries: []};
+    if (status.exists && !status.unlocked) {
+      options.push(element("option", {value: "", disabled: true},
+                           "Your space is locked: unlock it to link its entries"));
+    }
     for (const entry of space.entries) {
       options.push(element("option", {value: `entry:${entry.id}`},
                            `Entry: ${entry.title || entry.id}`));
@@ -122,8 +128,8 @@ function revokeButton(grant) {
     try {
       clearError();
       await apiJson("DELETE", `/api/v1/grants/${encodeURIComponent(grant.id)}`);
-      say(`Revoked: ${grant.grantee} can no longer read it.`);
       await load();
+      say(`Revoked: ${grant.grantee} can no longer read it.`);
     } catch (exc) { showError(exc, "Revoking"); }
   });
   return button;
@@ -142,8 +148,8 @@ onSubmit($("evidence-form"), async (data) => {
   await apiJson("POST", "/api/v1/evidence/links", {json: {
     objective: data.get("objective"), kind, ref: rest.join(":"), title: data.get("title")}});
   $("e-title").value = "";
-  say("Evidence linked.");
   await load();
+  say("Evidence linked.");
 });
 
 onSubmit($("rate-form"), async (data) => {
@@ -151,8 +157,8 @@ onSubmit($("rate-form"), async (data) => {
     objective: data.get("objective"), level: Number(data.get("level")),
     note: data.get("note")}});
   $("r-note").value = "";
-  say("Rating saved.");
   await load();
+  say("Rating saved.");
 });
 
 onSubmit($("grant-form"), async (data) => {
@@ -160,9 +166,9 @@ onSubmit($("grant-form"), async (data) => {
   const made = await apiJson("POST", "/api/v1/grants", {json: {
     objective: data.get("objective"), grantee: data.get("grantee"),
     expires: expires ? endOfDay(expires) : ""}});
-  say(`Shared with ${made.grantee} until ${when(made.expires)}.`);
   $("g-grantee").value = "";
   await load();
+  say(`Shared with ${made.grantee} until ${when(made.expires)}.`);
 });
 
 onSubmit($("link-form"), async (data) => {
@@ -174,8 +180,8 @@ onSubmit($("link-form"), async (data) => {
   $("link-url").value = made.url;
   $("link-box").hidden = false;
   $("link-box").focus();
-  say("Share link made.");
   await load();
+  say("Share link made.");
 });
 
 $("copy-link").addEventListener("click", async () => {

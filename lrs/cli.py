@@ -229,7 +229,8 @@ def forget(agent_json: tuple[str, ...], dry_run: bool, operator: str, data_dir: 
                f"{done['attachments_deleted']}; quarantined statements {verb}deleted: "
                f"{done['quarantine_deleted']}; audit entries {verb}scrubbed: "
                f"{done['audit_entries_scrubbed']}; sessions {verb}ended: "
-               f"{done['sessions_ended']}")
+               f"{done['sessions_ended']}; spaces {verb}destroyed: "
+               f"{done['spaces_destroyed']}")
     for key in report.credentials:
         click.echo(f"credential {key} {verb}revoked and scrubbed")
     for path, outcome in sorted(report.files.items()):

@@ -161,7 +161,8 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     """Erase the person with agent key `key` (or these several keys, one person's): delete
     the statements they are the actor of, rewrite those they otherwise appear in, delete
     their State and Agent Profile documents, the attachments no statement refers to any
-    more and their quarantined statements; revoke and scrub the credentials bound to them;
+    more and their quarantined statements; destroy their space (its key, then its blobs);
+    revoke and scrub the credentials bound to them;
     take them out of the audit log's earlier entries and out of `files`
     (lrs.erasure_files.files_to_scan). The audit log records the erasure under the keyed
     hash of each key, never the key. `dry_run` only says what would go."""
@@ -190,6 +191,9 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
         return traces.signed_in_as(person, keys, needles)
 
     sessions = await storage.sessions.delete_where(theirs, dry_run=True)
+    # Their space (lrs.space), under the canonical form of any of their keys.
+    spaces = [owner for owner in sorted({canonical_key(k) for k in keys})
+              if await storage.space.key_of(owner) is not None]
     entries = await traces.quarantined(storage, keys, needles)
     history = await storage.erasure.audit_log()
     scrubbed = traces.audit_mentions(history, needles, credentials)
@@ -198,7 +202,7 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     report = ForgetReport({}, sorted(earlier), dry_run, [c.key for c in credentials], changed)
     extra = {"credentials_revoked": len(credentials), "quarantine_deleted": len(entries),
              "audit_entries_scrubbed": len(scrubbed), "files_changed": len(changed),
-             "sessions_ended": sessions}
+             "sessions_ended": sessions, "spaces_destroyed": len(spaces)}
     if dry_run:
         report.done = {"statements_deleted": len(delete), "statements_rewritten": len(rewrite),
                        "documents_deleted": await storage.erasure.documents_of(keys),
@@ -210,6 +214,8 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
         scrub_file(path, needles)
     await traces.scrub_credentials(storage, credentials, keys, needles, now_ms)
     await storage.sessions.delete_where(theirs)  # signed in as them: the session ends
+    for owner in spaces:  # the key first: every copy of the blobs becomes unreadable
+        await storage.space.destroy(owner)
     await storage.quarantine.remove([e.id for e in entries])
     await storage.erasure.rewrite_audit(scrubbed)
     hashes = set().union(*(attachment_hashes(k.statement) for k in delete))

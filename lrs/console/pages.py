@@ -71,6 +71,7 @@ PAGES = [
     Page("/console/compliance", "compliance.html", "Compliance report", Role.COMPLIANCE,
          "compliance.js", "Compliance"),
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),
+    Page("/console/space", "space.html", "My space", Role.LEARNER, "space.js"),
     Page("/console/objectives", "objectives.html", "My objectives", Role.LEARNER,
          "objectives.js"),
     Page("/console/shared", "shared.html", "Shared with me", Role.MANAGER, "shared.js"),
@@ -102,7 +103,9 @@ def _templates() -> Jinja2Templates:
 
 def navigation(person: Person, current: str) -> list[dict[str, Any]]:
     """The links the person's roles allow, in page order (the analyst's dashboard included)."""
-    pages = [*PAGES[:-1], DASHBOARD, PAGES[-1]]
+    # The dashboard after the staff's pages, before the learner's own.
+    learner = [p for p in PAGES if p.role is Role.LEARNER]
+    pages = [*(p for p in PAGES if p not in learner), DASHBOARD, *learner]
     return [{"path": p.path, "label": p.label or p.title,
              "current": p.path == current}
             for p in pages if p.role is None or p.role in person.roles]

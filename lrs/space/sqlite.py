@@ -1,5 +1,6 @@
-"""SpaceStore on SQLite: the blobs in the main database file, the keyring in a file of its own
-(`<store>-keyring.db` beside it), so operators can back the two up on different schedules."""
+"""SpaceStore on SQLite: the blobs in the main database file, the keyring in a database file of
+its own (`<store>.keyring` beside it: `lrs.db.keyring`), so operators can back the two up on
+different schedules."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ _KEY_COLUMNS = ("owner, space, mode, created_ms, kek_id, wrapped_data_key, publi
 
 
 def keyring_path(database: Path) -> Path:
-    """Where the keyring of the store at `database` lives."""
-    return database.with_name(f"{database.stem}-keyring{database.suffix or '.db'}")
+    """Where the keyring of the store at `database` lives: beside it, its name starting with
+    the store's, so that erasure treats it as the store's own file (erased through the
+    store, never rewritten line by line: lrs.erasure_files)."""
+    return database.with_name(f"{database.name}.keyring")
 
 
 def _blobs_v1(conn: sqlite3.Connection) -> None:

@@ -347,7 +347,7 @@ def test_learner_sees_only_their_own_record_and_downloads_the_portfolio(
     page = browser.new_page()
     watched = Watched(page, lrs.url)
     sign_in_page(page, lrs.url, "bob", next_path="/console/me")
-    assert nav(page) == ["/console", "/console/me", "/console/objectives"]
+    assert nav(page) == ["/console", "/console/me", "/console/space", "/console/objectives"]
     page.wait_for_selector("#statements tbody tr >> text=Data protection")
     statements = rows(page, "statements")
     assert len(statements) == 2  # fire safety attempted, data protection completed

@@ -18,6 +18,7 @@ from lrs.storage import Storage
 from tests.conftest import Client, add_credential, app_client
 
 TEMPLATES = Path(STATIC).parent / "templates"
+LEARNER_PAGES = ["/console/me", "/console/space", "/console/objectives"]
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
                "/console/audit", "/console/forwarding", "/console/quarantine"]
 
@@ -81,7 +82,6 @@ async def test_admin_page_for_an_analyst_is_403_saying_which_role(
     assert api.status_code == 403 and "admin" in api.json()["error"]["message"]
 
 
-LEARNER_PAGES = ["/console/me", "/console/objectives"]
 MANAGER_PAGES = ["/console/shared"]
 
 

@@ -97,7 +97,7 @@ async def test_space_keyring_is_kept_apart_from_the_blobs(storage: Storage) -> N
     await storage.space.put_blob(Blob(record.space, "e", "entry", b"x"))
     if storage.engine == "sqlite":
         main = storage._resource.path
-        keyring = main.with_name(f"{main.stem}-keyring{main.suffix}")
+        keyring = main.with_name(f"{main.name}.keyring")
         with closing(sqlite3.connect(main)) as conn:
             tables = {row[0] for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'")}

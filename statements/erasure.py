@@ -211,6 +211,7 @@ AuditAction = Literal[
     "statements_import",  # `lrs import`: statements kept with their own stored and authority
     "forwarding_change",  # a forwarding destination or rule added or removed, a replay
     "quarantine_replay", "quarantine_discard",
+    "framework_load", "framework_delete", "framework_assign",  # lrs.objectives
 ]
 
 

@@ -13,6 +13,7 @@ from lrs.api.openapi_admin import admin_credentials_paths, admin_quarantine_path
 from lrs.api.openapi_admin import json_response as _json
 from lrs.api.openapi_admin import query_parameter as _query
 from lrs.api.openapi_forwarding import forwarding_paths
+from lrs.api.openapi_objectives import objectives_paths
 from lrs.api.openapi_sharing import sharing_paths
 from lrs.api.openapi_space import space_paths
 from lrs.http import json_bytes
@@ -307,6 +308,7 @@ DOCUMENT: dict[str, Any] = {
         **admin_quarantine_paths(_ANY_CREDENTIAL, _ERROR),
         **sharing_paths(_ERROR),
         **space_paths(_ERROR),
+        **objectives_paths(_ANY_CREDENTIAL, _ERROR),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",

@@ -68,6 +68,8 @@ PAGES = [
     Page("/console/audit", "audit.html", "Audit log", Role.ADMIN, "audit.js"),
     Page("/console/forwarding", "forwarding.html", "Forwarding", Role.ADMIN, "forwarding.js"),
     Page("/console/quarantine", "quarantine.html", "Quarantine", Role.ADMIN, "quarantine.js"),
+    Page("/console/frameworks", "frameworks.html", "Frameworks of objectives", Role.ADMIN,
+         "frameworks.js", "Frameworks"),
     Page("/console/compliance", "compliance.html", "Compliance report", Role.COMPLIANCE,
          "compliance.js", "Compliance"),
     Page("/console/me", "me.html", "My record", Role.LEARNER, "me.js"),

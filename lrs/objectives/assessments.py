@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,9 @@ from lrs.ingest import Ingest
 from lrs.objectives import Framework, Objective, Outcome
 from lrs.people import Person, principal_of
 from statements.errors import InvalidRequest, Problem
+from statements.indexing import agent_key
+from statements.query import StatementQuery
+from statements.store import StatementStore
 from statements.versions import XapiVersion
 
 PASSED = "http://adlnet.gov/expapi/verbs/passed"
@@ -48,6 +52,7 @@ INSTRUCTOR_TYPE = "https://tally-lrs.org/xapi/context-agent-types/instructor"
 # assessment's comment is a few paragraphs, not a document).
 MAX_COMMENT = 10_000
 MAX_EVIDENCE = 100
+_PAGE = 200
 
 
 def _language(framework: Framework) -> str:
@@ -144,3 +149,52 @@ async def record_assessment(ingest: Ingest, *, learner: dict[str, Any],
     ids = await ingest(orjson.dumps(statement), content_type="application/json",
                        version=version, credential=principal, keep=True)
     return ids[0]
+
+
+def assessment_of(statement: dict[str, Any]) -> dict[str, Any] | None:
+    """What a learner is shown of a kept assessment statement (None: not one): the
+    objective, the outcome, the comment, the evidence, who assessed and when."""
+    context = statement.get("context") or {}
+    categories = (context.get("contextActivities") or {}).get("category") or []
+    if not any(c.get("id") == ASSESSMENT_CATEGORY for c in categories):
+        return None
+    verb = statement["verb"]["id"]
+    outcome = Outcome.MET if verb == PASSED else Outcome.NOT_YET if verb == FAILED else None
+    if outcome is None:
+        return None
+    obj = statement["object"]
+    names = (obj.get("definition") or {}).get("name") or {}
+    parents = (context.get("contextActivities") or {}).get("parent") or []
+    evidence = (context.get("extensions") or {}).get(EVIDENCE_EXTENSION)
+    if not isinstance(evidence, list):
+        ref = context.get("statement")
+        evidence = [ref["id"]] if isinstance(ref, dict) and "id" in ref else []
+    assessor = statement.get("authority") or context.get("instructor") or {}
+    return {"statement": statement["id"], "objective": obj.get("id"),
+            "title": next(iter(names.values()), None),
+            "framework": parents[0].get("id") if parents else None,
+            "outcome": outcome.value, "comment": (statement.get("result") or {}).get("response"),
+            "evidence": [e for e in evidence if isinstance(e, str)],
+            "assessor": assessor.get("name") if isinstance(assessor.get("name"), str)
+            else None,
+            "timestamp": statement.get("timestamp"), "stored": statement.get("stored")}
+
+
+async def assessments_of(store: StatementStore, learner: str, *, most: int = 1000
+                         ) -> list[dict[str, Any]]:
+    """The learner's (an agent key) kept, live assessments, newest first, at most `most`."""
+    found: list[dict[str, Any]] = []
+    query = StatementQuery(agent=learner, activity=ASSESSMENT_CATEGORY,
+                           related_activities=True, limit=_PAGE)
+    while len(found) < most:
+        page = await store.query(query)
+        for body in page.statements:
+            statement = orjson.loads(body)
+            # The actor is the learner (the agent filter also matches an Agent object).
+            if agent_key(statement["actor"]) == learner and \
+                    (summary := assessment_of(statement)) is not None:
+                found.append(summary)
+        if page.after is None:
+            break
+        query = replace(query, after=page.after)
+    return found[:most]

@@ -45,7 +45,10 @@ ACCOUNTS = {
     "multi": {"email": "morgan@example.com",
               "roles": ["admin", "analyst", "compliance", "learner"]},
     "nobody": {"email": "nora@example.com", "roles": []},
-    "mal": {"email": "mal@example.com", "roles": ["manager"]},  # sharing's manager
+    "lin": {"email": "lin@example.com", "roles": ["learner"],
+            "groups": ["learner", "sales-emea"]},
+    "grace": {"email": "grace@example.com", "roles": ["manager"],
+              "groups": ["manager", "sales-emea"]},
 }
 LRS_SLOTS = 8  # LRS base URLs the console client's redirect URIs name, handed out in turn
 

@@ -150,16 +150,16 @@ def test_learner_shares_and_the_manager_assesses_then_loses_access(
         card = page.inner_text("#objectives .card:has(h3:has-text('Handles incidents'))")
         assert "Night shift" in card and DRILL in card and "3 of 4, Competent" in card
 
-        # Grant Mal (the form), Bob (not Mal's to see), and Mal again on a short expiry.
+        # Grant Grace (the form), Bob (not hers to see), and Grace again on a short expiry.
         in_a_week = (date.today() + timedelta(days=7)).isoformat()
         _select(page, "#g-objective", "Handles incidents")
-        page.fill("#g-grantee", "mal@example.com")
+        page.fill("#g-grantee", "grace@example.com")
         page.fill("#g-expires", in_a_week)
         page.click("#grant-form button[type=submit]")
-        ada.status("Shared with mal@example.com")
+        ada.status("Shared with grace@example.com")
         expires_soon = (datetime.now(UTC) + timedelta(seconds=40)).isoformat()
         assert ada.api("POST", "/api/v1/grants", {
-            "objective": ON_CALL, "grantee": "mal@example.com",
+            "objective": ON_CALL, "grantee": "grace@example.com",
             "expires": expires_soon}).status == 201
         assert ada.api("POST", "/api/v1/grants", {
             "objective": INCIDENTS, "grantee": "bob@example.com",
@@ -174,37 +174,37 @@ def test_learner_shares_and_the_manager_assesses_then_loses_access(
         link = page.input_value("#link-url")
         assert link.startswith(f"{lrs.url}/share/")
 
-        # Mal, on a phone: only the two grants to him.
-        mal = Person(manager_browser, lrs, "mal", "/console/shared")
-        mal.page.wait_for_selector("#shared tbody tr button")
-        shared = mal.rows("shared")
+        # Grace, on a phone: only the two grants to her.
+        grace = Person(manager_browser, lrs, "grace", "/console/shared")
+        grace.page.wait_for_selector("#shared tbody tr button")
+        shared = grace.rows("shared")
         assert len(shared) == 2 and all("Ada Lovelace" in row for row in shared), shared
-        assert mal.page.eval_on_selector("html", "e => e.scrollWidth <= e.clientWidth")
-        mal.page.click("#shared button[aria-label*='Handles incidents']")
-        mal.page.wait_for_selector("#reading:not([hidden])")
-        reading = mal.page.inner_text("#reading")
+        assert grace.page.eval_on_selector("html", "e => e.scrollWidth <= e.clientWidth")
+        grace.page.click("#shared button[aria-label*='Handles incidents']")
+        grace.page.wait_for_selector("#reading:not([hidden])")
+        reading = grace.page.inner_text("#reading")
         assert REFLECTION in reading and "3 of 4, Competent" in reading and DRILL in reading
-        mal.page.check("input[name=outcome][value=met]")
-        mal.page.fill("#a-comment", "Calm and thorough on the night.")
-        mal.page.click("#assess-form button[type=submit]")
-        mal.status("Assessment recorded for Ada Lovelace: met.")
+        grace.page.check("input[name=outcome][value=met]")
+        grace.page.fill("#a-comment", "Calm and thorough on the night.")
+        grace.page.click("#assess-form button[type=submit]")
+        grace.status("Assessment recorded for Ada Lovelace: met.")
 
         # The outside reader's page, read without signing in.
         outside = httpx.get(link)
         assert outside.status_code == 200 and REFLECTION in outside.text
         assert "<script" not in outside.text
 
-        # Ada sees every read, then revokes Mal's grant with the confirm dialog.
+        # Ada sees every read, then revokes Grace's grant with the confirm dialog.
         page.goto(f"{lrs.url}/console/objectives")
-        page.wait_for_selector("#reads tbody tr:has-text('Mal Manager')")
+        page.wait_for_selector("#reads tbody tr:has-text('Grace Manager')")
         readers = ada.rows("reads")
         assert any("share link 'Promotion panel'" in row for row in readers), readers
-        assert sum("Mal Manager" in row for row in readers) == 2, readers  # read + assess
-        row = "#grants tbody tr:has-text('mal@example.com'):has-text('Handles incidents')"
+        assert sum("Grace Manager" in row for row in readers) == 2, readers  # read + assess
+        row = "#grants tbody tr:has-text('grace@example.com'):has-text('Handles incidents')"
         page.click(f"{row} button:has-text('Revoke')")
         page.wait_for_selector("#confirm[open]")
         page.click("#confirm-yes")
-        ada.status("Revoked: mal@example.com can no longer read it.")
+        ada.status("Revoked: grace@example.com can no longer read it.")
         assert "revoked" in page.inner_text(row)
         link_row = "#grants tbody tr:has-text('Promotion panel')"
         page.click(f"{link_row} button:has-text('Revoke')")
@@ -212,27 +212,27 @@ def test_learner_shares_and_the_manager_assesses_then_loses_access(
         ada.status("Revoked: Promotion panel")
         assert httpx.get(link).status_code == 403
 
-        # Mal's stale list: reading the revoked grant is refused and the list reloads.
-        mal.page.click("#shared button[aria-label*='Handles incidents']")
-        mal.page.wait_for_selector("#errors:has-text('revoked')")
-        mal.page.wait_for_selector("#shared tbody tr:has-text('Runs an on-call week')")
-        assert len(mal.rows("shared")) == 1
+        # Grace's stale list: reading the revoked grant is refused and the list reloads.
+        grace.page.click("#shared button[aria-label*='Handles incidents']")
+        grace.page.wait_for_selector("#errors:has-text('revoked')")
+        grace.page.wait_for_selector("#shared tbody tr:has-text('Runs an on-call week')")
+        assert len(grace.rows("shared")) == 1
         # ...and at expiry the other one goes too.
         time.sleep(max(0.0, (datetime.fromisoformat(expires_soon)
                              - datetime.now(UTC)).total_seconds()) + 0.5)
-        mal.page.reload()
-        mal.page.wait_for_selector("#shared tbody td.empty")
-        expired = mal.page.request.get(f"{lrs.url}/api/v1/shared")
+        grace.page.reload()
+        grace.page.wait_for_selector("#shared tbody td.empty")
+        expired = grace.page.request.get(f"{lrs.url}/api/v1/shared")
         assert expired.json() == []
 
         # The assessment is in Ada's record: a kept statement about her.
         record = page.request.get(f"{lrs.url}/api/v1/portfolio?format=json").json()
         [assessment] = [s for s in record if s["object"]["id"] == INCIDENTS]
         assert assessment["result"]["response"] == "Calm and thorough on the night."
-        assert assessment["authority"]["mbox"] == "mailto:mal@example.com"
+        assert assessment["authority"]["mbox"] == "mailto:grace@example.com"
         page.goto(f"{lrs.url}/console/me")
         page.wait_for_selector("#statements tbody tr:has-text('Handles incidents')")
-        assert ada.errors == [] and mal.errors == [], (ada.errors, mal.errors)
+        assert ada.errors == [] and grace.errors == [], (ada.errors, grace.errors)
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "sharing-learner.png"), full_page=True)

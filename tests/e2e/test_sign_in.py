@@ -48,6 +48,8 @@ def test_sign_in_each_account_gets_its_roles_and_agent(lrs: SignInLrs, login: st
         me = response.json()
         assert me["subject"] == login
         assert me["roles"] == ACCOUNTS[login]["roles"]  # unmapped groups are ignored
+        if "groups" in ACCOUNTS[login]:  # the groups claim, whole (LRS_OIDC_GROUPS_CLAIM)
+            assert me["groups"] == ACCOUNTS[login]["groups"]
         assert me["agent"]["mbox"] == f"mailto:{ACCOUNTS[login]['email']}"
         assert me["name"] and me["agent"]["name"] == me["name"]
         cookie = next(c for c in client.cookies.jar if c.name == "lrs_session")

@@ -20,7 +20,8 @@ from tests.conftest import Client, add_credential, app_client
 TEMPLATES = Path(STATIC).parent / "templates"
 LEARNER_PAGES = ["/console/me", "/console/space", "/console/objectives"]
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
-               "/console/audit", "/console/forwarding", "/console/quarantine"]
+               "/console/audit", "/console/forwarding", "/console/quarantine",
+               "/console/frameworks"]
 
 
 @pytest.fixture

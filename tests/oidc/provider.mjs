@@ -39,7 +39,10 @@ const ACCOUNTS = {
   multi: { name: 'Morgan Many', email: 'morgan@example.com',
            groups: ['admin', 'compliance', 'analyst', 'learner', 'unmapped-group'] },
   nobody: { name: 'Nora Norole', email: 'nora@example.com', groups: ['staff'] },
-  mal: { name: 'Mal Manager', email: 'mal@example.com', groups: ['manager'] },
+  // Frameworks of objectives are assigned to groups (lrs.objectives): a learner in one, and
+  // a manager.
+  lin: { name: 'Lin Learner', email: 'lin@example.com', groups: ['learner', 'sales-emea'] },
+  grace: { name: 'Grace Manager', email: 'grace@example.com', groups: ['manager', 'sales-emea'] },
 };
 
 // One signing key; tests give two provider instances the same file, so that a token from the

@@ -230,7 +230,8 @@ def forget(agent_json: tuple[str, ...], dry_run: bool, operator: str, data_dir: 
                f"{done['quarantine_deleted']}; audit entries {verb}scrubbed: "
                f"{done['audit_entries_scrubbed']}; sessions {verb}ended: "
                f"{done['sessions_ended']}; spaces {verb}destroyed: "
-               f"{done['spaces_destroyed']}")
+               f"{done['spaces_destroyed']}; grants {verb}deleted: "
+               f"{done['grants_deleted']}")
     for key in report.credentials:
         click.echo(f"credential {key} {verb}revoked and scrubbed")
     for path, outcome in sorted(report.files.items()):

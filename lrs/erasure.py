@@ -162,6 +162,7 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     the statements they are the actor of, rewrite those they otherwise appear in, delete
     their State and Agent Profile documents, the attachments no statement refers to any
     more and their quarantined statements; destroy their space (its key, then its blobs);
+    delete their grants and share links and the grants to them (lrs.sharing);
     revoke and scrub the credentials bound to them;
     take them out of the audit log's earlier entries and out of `files`
     (lrs.erasure_files.files_to_scan). The audit log records the erasure under the keyed
@@ -194,6 +195,10 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     # Their space (lrs.space), under the canonical form of any of their keys.
     spaces = [owner for owner in sorted({canonical_key(k) for k in keys})
               if await storage.space.key_of(owner) is not None]
+    # Their grants and share links, and the grants to them, with those grants' reads
+    # (lrs.sharing), under the same canonical keys.
+    identities = sorted({canonical_key(k) for k in keys})
+    grants = sum([await storage.grants.erase_person(i, dry_run=True) for i in identities])
     entries = await traces.quarantined(storage, keys, needles)
     history = await storage.erasure.audit_log()
     scrubbed = traces.audit_mentions(history, needles, credentials)
@@ -202,7 +207,8 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     report = ForgetReport({}, sorted(earlier), dry_run, [c.key for c in credentials], changed)
     extra = {"credentials_revoked": len(credentials), "quarantine_deleted": len(entries),
              "audit_entries_scrubbed": len(scrubbed), "files_changed": len(changed),
-             "sessions_ended": sessions, "spaces_destroyed": len(spaces)}
+             "sessions_ended": sessions, "spaces_destroyed": len(spaces),
+             "grants_deleted": grants}
     if dry_run:
         report.done = {"statements_deleted": len(delete), "statements_rewritten": len(rewrite),
                        "documents_deleted": await storage.erasure.documents_of(keys),
@@ -216,6 +222,8 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     await storage.sessions.delete_where(theirs)  # signed in as them: the session ends
     for owner in spaces:  # the key first: every copy of the blobs becomes unreadable
         await storage.space.destroy(owner)
+    for identity in identities:
+        await storage.grants.erase_person(identity)
     await storage.quarantine.remove([e.id for e in entries])
     await storage.erasure.rewrite_audit(scrubbed)
     hashes = set().union(*(attachment_hashes(k.statement) for k in delete))

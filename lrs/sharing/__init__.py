@@ -112,9 +112,10 @@ class GrantStore(Protocol):
         """The reads of a learner's grants, newest first, at most `limit`."""
         ...
 
-    async def erase_learner(self, learner: str) -> int:
-        """Delete every grant a learner made, and their read log (erasure); how many
-        grants."""
+    async def erase_person(self, identity: str, *, dry_run: bool = False) -> int:
+        """Delete every grant and link the person made and every grant to them, with the
+        reads of those grants (a read by them is a read of a grant to them): erasure. How
+        many grants, or would be with `dry_run`."""
         ...
 
 

@@ -138,9 +138,14 @@ class SqliteGrantStore:
 
         return await self._db.read(run)
 
-    async def erase_learner(self, learner: str) -> int:
+    async def erase_person(self, identity: str, *, dry_run: bool = False) -> int:
         def run(conn: sqlite3.Connection) -> int:
-            conn.execute("DELETE FROM grant_reads WHERE learner = ?", (learner,))
-            return conn.execute("DELETE FROM grants WHERE learner = ?", (learner,)).rowcount
+            ids = [(i,) for (i,) in conn.execute(
+                "SELECT id FROM grants WHERE learner = ? OR grantee = ?", (identity, identity))]
+            if not dry_run:
+                conn.executemany("DELETE FROM grant_reads WHERE grant_id = ?", ids)
+                conn.execute("DELETE FROM grant_reads WHERE learner = ?", (identity,))
+                conn.executemany("DELETE FROM grants WHERE id = ?", ids)
+            return len(ids)
 
         return await self._db.write(lambda conn: transaction(conn, run))

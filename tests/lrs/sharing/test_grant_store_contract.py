@@ -109,16 +109,27 @@ async def test_grants_read_log_newest_first_per_learner(storage: Storage) -> Non
     assert await storage.grants.reads(ADA, limit=2) == reads[:0:-1]
 
 
-async def test_grants_erase_learner_removes_grants_and_reads(storage: Storage) -> None:
-    mine, theirs = make_grant(), make_grant(learner="mailto:bob@example.com")
-    await storage.grants.add(mine)
-    await storage.grants.add(theirs)
+async def test_grants_erase_person_removes_theirs_and_those_to_them(storage: Storage) -> None:
+    mine = make_grant()  # Ada's, to Mal
+    to_ada = make_grant(learner="mailto:bob@example.com", grantee=ADA)
+    unrelated = make_grant(learner="mailto:bob@example.com", grantee="mailto:carol@x.org")
+    for grant in (mine, to_ada, unrelated):
+        await storage.grants.add(grant)
+    bob = "mailto:bob@example.com"
     await storage.grants.log_read(Read(id="r1", grant=mine.id, learner=ADA, reader="Mal",
                                        at=T0, what="evidence"))
-    assert await storage.grants.erase_learner(ADA) == 1
+    await storage.grants.log_read(Read(id="r2", grant=to_ada.id, learner=bob,
+                                       reader="Ada (ada@example.com)", at=T0, what="evidence"))
+    await storage.grants.log_read(Read(id="r3", grant=unrelated.id, learner=bob,
+                                       reader="Carol", at=T0, what="evidence"))
+    assert await storage.grants.erase_person(ADA, dry_run=True) == 2
+    assert len(await storage.grants.reads(ADA)) == 1  # nothing went
+    assert await storage.grants.erase_person(ADA) == 2
     assert await storage.grants.of_learner(ADA) == []
+    assert await storage.grants.of_grantee(ADA) == []
     assert await storage.grants.reads(ADA) == []
-    assert await storage.grants.get(theirs.id) == theirs
+    assert [r.id for r in await storage.grants.reads(bob)] == ["r3"]  # Ada's read of his: gone
+    assert await storage.grants.get(unrelated.id) == unrelated
 
 
 def test_grant_state_follows_start_expiry_and_key() -> None:

@@ -342,13 +342,18 @@ def import_(file: Path | None, from_lrs: str | None, key: str | None, secret: st
 
 @main.command("backup")
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--keyring", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also copy the learners' spaces' keyring into this new file: keep it "
+                   "apart from the store's backups, for less long (docs/personal-space.md).")
 @store_options
-def backup_command(destination: Path, data_dir: Path | None, store: str | None) -> None:
+def backup_command(destination: Path, keyring: Path | None, data_dir: Path | None,
+                   store: str | None) -> None:
     """Copy the SQLite store into the new file DESTINATION, safely while the LRS runs.
 
     Restore by stopping the LRS and putting the copy in place of the store file. For
     MongoDB use mongodump (see docs/operations.md).
     """
+    from lrs.space.sqlite import keyring_path
     from statements.errors import StoreUnavailable
     from statements.stores.sqlite_db import backup
 
@@ -357,11 +362,16 @@ def backup_command(destination: Path, data_dir: Path | None, store: str | None) 
     if not url.startswith("sqlite:///"):
         raise click.ClickException("lrs backup copies an SQLite store; for MongoDB use "
                                    "mongodump (see docs/operations.md)")
+    source = Path(url.removeprefix("sqlite:///"))
     try:
-        backup(Path(url.removeprefix("sqlite:///")), destination)
+        backup(source, destination)
+        if keyring is not None:
+            backup(keyring_path(source), keyring)
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {url} to {destination}")
+    if keyring is not None:
+        click.echo(f"backed up the spaces' keyring {keyring_path(source)} to {keyring}")
 
 
 DEMO_DATA_DIR = Path("data-demo")

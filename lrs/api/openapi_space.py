@@ -77,16 +77,18 @@ def space_paths(error: dict[str, Any]) -> dict[str, Any]:
                          "from any copy", {"204": ok("Deleted")})},
         f"{base}/seal": {"post": op(
             "Turn on sealed mode: a key pair whose private key only your passphrase (or the "
-            "recovery code answered once) unwraps", {"200": ok("Sealed and unlocked", _CODE)},
+            "recovery code answered once) unwraps",
+            {"200": ok("Sealed and unlocked", _CODE), "429": error},
             requestBody=passphrase)},
         f"{base}/unlock": {"post": op(
             "Unlock a sealed space for this session (until idle, locked or signed out)",
-            {"200": ok("Unlocked", {"type": "object"})}, requestBody=passphrase)},
+            {"200": ok("Unlocked", {"type": "object"}), "429": error},
+            requestBody=passphrase)},
         f"{base}/lock": {"post": op("Lock the space in this session",
                                     {"204": ok("Locked")})},
         f"{base}/recover": {"post": op(
             "Set a new passphrase with the recovery code, which is spent; answers a new one",
-            {"200": ok("Recovered and unlocked", _CODE)},
+            {"200": ok("Recovered and unlocked", _CODE), "429": error},
             requestBody=body({"type": "object", "additionalProperties": False,
                               "required": ["recovery_code", "passphrase"],
                               "properties": {"recovery_code": _SECRET,

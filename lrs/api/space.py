@@ -23,7 +23,13 @@ from lrs.space.entries import ENTRY, Entry, file_name, media_type, parse_entry, 
 from lrs.space.keys import owner_key
 from lrs.space.service import SpaceKey, Spaces
 from lrs.space.unlocked import Unlocked
-from statements.errors import Forbidden, InvalidRequest, Problem, Unauthorized
+from statements.errors import (
+    Forbidden,
+    InvalidRequest,
+    Problem,
+    TooManyRequests,
+    Unauthorized,
+)
 from statements.parsing import json_path
 
 _JSON_LIMIT = 512 * 1024
@@ -79,6 +85,14 @@ async def _learner(request: Request) -> _Learner:
                     state.space_unlocked, state.settings)
 
 
+def _attempt(me: _Learner) -> None:
+    """TooManyRequests past a few passphrase (or recovery code) tries a minute."""
+    wait = me.unlocked.attempts.take(me.owner)
+    if wait:
+        raise TooManyRequests("too many passphrase attempts on your space: wait a minute",
+                              retry_after=wait)
+
+
 async def _json(request: Request, model: type[BaseModel]) -> Any:
     body = await read_body(request, _JSON_LIMIT)
     try:
@@ -103,7 +117,7 @@ async def status(request: Request) -> Response:
     if record is None:
         return _answer({"exists": False, "mode": None, "unlocked": False, "entries": 0})
     unlocked = record.mode is Mode.ENVELOPE or me.unlocked.get(me.session, me.owner) is not None
-    count = len(await me.spaces.store.blobs(record.space, ENTRY))
+    count = await me.spaces.store.count_blobs(record.space, ENTRY)
     return _answer({"exists": True, "mode": record.mode.value, "unlocked": unlocked,
                     "entries": count, "unlock_idle_seconds":
                     me.settings.space_unlock_idle_seconds,
@@ -131,6 +145,7 @@ async def seal(request: Request) -> Response:
     The space stays unlocked in this session."""
     me = await _learner(request)
     body: _Passphrase = await _json(request, _Passphrase)
+    _attempt(me)
     code = await me.spaces.seal(me.owner, body.passphrase)
     me.unlocked.hold(me.session, await me.spaces.unlock(me.owner, body.passphrase))
     return _answer({"mode": "sealed", "unlocked": True, "recovery_code": code})
@@ -140,6 +155,7 @@ async def unlock(request: Request) -> Response:
     """POST /space/unlock {"passphrase"}: unlock a sealed space for this session."""
     me = await _learner(request)
     body: _Passphrase = await _json(request, _Passphrase)
+    _attempt(me)
     key = await me.spaces.unlock(me.owner, body.passphrase)
     if key.mode is Mode.SEALED:
         me.unlocked.hold(me.session, key)
@@ -159,6 +175,7 @@ async def recover(request: Request) -> Response:
     recovery code, which is spent; answers the new recovery code, once."""
     me = await _learner(request)
     body: _Recovery = await _json(request, _Recovery)
+    _attempt(me)
     key, code = await me.spaces.recover(me.owner, body.recovery_code, body.passphrase)
     me.unlocked.hold(me.session, key)
     return _answer({"unlocked": True, "recovery_code": code})

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from statements.errors import Conflict, Forbidden, NotFound, Problem, StoreUnavailable
 
-__all__ = ["Blob", "KeyRecord", "Mode", "NoAgent", "SpaceExists", "SpaceLocked",
+__all__ = ["Blob", "KeyRecord", "Mode", "NoAgent", "SpaceChanged", "SpaceExists", "SpaceLocked",
            "SpaceNotFound", "SpaceStore", "Tampered", "WrongSecret"]
 
 
@@ -74,8 +74,9 @@ class SpaceStore(Protocol):
         ...
 
     async def replace_key(self, record: KeyRecord) -> None:
-        """Replace the key record of `record.owner` (same space id); SpaceNotFound when it
-        has none."""
+        """Replace the key record of `record.owner` (same space id): SpaceNotFound when it
+        has none, SpaceChanged when its public key is set and is another (a space's key
+        pair, once made, is never replaced: two sealings at once cannot both win)."""
         ...
 
     async def put_blob(self, blob: Blob) -> None:
@@ -88,6 +89,10 @@ class SpaceStore(Protocol):
 
     async def blobs(self, space: str, kind: str | None = None) -> list[Blob]:
         """Every blob of a space (of one kind), in no particular order."""
+        ...
+
+    async def count_blobs(self, space: str, kind: str | None = None) -> int:
+        """How many blobs a space holds (of one kind), without reading them."""
         ...
 
     async def delete_blobs(self, space: str, ids: Collection[str] | None = None, *,
@@ -117,6 +122,14 @@ class SpaceExists(Conflict):
 
     def __init__(self) -> None:
         super().__init__("you have a space already")
+
+
+class SpaceChanged(Conflict):
+    """A change to a space that another request changed first."""
+
+    def __init__(self) -> None:
+        super().__init__("your space was changed by another request meanwhile: reload it",
+                         (Problem("$", "changed meanwhile"),))
 
 
 class SpaceLocked(Conflict):

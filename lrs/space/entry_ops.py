@@ -32,7 +32,7 @@ async def record(spaces: Spaces, owner: str, agent: dict[str, Any], data: EntryI
                  now: datetime, limit: int) -> Entry:
     """Record a new entry (no unlocking needed: the server can write to a sealed space)."""
     record_ = await spaces.record_of(owner)
-    if record_ is not None and len(await spaces.store.blobs(record_.space, ENTRY)) >= limit:
+    if record_ is not None and await spaces.store.count_blobs(record_.space, ENTRY) >= limit:
         raise Conflict(f"your space holds {limit} entries, the most it may: delete some "
                        "first", (Problem("$", "too many entries"),))
     entry = build_entry(data, agent, entry_id=str(uuid.uuid4()), created=now, now=now, files=[])

@@ -13,7 +13,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.write_concern import WriteConcern
 
-from lrs.space import Blob, KeyRecord, Mode, SpaceExists, SpaceNotFound
+from lrs.space import Blob, KeyRecord, Mode, SpaceChanged, SpaceExists, SpaceNotFound
 from statements.errors import StoreUnavailable
 from statements.stores.mongo_kernel import guard, is_duplicate
 
@@ -77,10 +77,14 @@ class MongoSpaceStore:
         return _record(document) if document is not None else None
 
     async def replace_key(self, record: KeyRecord) -> None:
+        document = _document(record)
         result = await guard(self._keys.replace_one(
-            {"_id": record.owner, "space": record.space}, _document(record)))
+            {"_id": record.owner, "space": record.space,
+             "public_key": {"$in": [None, document["public_key"]]}}, document))
         if result.matched_count != 1:
-            raise SpaceNotFound()
+            held = await guard(self._keys.find_one({"_id": record.owner,
+                                                    "space": record.space}, {"_id": 1}))
+            raise SpaceChanged() if held is not None else SpaceNotFound()
 
     async def put_blob(self, blob: Blob) -> None:
         await guard(self._blobs.replace_one(
@@ -95,6 +99,10 @@ class MongoSpaceStore:
     async def blobs(self, space: str, kind: str | None = None) -> list[Blob]:
         query: Document = {"space": space} if kind is None else {"space": space, "kind": kind}
         return [_blob(d) for d in await guard(self._blobs.find(query).to_list())]
+
+    async def count_blobs(self, space: str, kind: str | None = None) -> int:
+        query: Document = {"space": space} if kind is None else {"space": space, "kind": kind}
+        return await guard(self._blobs.count_documents(query))
 
     async def delete_blobs(self, space: str, ids: Collection[str] | None = None, *,
                            kind: str | None = None) -> int:

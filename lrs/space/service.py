@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 import uuid
 from collections.abc import Callable, Collection
@@ -25,11 +26,14 @@ from lrs.space import (
     SpaceLocked,
     SpaceNotFound,
     SpaceStore,
+    Tampered,
     WrongSecret,
 )
 from lrs.space import crypto as c
 from lrs.space.keys import key_encryption_key
 from statements.errors import Conflict, InvalidRequest, Problem
+
+log = logging.getLogger("lrs.space")
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,13 @@ class Spaces:
         blob_id = blob_id or str(uuid.uuid4())
         await self.store.put_blob(Blob(record.space, blob_id, kind,
                                        self._encrypt(record, plaintext, blob_id, kind)))
+        if record.mode is Mode.ENVELOPE:
+            # Sealed meanwhile? Sealing reseals what it finds, but may have looked before
+            # this blob was there, and then destroys the data key: seal it here too.
+            now = await self.store.key_of(owner)
+            if now is not None and now.space == record.space and now.mode is Mode.SEALED:
+                await self.store.put_blob(Blob(record.space, blob_id, kind,
+                                               self._encrypt(now, plaintext, blob_id, kind)))
         return blob_id
 
     async def unlock(self, owner: str, passphrase: str | None = None) -> SpaceKey:
@@ -203,8 +214,13 @@ class Spaces:
 
     @staticmethod
     def _open(key: SpaceKey, blob: Blob) -> Opened:
-        plaintext = c.open_blob(blob.data, space=blob.space, blob_id=blob.id, kind=blob.kind,
-                                data_key=key.data_key, private_key=key.private_key)
+        try:
+            plaintext = c.open_blob(blob.data, space=blob.space, blob_id=blob.id,
+                                    kind=blob.kind, data_key=key.data_key,
+                                    private_key=key.private_key)
+        except Tampered as exc:  # the client sees a 503; the operator must see why
+            log.error("a space blob does not open: %s", exc)
+            raise
         return Opened(blob.id, blob.kind, plaintext)
 
     async def _finish_sealing(self, record: KeyRecord) -> KeyRecord:
@@ -220,7 +236,11 @@ class Spaces:
             await self.store.put_blob(replace(blob, data=c.seal_blob(
                 record.public_key, plaintext, space=blob.space, blob_id=blob.id,
                 kind=blob.kind)))
-        sealed = replace(record, kek_id=None, wrapped_data_key=None)
+        # What a recovery may have changed meanwhile is kept: only the data key goes.
+        current = await self.store.key_of(record.owner)
+        if current is None or current.space != record.space:
+            raise SpaceNotFound()
+        sealed = replace(current, kek_id=None, wrapped_data_key=None)
         await self.store.replace_key(sealed)
         return sealed
 

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Collection
 from pathlib import Path
 
-from lrs.space import Blob, KeyRecord, Mode, SpaceExists, SpaceNotFound
+from lrs.space import Blob, KeyRecord, Mode, SpaceChanged, SpaceExists, SpaceNotFound
 from statements.stores.sqlite_db import SqliteDatabase, transaction
 
 _KEY_COLUMNS = ("owner, space, mode, created_ms, kek_id, wrapped_data_key, public_key, "
@@ -102,17 +102,25 @@ class SqliteSpaceStore:
         return await self._keys.read(run)
 
     async def replace_key(self, record: KeyRecord) -> None:
-        def run(conn: sqlite3.Connection) -> bool:
+        def run(conn: sqlite3.Connection) -> str | None:
             _secure(conn)
-            return conn.execute(
-                "UPDATE space_keys SET mode=?, kek_id=?, wrapped_data_key=?, public_key=?, "
-                "by_passphrase=?, by_recovery=? WHERE owner=? AND space=?",
-                (*_row(record)[2:3], *_row(record)[4:], record.owner, record.space)
-            ).rowcount == 1
+            if conn.execute(
+                    "UPDATE space_keys SET mode=?, kek_id=?, wrapped_data_key=?, public_key=?, "
+                    "by_passphrase=?, by_recovery=? WHERE owner=? AND space=? "
+                    "AND (public_key IS NULL OR public_key=?)",
+                    (*_row(record)[2:3], *_row(record)[4:], record.owner, record.space,
+                     record.public_key)).rowcount == 1:
+                return None
+            held = conn.execute("SELECT 1 FROM space_keys WHERE owner=? AND space=?",
+                                (record.owner, record.space)).fetchone()
+            return "changed" if held else "missing"
 
-        if not await self._keys.write(lambda conn: transaction(conn, run)):
+        refused = await self._keys.write(lambda conn: transaction(conn, run))
+        if refused == "missing":
             raise SpaceNotFound()
-        await self._keys.write(_checkpoint)
+        if refused == "changed":
+            raise SpaceChanged()
+        await self._keys.write(_checkpoint)  # the old wrapped keys out of the log too
 
     async def put_blob(self, blob: Blob) -> None:
         await self._db.write(lambda conn: transaction(conn, lambda c: c.execute(
@@ -135,6 +143,17 @@ class SqliteSpaceStore:
             if kind is not None:
                 sql, args = sql + " AND kind=?", (space, kind)
             return [Blob(space, i, k, bytes(d)) for i, k, d in conn.execute(sql, args)]
+
+        return await self._db.read(run)
+
+    async def count_blobs(self, space: str, kind: str | None = None) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            if kind is None:
+                row = conn.execute("SELECT COUNT(*) FROM space_blobs WHERE space=?", (space,))
+            else:
+                row = conn.execute("SELECT COUNT(*) FROM space_blobs WHERE space=? AND kind=?",
+                                   (space, kind))
+            return int(row.fetchone()[0])
 
         return await self._db.read(run)
 

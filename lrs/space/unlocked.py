@@ -11,17 +11,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from lrs.limits import RateLimiter
 from lrs.space.service import SpaceKey
 
 
 class Unlocked:
     """Unlocked space keys by session."""
 
-    def __init__(self, idle_seconds: float, *,
+    def __init__(self, idle_seconds: float, *, attempts_per_minute: int = 10,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._idle = idle_seconds
         self._clock = clock
         self._keys: dict[str, tuple[SpaceKey, float]] = {}
+        # Passphrase and recovery-code tries per space: each costs scrypt, and guessing
+        # is slowed to a few a minute whoever holds the session.
+        self.attempts = RateLimiter(attempts_per_minute)
 
     def hold(self, session: str, key: SpaceKey) -> None:
         """Keep `key` for `session` (replacing what it held)."""

@@ -3,14 +3,16 @@ unlock, recover, destroy; and the key-encryption key's file."""
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from lrs.config import Settings
-from lrs.space import Mode, SpaceExists, SpaceLocked, SpaceNotFound, Tampered, WrongSecret
+from lrs.space import Blob, Mode, SpaceExists, SpaceLocked, SpaceNotFound, Tampered, WrongSecret
 from lrs.space.keys import owner_key
 from lrs.space.service import Spaces, open_spaces
 from lrs.space.unlocked import Unlocked
@@ -77,6 +79,56 @@ async def test_space_seal_reseals_every_blob_and_drops_the_data_key(spaces: Spac
         await spaces.seal(OWNER, PASSPHRASE)
     assert PASSPHRASE not in repr(key) and "private" not in repr(key)
     assert len(code) == 39
+
+
+async def test_space_two_sealings_at_once_one_wins_and_nothing_is_lost(spaces: Spaces) -> None:
+    await spaces.create(OWNER)
+    before = [await spaces.append(OWNER, "entry", f"entry {n}".encode()) for n in range(5)]
+    results = await asyncio.gather(
+        spaces.seal(OWNER, "first passphrase!"), spaces.seal(OWNER, "second passphrase"),
+        *(spaces.append(OWNER, "entry", f"during {n}".encode()) for n in range(20)),
+        return_exceptions=True)
+    seals = results[:2]
+    assert sum(isinstance(r, str) for r in seals) == 1, seals
+    assert all(isinstance(r, Conflict) for r in seals if not isinstance(r, str))
+    won = "first passphrase!" if isinstance(seals[0], str) else "second passphrase"
+    key = await spaces.unlock(OWNER, won)
+    opened = {o.id: o.plaintext for o in await spaces.read(key)}  # every blob opens
+    assert len(opened) == 25 and all(opened[b].startswith(b"entry") for b in before)
+    record = await spaces.record_of(OWNER)
+    assert record is not None and record.wrapped_data_key is None
+
+
+class HeldBack:
+    """The engine's real store, holding back the write of one envelope blob until told: the
+    interleaving of an append that read the space before it was sealed and writes after."""
+
+    def __init__(self, store: Any, blob_id: str) -> None:
+        self._store, self._blob_id = store, blob_id
+        self.waiting, self.release = asyncio.Event(), asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def put_blob(self, blob: Blob) -> None:
+        if blob.id == self._blob_id and blob.data[:2] == b"E1":
+            self.waiting.set()
+            await self.release.wait()
+        await self._store.put_blob(blob)
+
+
+async def test_space_append_that_read_the_space_before_sealing_is_sealed(
+        spaces: Spaces) -> None:
+    await spaces.create(OWNER)
+    held = HeldBack(spaces.store, "late")
+    slow = Spaces(held, spaces._kek_source)  # type: ignore[arg-type]
+    append = asyncio.create_task(slow.append(OWNER, "entry", b"late words", blob_id="late"))
+    await held.waiting.wait()
+    await spaces.seal(OWNER, PASSPHRASE)  # done, data key destroyed, before the write lands
+    held.release.set()
+    await append
+    key = await spaces.unlock(OWNER, PASSPHRASE)
+    assert [o.plaintext for o in await spaces.read(key)] == [b"late words"]
 
 
 async def test_space_recovery_code_sets_a_new_passphrase_once(spaces: Spaces) -> None:

@@ -198,3 +198,16 @@ async def test_space_api_delete_the_space(settings: Settings, storage: Storage) 
         assert (await ada.call("DELETE", "")).status_code == 204
         assert (await ada.call("GET", "")).json()["exists"] is False
         assert (await ada.call("GET", "/entries")).status_code == 404
+
+
+async def test_space_api_passphrase_guesses_are_slowed(settings: Settings,
+                                                       storage: Storage) -> None:
+    async with signed_in(settings, storage) as ada:
+        await ada.call("POST", "/entries", json=ENTRY)
+        assert (await ada.call("POST", "/seal", json={"passphrase": PASSPHRASE})
+                ).status_code == 200  # one try of the ten a minute
+        answers = [(await ada.call("POST", "/unlock", json={"passphrase": f"guess {n:06}"})
+                    ).status_code for n in range(10)]
+        assert answers == [403] * 9 + [429]
+        assert int((await ada.call("POST", "/unlock", json={"passphrase": PASSPHRASE})
+                    ).headers["retry-after"]) >= 1  # even the right one, for now

@@ -8,7 +8,7 @@ from contextlib import closing
 
 import pytest
 
-from lrs.space import Blob, KeyRecord, Mode, SpaceExists, SpaceNotFound
+from lrs.space import Blob, KeyRecord, Mode, SpaceChanged, SpaceExists, SpaceNotFound
 from lrs.storage import Storage
 
 
@@ -52,6 +52,22 @@ async def test_space_keys_replace_without_a_space_is_not_found(storage: Storage)
         await storage.space.replace_key(key_record(record.owner))
 
 
+async def test_space_keys_a_public_key_once_set_is_never_replaced(storage: Storage) -> None:
+    record = key_record()
+    await storage.space.create_key(record)
+    first = KeyRecord(record.owner, record.space, Mode.SEALED, record.created_ms,
+                      public_key=b"\x01" * 32, by_passphrase=b"P1a", by_recovery=b"P1b")
+    await storage.space.replace_key(first)
+    with pytest.raises(SpaceChanged):  # a second sealing that lost the race
+        await storage.space.replace_key(KeyRecord(
+            record.owner, record.space, Mode.SEALED, record.created_ms,
+            public_key=b"\x02" * 32, by_passphrase=b"P1c", by_recovery=b"P1d"))
+    again = KeyRecord(record.owner, record.space, Mode.SEALED, record.created_ms,
+                      public_key=b"\x01" * 32, by_passphrase=b"P1new", by_recovery=b"P1b")
+    await storage.space.replace_key(again)  # the same key pair: a new passphrase
+    assert await storage.space.key_of(record.owner) == again
+
+
 async def test_space_blobs_put_get_replace_and_filter_by_kind(storage: Storage) -> None:
     space = str(uuid.uuid4())
     await storage.space.put_blob(Blob(space, "a", "entry", b"one"))
@@ -69,6 +85,9 @@ async def test_space_blobs_delete_by_id_kind_or_all(storage: Storage) -> None:
     for blob_id, kind in (("e1", "entry"), ("e2", "entry"), ("f1", "file"), ("h1", "history"),
                           ("h2", "history")):
         await storage.space.put_blob(Blob(space, blob_id, kind, blob_id.encode()))
+    assert await storage.space.count_blobs(space) == 5
+    assert await storage.space.count_blobs(space, "history") == 2
+    assert await storage.space.count_blobs("another space") == 0
     assert await storage.space.delete_blobs(space, ["e1", "missing"]) == 1
     assert await storage.space.delete_blobs(space, ["e2"], kind="file") == 0
     assert await storage.space.delete_blobs(space, kind="history") == 2

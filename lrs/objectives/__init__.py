@@ -1,8 +1,9 @@
 """Objectives: frameworks of performance objectives or competencies, their assignment to groups.
 
-A `Framework` is loaded once (from a 1EdTech CASE 1.0/1.1 CFPackage, a CSV or a JSON file:
-`lrs.objectives.loading`) and kept whole in the `FrameworkStore`; each `Objective` has an
-IRI, which is the xAPI Activity id statements about it use (for CASE, the CFItem's `uri`).
+A `Framework` is loaded once (from a 1EdTech CASE 1.0/1.1 CFPackage, `lrs.objectives.case`,
+or a CSV or JSON file, `lrs.objectives.loading`) and kept whole in the `FrameworkStore`;
+each `Objective` has an IRI, which is the xAPI Activity id statements about it use (for
+CASE, the CFItem's `uri`).
 An `Assignment` gives a framework to the groups of the sign-in's groups claim
 (`Person.groups`): a learner sees the objectives of the frameworks assigned to any of
 their groups. A manager's assessment against an objective is a kept xAPI statement

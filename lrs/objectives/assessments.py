@@ -9,10 +9,10 @@ The statement (xAPI 1.0.3 Data §2.4 / xAPI 2.0 IEEE 9274.1.1 §2.4):
   `success` true or false, the manager's comment in `response`;
 - `context` (§2.4.6): `instructor` the manager (and in 2.0 also `contextAgents`, one entry
   with the manager and the relevant type `INSTRUCTOR_TYPE`); `statement` a StatementRef
-  (§2.4.4.2) to the first piece of evidence: xAPI gives `context.statement` room for one,
+  (§2.4.4.3) to the first piece of evidence: xAPI gives `context.statement` room for one,
   so every evidence statement id, the first included, is also listed in the context
-  extension `EVIDENCE_EXTENSION`; `contextActivities.parent` the framework and
-  `contextActivities.category` `ASSESSMENT_CATEGORY`, which marks the LRS's assessments;
+  extension `EVIDENCE_EXTENSION`; `contextActivities` (§2.4.6.2) `parent` the framework and
+  `category` `ASSESSMENT_CATEGORY`, which marks the LRS's assessments;
 - `authority` (§2.4.9): the manager as they signed in, set by the LRS from the principal
   the statement is written as (never from what a client sends).
 
@@ -56,7 +56,7 @@ _PAGE = 200
 
 
 def _language(framework: Framework) -> str:
-    # A language map's keys are RFC 5646 tags (Data §5.2.1); "und": not known.
+    # A language map's keys are RFC 5646 tags (Data §4.2); "und": not known.
     return framework.language or "und"
 
 
@@ -109,7 +109,7 @@ def _evidence(ids: Sequence[str]) -> list[str]:
             Problem("$.evidence", f"at most {MAX_EVIDENCE}"),))
     out: list[str] = []
     for position, raw in enumerate(ids):
-        try:  # Data §2.4.4.2: a StatementRef's id is a UUID
+        try:  # Data §2.4.4.3: a StatementRef's id is a UUID
             one = str(uuid.UUID(raw)) if isinstance(raw, str) else None
         except ValueError:
             one = None

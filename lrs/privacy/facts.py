@@ -63,14 +63,17 @@ ERASURE_LIMITS = (
 )
 DATA_SUBJECTS = (
     "learners: the actors and other agents named in statements and documents",
-    "staff who sign in (admins, compliance officers, analysts): subject, name, roles",
+    "staff who sign in (admins, compliance officers, analysts, managers): subject, name, "
+    "roles, groups",
     "platforms' operators: credential names",
 )
 DATA_CATEGORIES = (
     "kept statements: identity (mbox, account), activity, result, time, context; "
     "attachments (e.g. certificates)",
     "State and Agent Profile documents a platform stores per learner",
-    "sessions of people signed in (subject, name, roles, until they end)",
+    "sessions of people signed in (subject, name, roles, groups, until they end)",
+    "frameworks of objectives and the groups they are assigned to (no person named); "
+    "managers' assessments, which are kept statements",
     "the audit log: operator, action, time, counts; erasures by keyed reference only",
     "the tally: counts per the fields below, with no identity",
 )

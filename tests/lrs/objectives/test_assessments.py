@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from lrs.config import Settings
+from lrs.erasure import forget
 from lrs.ingest import Ingest, build_ingest
 from lrs.objectives import Framework, Outcome
 from lrs.objectives.assessments import (
@@ -181,3 +182,23 @@ async def test_without_keep_the_same_statement_would_be_dropped(storage: Storage
     (kept,) = await ingest(orjson.dumps(statement), content_type="application/json",
                            version=XapiVersion.V1, credential=principal, keep=True)
     assert await storage.statements.get(kept, voided=False) is not None
+
+
+async def test_erasing_the_manager_leaves_the_assessment_without_them(
+        storage: Storage, ingest: Ingest) -> None:
+    """The learner's record keeps the assessment; the erased manager is gone from its
+    instructor, contextAgents and authority. Erasing the learner deletes it."""
+    fw = framework()
+    statement_id = await record_assessment(
+        ingest, learner=LEARNER, framework=fw, objective=fw.objectives[0],
+        outcome=Outcome.MET, comment="Good.", evidence=EVIDENCE, manager=MANAGER,
+        version=XapiVersion.V2, now=NOW)
+    await forget(storage, "mbox:mailto:grace@example.com", now_ms=1, operator="dpo")
+    body = await storage.statements.get(statement_id, voided=False)
+    assert body is not None and b"grace@example.com" not in body
+    statement = orjson.loads(body)
+    assert "instructor" not in statement["context"]
+    assert "contextAgents" not in statement["context"]
+    assert statement["verb"]["id"] == PASSED and statement["actor"] == LEARNER
+    await forget(storage, "mbox:mailto:ada@example.com", now_ms=2, operator="dpo")
+    assert await storage.statements.get(statement_id, voided=False) is None

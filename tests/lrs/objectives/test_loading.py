@@ -82,6 +82,31 @@ def test_case_package_wrapped_in_cfpackage_and_abbreviated_titles() -> None:
     assert first.description is not None and first.description.startswith("Understand ratio")
 
 
+def test_case_1_1_additions_load_alike() -> None:
+    """What CASE 1.1 adds to a CFPackage (its JSON schema: CFRubrics, `extensions` on every
+    class, `ext:` association types, LinkGenURI's targetType, CFPackageURI as a LinkURI)
+    changes nothing of the tree."""
+    document = package()
+    document["CFDocument"]["CFPackageURI"] = {
+        "title": "What Standards Could Be", "identifier": document["CFDocument"]["identifier"],
+        "uri": document["CFDocument"]["uri"]}
+    document["CFDocument"]["frameworkType"] = "Standards"
+    document["CFDocument"]["licenseURI"] = {"title": "CC BY 4.0", "identifier": "x",
+                                            "uri": "https://creativecommons.org/licenses/by/4.0/"}
+    document["CFRubrics"] = []
+    document["extensions"] = {"vendor": True}
+    for item in document["CFItems"]:
+        item["extensions"] = {"vendor": "x"}
+    for association in document["CFAssociations"]:
+        association["originNodeURI"]["targetType"] = "CFItem"
+    document["CFAssociations"].append({**document["CFAssociations"][0],
+                                       "associationType": "ext:alignsWith"})
+    loaded = load_case(orjson.dumps(document), now=NOW)
+    original = load_case(STANDARDS.read_bytes(), now=NOW)
+    assert loaded.objectives == original.objectives
+    assert loaded.licence == "https://creativecommons.org/licenses/by/4.0/"
+
+
 def _break(path: list[Any], value: Any) -> dict[str, Any]:
     document = package()
     target: Any = document

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,8 @@ async def purge(storage: Storage, policy: RetentionPolicy, *, now_ms: int, opera
         await storage.erasure.record(AuditRecord(
             audit.run_id, "purge", now_ms, operator,
             counts={"quarantine_expired": report.quarantine}))
+    if not dry_run:  # the keys of expired grants (lrs.sharing), if no request destroyed them
+        await storage.grants.destroy_expired(datetime.fromtimestamp(now_ms / 1000, UTC))
     shortest = policy.shortest_days()
     if shortest is None:
         return report

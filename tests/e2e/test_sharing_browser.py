@@ -230,6 +230,11 @@ def test_learner_shares_and_the_manager_assesses_then_loses_access(
         [assessment] = [s for s in record if s["object"]["id"] == INCIDENTS]
         assert assessment["result"]["response"] == "Calm and thorough on the night."
         assert assessment["authority"]["mbox"] == "mailto:grace@example.com"
+        page.goto(f"{lrs.url}/console/objectives")
+        assessed = page.inner_text("#objectives .card:has(h3:has-text('Handles incidents')) "
+                                   "ul.assessments")
+        assert "Met" in assessed and "Grace Manager" in assessed, assessed
+        assert "Calm and thorough on the night." in assessed
         page.goto(f"{lrs.url}/console/me")
         page.wait_for_selector("#statements tbody tr:has-text('Handles incidents')")
         assert ada.errors == [] and grace.errors == [], (ada.errors, grace.errors)

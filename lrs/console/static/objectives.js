@@ -5,6 +5,7 @@ import {$, apiJson, clearError, confirmAction, display, element, failedTable, fi
         showError, when} from "./common.js";
 
 let objectives = [];
+let assessments = [];
 
 function endOfDay(date) { return `${date}T23:59:59Z`; }
 function startOfDay(date) { return `${date}T00:00:00Z`; }
@@ -24,6 +25,15 @@ function linkItem(link) {
   return element("li", {}, `${kind}: `, element("strong", {}, link.title), " ", remove);
 }
 
+function assessedList(iri) {
+  const mine = assessments.filter((a) => a.objective === iri);
+  if (!mine.length) return null;
+  return element("ul", {class: "assessments"}, ...mine.map((a) => element("li", {},
+    element("strong", {}, a.outcome === "met" ? "Met" : "Not yet"),
+    ` (${a.assessor || "a manager"}, ${when(a.timestamp)})`,
+    a.comment ? `: ${a.comment}` : "")));
+}
+
 function objectiveCard(objective) {
   const rating = objective.rating
     ? element("p", {class: "rating"}, `Your rating: ${objective.rating.level} of 4, `
@@ -41,7 +51,7 @@ function objectiveCard(objective) {
   return element("li", {class: "card"}, element("h3", {}, objective.title),
                  element("p", {class: "help"}, element("code", {class: "iri"},
                                                         objective.objective)),
-                 rating, links, history);
+                 rating, assessedList(objective.objective), links, history);
 }
 
 function fillObjectiveSelects() {
@@ -89,7 +99,8 @@ async function loadSources() {
 
 async function load() {
   try {
-    objectives = await apiJson("GET", "/api/v1/evidence");
+    [objectives, {assessments}] = await Promise.all([
+      apiJson("GET", "/api/v1/evidence"), apiJson("GET", "/api/v1/assessments/mine")]);
     const list = $("objectives");
     list.replaceChildren(...(objectives.length ? objectives.map(objectiveCard)
       : [element("li", {class: "muted"}, "No objectives are assigned to you yet.")]));

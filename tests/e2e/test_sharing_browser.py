@@ -206,9 +206,13 @@ def test_learner_shares_and_the_manager_assesses_then_loses_access(
         page.click("#confirm-yes")
         ada.status("Revoked: grace@example.com can no longer read it.")
         assert "revoked" in page.inner_text(row)
+        # The link, from the keyboard alone: the dialog opens on Cancel; Shift+Tab to Revoke.
         link_row = "#grants tbody tr:has-text('Promotion panel')"
-        page.click(f"{link_row} button:has-text('Revoke')")
-        page.click("#confirm-yes")
+        page.focus(f"{link_row} button:has-text('Revoke')")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#confirm[open] #confirm-no:focus")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
         ada.status("Revoked: Promotion panel")
         assert httpx.get(link).status_code == 403
 

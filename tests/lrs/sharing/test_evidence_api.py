@@ -156,6 +156,16 @@ async def test_sealed_space_takes_changes_while_locked_and_shows_them_once_unloc
                            json={"passphrase": PASSPHRASE})).status_code == 200
     on_call = _objective((await ada.get("/api/v1/evidence")).json(), ON_CALL)
     assert on_call["rating"]["note"] == "first week next month"
+    # Granted while unlocked: the grant's snapshot is readable with the space locked again.
+    granted = await ada.post("/api/v1/grants", json={
+        "objective": ON_CALL, "grantee": "mal@example.com",
+        "expires": (datetime.now(UTC) + timedelta(days=1)).isoformat()})
+    assert granted.status_code == 201, granted.text
+    assert (await ada.post("/api/v1/space/lock")).status_code in (200, 204)
+    mal = await sign_in("manager", name="Mal Manager", email="mal@example.com")
+    read = await mal.get(f"/api/v1/shared/{granted.json()['id']}")
+    assert read.status_code == 200
+    assert read.json()["evidence"]["rating"]["note"] == "first week next month"
 
 
 async def test_objectives_not_assigned_to_the_learner_are_refused(

@@ -74,6 +74,9 @@ DATA_CATEGORIES = (
     "sessions of people signed in (subject, name, roles, groups, until they end)",
     "frameworks of objectives and the groups they are assigned to (no person named); "
     "managers' assessments, which are kept statements",
+    "learners' grants and share links (lrs.sharing): who granted whom (agent, name, e-mail), "
+    "the objective, the dates, each read (reader, time); the evidence only sealed, its key "
+    "destroyed at revocation or expiry",
     "the audit log: operator, action, time, counts; erasures by keyed reference only",
     "the tally: counts per the fields below, with no identity",
 )

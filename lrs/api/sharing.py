@@ -31,6 +31,8 @@ from lrs.sharing.page import share_page
 from lrs.sharing.parsing import parse
 from statements.errors import Forbidden, NotFound, Unauthorized
 
+# Personal data, and a manager's view of it: never kept by a cache.
+NO_STORE = {"Cache-Control": "no-store"}
 Named = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Iri = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
@@ -132,7 +134,7 @@ async def evidence(request: Request) -> Response:
     held = fold(await sources.changes(request, person))
     return json_bytes(orjson.dumps([
         {**(held.get(iri) or ObjectiveEvidence(iri)).describe(), "title": title}
-        for iri, title in assigned.items()]))
+        for iri, title in assigned.items()]), headers=NO_STORE)
 
 
 async def link_evidence(request: Request) -> Response:
@@ -178,7 +180,7 @@ async def list_grants(request: Request) -> Response:
     now = sharing.clock()
     return json_bytes(orjson.dumps({
         "grants": [describe_grant(g, now) for g in await sharing.mine(who)],
-        "reads": [describe_read(r) for r in await sharing.reads(who)]}))
+        "reads": [describe_read(r) for r in await sharing.reads(who)]}), headers=NO_STORE)
 
 
 async def create_grant(request: Request) -> Response:
@@ -220,7 +222,8 @@ async def shared(request: Request) -> Response:
     """What was granted to the manager signed in, and is live now."""
     _, who = await _signed_in(request, Role.MANAGER)
     return json_bytes(orjson.dumps([_shared(g) for g in
-                                    await _sharing(request).shared_with(who)]))
+                                    await _sharing(request).shared_with(who)]),
+                      headers=NO_STORE)
 
 
 async def read_shared(request: Request) -> Response:
@@ -228,7 +231,7 @@ async def read_shared(request: Request) -> Response:
     _, who = await _signed_in(request, Role.MANAGER)
     grant, snapshot = await _sharing(request).read(who, request.path_params["id"])
     return json_bytes(orjson.dumps({**_shared(grant), "evidence": snapshot}),
-                      headers={"Cache-Control": "no-store"})
+                      headers=NO_STORE)
 
 
 async def assess(request: Request) -> Response:

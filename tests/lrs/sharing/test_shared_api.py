@@ -50,7 +50,7 @@ async def test_manager_sees_and_reads_only_what_was_granted_to_them(
     mal = await sign_in("manager", name="Mal Manager", email="mal@example.com")
     max_ = await sign_in("manager", name="Max Other", email="max@example.com")
     listed = await mal.get("/api/v1/shared")
-    assert listed.status_code == 200
+    assert listed.status_code == 200 and listed.headers["cache-control"] == "no-store"
     assert [(g["id"], g["learner"], g["objective_title"]) for g in listed.json()] == [
         (grant.id, "Ada Lovelace", "Handles incidents")]
     assert (await max_.get("/api/v1/shared")).json() == []

@@ -80,8 +80,8 @@ async def test_learner_links_rates_grants_and_the_assessment_reaches_their_recor
         linked = await ada.post("/api/v1/evidence/links", json={
             "objective": INCIDENTS, "kind": kind, "ref": ref})
         assert linked.status_code == 201, linked.text
-    for kind, ref in (("statement", other_statement), ("entry", "no-such-entry"),
-                      ("file", "no-such-file")):
+    for kind, ref in (("statement", other_statement), ("statement", "not-a-uuid"),
+                      ("entry", "no-such-entry"), ("file", "no-such-file")):
         refused = await ada.post("/api/v1/evidence/links", json={
             "objective": INCIDENTS, "kind": kind, "ref": ref})
         assert refused.status_code == 400 and problems(refused) == ["$.ref"], refused.text

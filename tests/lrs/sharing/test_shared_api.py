@@ -153,6 +153,9 @@ async def test_each_side_needs_its_role_and_a_session(
 
 @pytest.mark.parametrize(("path", "body", "paths"), [
     ("/api/v1/grants", {}, ["$.objective", "$.grantee", "$.expires"]),
+    ("/api/v1/grants", [], ["$"]),
+    ("/api/v1/grants", {"objective": OBJECTIVE[0], "grantee": "mal@example.com",
+                        "expires": None}, ["$.expires"]),
     ("/api/v1/grants", {"objective": OBJECTIVE[0], "grantee": "mal@example.com",
                         "expires": "next week"}, ["$.expires"]),
     ("/api/v1/grants", {"objective": OBJECTIVE[0], "grantee": "mal@example.com",
@@ -172,7 +175,7 @@ async def test_each_side_needs_its_role_and_a_session(
     ("/api/v1/evidence/ratings", {"objective": OBJECTIVE[0], "level": 2, "x": 1}, ["$.x"]),
 ])
 async def test_learner_bodies_refused_name_their_json_paths(
-        sign_in: SignIn, path: str, body: dict[str, object], paths: list[str]) -> None:
+        sign_in: SignIn, path: str, body: object, paths: list[str]) -> None:
     ada = await sign_in("learner", name="Ada Lovelace", email="ada@example.com")
     answer = await ada.post(path, json=body)
     assert answer.status_code == 400, answer.text

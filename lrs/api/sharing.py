@@ -239,7 +239,8 @@ async def assess(request: Request) -> Response:
     statement whose context points at the evidence's kept statements."""
     manager, who = await _signed_in(request, Role.MANAGER)
     sent: Assessment = await _body(request, Assessment, "assessment")
-    grant, snapshot = await _sharing(request).read(who, request.path_params["id"])
+    grant, snapshot = await _sharing(request).read(who, request.path_params["id"],
+                                                   to_assess=True)
     statement_ids = [item["ref"] for item in snapshot.get("evidence", [])
                      if item.get("kind") == "statement"]
     statement = await sources.assess(request, grant, manager, sent.outcome,

@@ -141,7 +141,7 @@ class Sharing:
         await self.store.destroy_expired(now)
         return [g for g in await self.store.of_grantee(reader.identity) if g.live(now)]
 
-    async def _open(self, grant: Grant, reader: str) -> dict[str, Any]:
+    async def _open(self, grant: Grant, reader: str, why: str = "") -> dict[str, Any]:
         now = self.clock()
         if not grant.live(now):
             if now >= grant.expires:
@@ -159,16 +159,19 @@ class Sharing:
         await self.store.log_read(Read(
             id=str(uuid.uuid4()), grant=grant.id, learner=grant.learner, reader=reader,
             at=now, what=f"evidence of '{grant.objective_title}' ({count} "
-                         f"item{'s' if count != 1 else ''})"))
+                         f"item{'s' if count != 1 else ''}){why}"))
         return snapshot
 
-    async def read(self, reader: Who, grant_id: str) -> tuple[Grant, dict[str, Any]]:
-        """A grant to `reader` and its evidence, the read logged for the learner. NotFound
-        unless it was granted to them; Forbidden once revoked or expired."""
+    async def read(self, reader: Who, grant_id: str, *, to_assess: bool = False
+                   ) -> tuple[Grant, dict[str, Any]]:
+        """A grant to `reader` and its evidence, the read logged for the learner (saying so
+        when it is read `to_assess`). NotFound unless it was granted to them; Forbidden once
+        revoked or expired."""
         grant = await self.store.get(grant_id)
         if grant is None or grant.is_link or grant.grantee != reader.identity:
             raise NotFound(f"nothing was shared with you as {grant_id!r}")
-        return grant, await self._open(grant, f"{reader.name} ({grant.grantee_label})")
+        return grant, await self._open(grant, f"{reader.name} ({grant.grantee_label})",
+                                       ", to assess it" if to_assess else "")
 
     async def read_link(self, token: str) -> tuple[Grant, dict[str, Any]]:
         """The share link a token opens and its evidence, the read logged."""

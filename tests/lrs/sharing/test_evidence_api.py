@@ -123,7 +123,10 @@ async def test_learner_links_rates_grants_and_the_assessment_reaches_their_recor
     assert assessment["authority"]["mbox"] == "mailto:mal@example.com"
     assert assessment["result"]["response"] == "Calm and thorough."
     reads = (await ada.get("/api/v1/grants")).json()["reads"]
-    assert [r["reader"] for r in reads] == ["Mal Manager (mal@example.com)"] * 2
+    assert [(r["reader"], r["what"]) for r in reads] == [
+        ("Mal Manager (mal@example.com)", "evidence of 'Handles incidents' (2 items), to "
+                                          "assess it"),
+        ("Mal Manager (mal@example.com)", "evidence of 'Handles incidents' (2 items)")]
 
     # What the learner keeps privately never reaches a file in plain text.
     await storage.close()

@@ -56,6 +56,9 @@ ROLE_READS = {
 ERASURE_LIMITS = (
     "backups taken before an erasure still hold the person until they expire; restoring one "
     "brings them back (run the erasure again)",
+    "a keyring backup taken before an erasure keeps that learner's space readable (an "
+    "envelope space with the server key) until the backup expires: keep keyring backups "
+    "short (docs/personal-space.md)",
     "the learner-hash key of a period still open is in the store and its backups: the "
     "period's sketch can be tested against a person until the key is destroyed",
     "the tally holds no identity, so there is nothing in it to erase or to hand over",
@@ -74,6 +77,9 @@ DATA_CATEGORIES = (
     "sessions of people signed in (subject, name, roles, groups, until they end)",
     "frameworks of objectives and the groups they are assigned to (no person named); "
     "managers' assessments, which are kept statements",
+    "learners' own spaces: entries, reflections and files they write, encrypted per learner "
+    "(sealed: only they can open them); who has one, in a keyring kept apart "
+    "(docs/personal-space.md)",
     "learners' grants and share links (lrs.sharing): who granted whom (agent, name, e-mail), "
     "the objective, the dates, each read (reader, time); the evidence only sealed, its key "
     "destroyed at revocation or expiry",

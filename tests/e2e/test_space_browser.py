@@ -89,6 +89,7 @@ def test_learner_records_reflects_attaches_seals_locks_unlocks_and_recovers(
     page.wait_for_selector("#entries .entry >> text=Mentoring with Grace (first)")
     assert entry_titles(page) == ["Mentoring with Grace (first)"]
 
+    page.click("#seal-details summary")  # folded away until asked for
     page.fill("#seal-passphrase", PASSPHRASE)
     page.fill("#seal-again", PASSPHRASE)
     page.click("#seal-form button[type=submit]")
@@ -158,3 +159,37 @@ def test_admin_cannot_open_a_learners_space(served: tuple[SignInLrs, Path]) -> N
         body = multi.inner_text("body")
         assert "Only mine" not in body and "Mentoring" not in body
         assert multi.request.get(f"{lrs.url}/api/v1/space/entries").status == 404
+
+
+def test_keyboard_only_records_and_deletes_an_entry(served: tuple[SignInLrs, Path]) -> None:
+    lrs, _ = served
+    with chromium(viewport={"width": 1280, "height": 900}) as context:
+        page = context.new_page()
+        sign_in_page(page, lrs.url, "bob", next_path="/console/space")
+        page.wait_for_selector("#entry-panel:not([hidden])")
+
+        def tab_to(target: str) -> None:
+            for _ in range(80):
+                page.keyboard.press("Tab")
+                if page.evaluate("document.activeElement.id") == target:
+                    return
+            raise AssertionError(f"Tab never reached #{target}")
+
+        tab_to("e-title")
+        page.keyboard.type("Typed without a mouse")
+        page.keyboard.press("Enter")  # submits the form
+        page.wait_for_selector("#entries .entry >> text=Typed without a mouse")
+        for _ in range(80):  # on to the entry's Delete button
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.getAttribute('aria-label')") \
+                    == "Delete Typed without a mouse":
+                break
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#confirm[open]")
+        assert page.evaluate("document.activeElement.id") == "confirm-no"  # safe default
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate("document.activeElement.id") == "confirm-yes"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#entries .entry >> text=Typed without a mouse",
+                               state="detached")
+        assert "Deleted" in page.inner_text("#status")

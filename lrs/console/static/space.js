@@ -32,7 +32,7 @@ function describe() {
   show("start", !space.exists);
   show("unlock-form", sealed && !space.unlocked && $("recover-form").hidden);
   show("unlocked-actions", sealed && space.unlocked);
-  show("seal-form", space.exists && !sealed);
+  show("seal-details", space.exists && !sealed);
   show("entry-panel", true);
   show("entries-panel", space.exists);
   show("delete-panel", space.exists);

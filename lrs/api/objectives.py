@@ -220,7 +220,7 @@ async def my_objectives(request: Request) -> Response:
               await request.app.state.storage.frameworks.assignments()}
     return json_bytes(orjson.dumps({
         "groups": sorted(person.groups),
-        "frameworks": [{**whole(f, groups.get(f.id, frozenset()) & person.groups)}
+        "frameworks": [whole(f, groups.get(f.id, frozenset()) & person.groups)
                        for f in frameworks]}), headers={"Cache-Control": "no-store"})
 
 

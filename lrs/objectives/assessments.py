@@ -23,9 +23,9 @@ whatever the retention chain would do, so the compliance report sees it (a `pass
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +52,10 @@ INSTRUCTOR_TYPE = "https://tally-lrs.org/xapi/context-agent-types/instructor"
 # assessment's comment is a few paragraphs, not a document).
 MAX_COMMENT = 10_000
 MAX_EVIDENCE = 100
+# The credential name assessments are written under (lrs_statements_total's label, a
+# forwarding rule's `credentials`): one for every manager, so no subject becomes a metric
+# label; under the `person:` prefix, which no platform's credential may take.
+CREDENTIAL_NAME = "person:assessments"
 _PAGE = 200
 
 
@@ -141,7 +145,10 @@ async def record_assessment(ingest: Ingest, *, learner: dict[str, Any],
         raise InvalidRequest("the objective is not in the framework", (
             Problem("$.objective", f"{objective.iri} is not in framework {framework.id}"),))
     moment = now or datetime.now(UTC)
-    principal = principal_of(manager, created=moment)
+    # Written as the manager (their sign-in is the authority), under one credential name
+    # for every manager: what metrics labels and forwarding rules see (never a subject).
+    principal = dataclasses.replace(principal_of(manager, created=moment),
+                                    name=CREDENTIAL_NAME)
     statement = assessment_statement(
         learner=learner, framework=framework, objective=objective, outcome=outcome,
         comment=comment, evidence=evidence, manager=principal.authority, version=version,
@@ -196,5 +203,5 @@ async def assessments_of(store: StatementStore, learner: str, *, most: int = 100
                 found.append(summary)
         if page.after is None:
             break
-        query = replace(query, after=page.after)
+        query = dataclasses.replace(query, after=page.after)
     return found[:most]

@@ -122,7 +122,7 @@ def test_admin_creates_rotates_and_revokes_a_credential(lrs: SignInLrs, browser:
     sign_in_page(page, lrs.url, "admin", next_path="/console/credentials")
     assert nav(page) == ["/console", "/console/credentials", "/console/catalogue",
                          "/console/settings", "/console/audit", "/console/forwarding",
-                         "/console/quarantine"]
+                         "/console/quarantine", "/console/frameworks"]
     page.wait_for_selector("#credentials tbody tr >> text=seed-platform")
     checked = next(r for r in rows(page, "credentials") if r.startswith("seed-cmi5-lms"))
     assert "cmi5 flag (the LMS)" in checked and "profiles reject" in checked

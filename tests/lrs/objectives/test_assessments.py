@@ -17,6 +17,7 @@ from lrs.ingest import Ingest, build_ingest
 from lrs.objectives import Framework, Outcome
 from lrs.objectives.assessments import (
     ASSESSMENT_CATEGORY,
+    CREDENTIAL_NAME,
     EVIDENCE_EXTENSION,
     FAILED,
     INSTRUCTOR_TYPE,
@@ -25,6 +26,7 @@ from lrs.objectives.assessments import (
     record_assessment,
 )
 from lrs.objectives.case import load_case
+from lrs.objectives.loading import load_csv
 from lrs.people import Person, Role, principal_of
 from lrs.storage import Storage
 from plugins.hookspecs import Decision, hookimpl
@@ -202,3 +204,27 @@ async def test_erasing_the_manager_leaves_the_assessment_without_them(
     assert statement["verb"]["id"] == PASSED and statement["actor"] == LEARNER
     await forget(storage, "mbox:mailto:ada@example.com", now_ms=2, operator="dpo")
     assert await storage.statements.get(statement_id, voided=False) is None
+
+
+async def test_assessments_count_under_one_name_never_a_managers_subject(
+        storage: Storage, settings: Settings) -> None:
+    counted: list[str] = []
+    ingest = await build_ingest(storage, settings, count_decisions=lambda name, _: counted.append(
+        name))
+    fw = framework()
+    await record_assessment(ingest, learner=LEARNER, framework=fw, objective=fw.objectives[0],
+                            outcome=Outcome.MET, comment=None, evidence=[], manager=MANAGER,
+                            now=NOW)
+    assert counted == [CREDENTIAL_NAME] and MANAGER.subject not in CREDENTIAL_NAME
+
+
+async def test_assessment_against_a_csv_framework_with_its_default_iri(
+        storage: Storage, ingest: Ingest) -> None:
+    fw = load_csv(b"id,title\nhttps://example.com/skills/listen,Listens\n", title="Sales",
+                  now=NOW, given_id="sales")
+    statement = await stored(storage, await record_assessment(
+        ingest, learner=LEARNER, framework=fw, objective=fw.objectives[0],
+        outcome=Outcome.MET, comment=None, evidence=[], manager=MANAGER, now=NOW))
+    assert statement["context"]["contextActivities"]["parent"][0]["id"] == \
+        "urn:tally-lrs:framework:sales"
+    assert "description" not in statement["object"]["definition"]

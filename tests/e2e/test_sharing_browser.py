@@ -239,6 +239,8 @@ def test_learner_shares_and_the_manager_assesses_then_loses_access(
                                    "ul.assessments")
         assert "Met" in assessed and "Grace Manager" in assessed, assessed
         assert "Calm and thorough on the night." in assessed
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing sideways
+        assert page.eval_on_selector("html", "e => e.scrollWidth <= e.clientWidth")
         page.goto(f"{lrs.url}/console/me")
         page.wait_for_selector("#statements tbody tr:has-text('Handles incidents')")
         assert ada.errors == [] and grace.errors == [], (ada.errors, grace.errors)

@@ -93,6 +93,13 @@ def space_paths(error: dict[str, Any]) -> dict[str, Any]:
                               "required": ["recovery_code", "passphrase"],
                               "properties": {"recovery_code": _SECRET,
                                              "passphrase": _SECRET}}))},
+        f"{base}/passphrase": {"post": op(
+            "Change the passphrase of a sealed space (the recovery code stays)",
+            {"200": ok("Changed, and unlocked", {"type": "object"}), "429": error},
+            requestBody=body({"type": "object", "additionalProperties": False,
+                              "required": ["passphrase", "new_passphrase"],
+                              "properties": {"passphrase": _SECRET,
+                                             "new_passphrase": _SECRET}}))},
         f"{base}/entries": {
             "get": op("Your entries, the latest first", {"200": ok("The entries", {
                 "type": "object", "required": ["entries"],

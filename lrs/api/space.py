@@ -42,6 +42,12 @@ class _Passphrase(BaseModel):
     passphrase: Secret
 
 
+class _NewPassphrase(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    passphrase: Secret
+    new_passphrase: Secret
+
+
 class _Recovery(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     recovery_code: Secret
@@ -116,7 +122,8 @@ async def status(request: Request) -> Response:
     record = await me.spaces.record_of(me.owner)
     if record is None:
         return _answer({"exists": False, "mode": None, "unlocked": False, "entries": 0})
-    unlocked = record.mode is Mode.ENVELOPE or me.unlocked.get(me.session, me.owner) is not None
+    held = me.unlocked.get(me.session, me.owner)
+    unlocked = record.mode is Mode.ENVELOPE or (held is not None and held.space == record.space)
     count = await me.spaces.store.count_blobs(record.space, ENTRY)
     return _answer({"exists": True, "mode": record.mode.value, "unlocked": unlocked,
                     "entries": count, "unlock_idle_seconds":
@@ -179,6 +186,17 @@ async def recover(request: Request) -> Response:
     key, code = await me.spaces.recover(me.owner, body.recovery_code, body.passphrase)
     me.unlocked.hold(me.session, key)
     return _answer({"unlocked": True, "recovery_code": code})
+
+
+async def change_passphrase(request: Request) -> Response:
+    """POST /space/passphrase {"passphrase", "new_passphrase"}: another passphrase for a
+    sealed space (the recovery code stays); the space stays unlocked in this session."""
+    me = await _learner(request)
+    body: _NewPassphrase = await _json(request, _NewPassphrase)
+    _attempt(me)
+    key = await me.spaces.change_passphrase(me.owner, body.passphrase, body.new_passphrase)
+    me.unlocked.hold(me.session, key)
+    return _answer({"unlocked": True})
 
 
 async def list_entries(request: Request) -> Response:
@@ -265,6 +283,7 @@ routes = [
     Route("/space/unlock", unlock, methods=["POST"]),
     Route("/space/lock", lock, methods=["POST"]),
     Route("/space/recover", recover, methods=["POST"]),
+    Route("/space/passphrase", change_passphrase, methods=["POST"]),
     Route("/space/entries", list_entries, methods=["GET"]),
     Route("/space/entries", add_entry, methods=["POST"]),
     Route("/space/entries/{entry}", get_entry, methods=["GET"]),

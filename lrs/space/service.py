@@ -184,6 +184,22 @@ class Spaces:
                                              by_recovery=by_recovery))
         return SpaceKey(owner, record.space, record.mode, private_key=private), new_code
 
+    async def change_passphrase(self, owner: str, passphrase: str,
+                                new_passphrase: str) -> SpaceKey:
+        """Wrap a sealed space's private key under `new_passphrase` instead (the recovery
+        code stays as it is); WrongSecret when `passphrase` is not the current one."""
+        _check_passphrase(new_passphrase, "$.new_passphrase")
+        record = await self._record(owner)
+        if record.mode is not Mode.SEALED or record.by_passphrase is None:
+            raise Conflict("your space is not sealed: it has no passphrase",
+                           (Problem("$", "not sealed"),))
+        raw = await self._unwrap(record.by_passphrase, passphrase, record.space,
+                                 "$.passphrase", "passphrase")
+        wrapped = await asyncio.to_thread(c.wrap_secret, raw, new_passphrase,
+                                          f"space/{record.space}/private-key")
+        await self.store.replace_key(replace(record, by_passphrase=wrapped))
+        return SpaceKey(owner, record.space, record.mode, private_key=c.private_key(raw))
+
     async def destroy(self, owner: str) -> bool:
         """Crypto-shred the owner's space (SpaceStore.destroy); False when there was none."""
         return await self.store.destroy(owner)

@@ -73,7 +73,9 @@ class SqliteSpaceStore:
 
     def __init__(self, db: SqliteDatabase, keyring: Path) -> None:
         self._db = db
-        self._keys = SqliteDatabase(keyring)
+        # FULL: a key is written rarely and is worth more than anything it opens (a blob
+        # whose key a power cut lost would be unreadable for good).
+        self._keys = SqliteDatabase(keyring, synchronous="FULL")
 
     async def open(self) -> None:
         """Create or upgrade both schemas."""

@@ -112,6 +112,12 @@ def test_learner_records_reflects_attaches_seals_locks_unlocks_and_recovers(
     page.wait_for_selector("#entries .entry >> text=Mentoring with Grace (first)")
     assert page.inner_text("#errors") == ""
 
+    page.click("#passphrase-details summary")
+    page.fill("#old-passphrase", PASSPHRASE)
+    page.fill("#new-passphrase", "my second passphrase")
+    page.click("#passphrase-form button[type=submit]")
+    page.wait_for_selector("#status >> text=Your passphrase is changed")
+
     page.click("#lock-button")
     page.wait_for_selector("#unlock-form:not([hidden])")
     page.click("#show-recover")

@@ -258,6 +258,20 @@ async function recover(event) {
   }
 }
 
+async function changePassphrase(event) {
+  event.preventDefault();
+  const form = event.target;
+  const answer = await act(() => apiJson("POST", `${API}/passphrase`, {json: {
+    passphrase: form.elements.passphrase.value,
+    new_passphrase: form.elements.new_passphrase.value}}),
+  "Your passphrase is changed; your recovery code still works.",
+  "Could not change your passphrase");
+  if (answer) {
+    form.reset();
+    $("passphrase-details").open = false;
+  }
+}
+
 async function deleteSpace() {
   if (!await confirmAction("Delete your whole space?",
                            "Every entry and file goes, with the key: nothing of it can be "
@@ -274,6 +288,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("seal-form").addEventListener("submit", seal);
   $("unlock-form").addEventListener("submit", unlock);
   $("recover-form").addEventListener("submit", recover);
+  $("passphrase-form").addEventListener("submit", changePassphrase);
   $("lock-button").addEventListener("click", () => act(
     () => apiJson("POST", `${API}/lock`), "Locked.", "Could not lock your space"));
   $("show-recover").addEventListener("click", () => {

@@ -149,6 +149,26 @@ async def test_space_recovery_code_sets_a_new_passphrase_once(spaces: Spaces) ->
     await spaces.recover(OWNER, new_code, "the third passphrase")
 
 
+async def test_space_passphrase_changes_and_the_recovery_code_stays(spaces: Spaces) -> None:
+    await spaces.create(OWNER)
+    await spaces.append(OWNER, "entry", b"kept")
+    with pytest.raises(Conflict, match="not sealed"):
+        await spaces.change_passphrase(OWNER, PASSPHRASE, "another passphrase")
+    code = await spaces.seal(OWNER, PASSPHRASE)
+    with pytest.raises(WrongSecret) as wrong:
+        await spaces.change_passphrase(OWNER, "not the passphrase", "another passphrase")
+    assert wrong.value.problems[0].path == "$.passphrase"
+    with pytest.raises(InvalidRequest) as short:
+        await spaces.change_passphrase(OWNER, PASSPHRASE, "short")
+    assert short.value.problems[0].path == "$.new_passphrase"
+    key = await spaces.change_passphrase(OWNER, PASSPHRASE, "another passphrase")
+    assert [o.plaintext for o in await spaces.read(key)] == [b"kept"]
+    with pytest.raises(WrongSecret):
+        await spaces.unlock(OWNER, PASSPHRASE)
+    await spaces.unlock(OWNER, "another passphrase")
+    await spaces.recover(OWNER, code, "a third passphrase")  # the code still works
+
+
 async def test_space_recover_an_envelope_space_is_a_conflict(spaces: Spaces) -> None:
     await spaces.create(OWNER)
     with pytest.raises(Conflict, match="not sealed"):
@@ -207,3 +227,8 @@ def test_space_unlocked_keys_expire_when_idle_and_lock_per_session() -> None:
     unlocked.hold("b", key)
     assert unlocked.drop("a") and not unlocked.drop("a")
     assert unlocked.drop_owner(OWNER) == 1 and len(unlocked) == 0
+
+
+def test_space_key_setting_refuses_a_short_secret() -> None:
+    with pytest.raises(ValueError, match="at least 32"):
+        Settings(space_key=SecretStr("too short"))

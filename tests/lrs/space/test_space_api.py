@@ -191,6 +191,25 @@ async def test_space_api_sealed_unlock_lock_recover_and_sign_out(
         assert (await again.call("GET", "/entries")).status_code == 409
 
 
+async def test_space_api_change_the_passphrase(settings: Settings, storage: Storage) -> None:
+    async with signed_in(settings, storage) as ada:
+        await ada.call("POST", "/entries", json=ENTRY)
+        await ada.call("POST", "/seal", json={"passphrase": PASSPHRASE})
+        wrong = await ada.call("POST", "/passphrase", json={
+            "passphrase": "not my passphrase", "new_passphrase": "a new passphrase"})
+        assert wrong.status_code == 403 and problem_paths(wrong) == ["$.passphrase"]
+        missing = await ada.call("POST", "/passphrase", json={"passphrase": PASSPHRASE})
+        assert missing.status_code == 400 and problem_paths(missing) == ["$.new_passphrase"]
+        changed = await ada.call("POST", "/passphrase", json={
+            "passphrase": PASSPHRASE, "new_passphrase": "a new passphrase"})
+        assert changed.status_code == 200, changed.text
+        await ada.call("POST", "/lock")
+        assert (await ada.call("POST", "/unlock", json={"passphrase": PASSPHRASE})
+                ).status_code == 403
+        assert (await ada.call("POST", "/unlock", json={"passphrase": "a new passphrase"})
+                ).status_code == 200
+
+
 async def test_space_api_delete_the_space(settings: Settings, storage: Storage) -> None:
     async with signed_in(settings, storage) as ada:
         assert (await ada.call("DELETE", "")).status_code == 404

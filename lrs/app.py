@@ -35,6 +35,7 @@ from lrs.api import (
     portfolio,
     privacy_report,
     retention,
+    sharing,
     space,
     state,
     statements,
@@ -148,10 +149,11 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
                                  *openapi.routes, *people.api_routes,
                                  *privacy_report.routes,
                                  *objectives.routes, *space.routes, *history.routes,
-                                 *vc_api.routes]),
+                                 *vc_api.routes, *sharing.routes]),
         *vc_api.well_known_routes,  # the issuer's DID document (lrs/vc, did:web)
         *(people.routes if settings.sign_in_enabled() else []),
         *dashboard.routes,
+        *sharing.page_routes,  # /share/<token>: a secret share link's page
         *console.routes,
         *health.routes,
         # On the LRS's own port only behind a bearer token: the metrics name credentials.

@@ -232,7 +232,8 @@ def forget(agent_json: tuple[str, ...], dry_run: bool, operator: str, data_dir: 
                f"{done['quarantine_deleted']}; audit entries {verb}scrubbed: "
                f"{done['audit_entries_scrubbed']}; sessions {verb}ended: "
                f"{done['sessions_ended']}; spaces {verb}destroyed: "
-               f"{done['spaces_destroyed']}")
+               f"{done['spaces_destroyed']}; grants {verb}deleted: "
+               f"{done['grants_deleted']}")
     if any(name.startswith("history_") for name in done):  # My own history, when there was one
         click.echo(f"own history: opt-in {verb}stopped: {done.get('history_opt_ins', 0)}, "
                    f"copies waiting {verb}deleted: {done.get('history_pending_deleted', 0)}, "

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,8 @@ async def purge(storage: Storage, policy: RetentionPolicy, *, now_ms: int, opera
         await storage.erasure.record(AuditRecord(
             audit.run_id, "purge", now_ms, operator,
             counts={"quarantine_expired": report.quarantine}))
+    if not dry_run:  # the keys of expired grants (lrs.sharing), if no request destroyed them
+        await storage.grants.destroy_expired(datetime.fromtimestamp(now_ms / 1000, UTC))
     shortest = policy.shortest_days()
     if shortest is None:
         return report
@@ -163,6 +166,7 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     the statements they are the actor of, rewrite those they otherwise appear in, delete
     their State and Agent Profile documents, the attachments no statement refers to any
     more and their quarantined statements; destroy their space (its key, then its blobs);
+    delete their grants and share links and the grants to them (lrs.sharing);
     revoke and scrub the credentials bound to them;
     take them out of the audit log's earlier entries and out of `files`
     (lrs.erasure_files.files_to_scan). The audit log records the erasure under the keyed
@@ -195,6 +199,10 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     # Their space (lrs.space), under the canonical form of any of their keys.
     spaces = [owner for owner in sorted({canonical_key(k) for k in keys})
               if await storage.space.key_of(owner) is not None]
+    # Their grants and share links, and the grants to them, with those grants' reads
+    # (lrs.sharing), under the same canonical keys.
+    identities = sorted({canonical_key(k) for k in keys})
+    grants = sum([await storage.grants.erase_person(i, dry_run=True) for i in identities])
     entries = await traces.quarantined(storage, keys, needles)
     history = await storage.erasure.audit_log()
     scrubbed = traces.audit_mentions(history, needles, credentials)
@@ -203,7 +211,8 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     report = ForgetReport({}, sorted(earlier), dry_run, [c.key for c in credentials], changed)
     extra = {"credentials_revoked": len(credentials), "quarantine_deleted": len(entries),
              "audit_entries_scrubbed": len(scrubbed), "files_changed": len(changed),
-             "sessions_ended": sessions, "spaces_destroyed": len(spaces)}
+             "sessions_ended": sessions, "spaces_destroyed": len(spaces),
+             "grants_deleted": grants}
     # My own history (lrs.space.history_service): their opt-in, the copies waiting in the
     # buffer and the batches in their space; named in the report only when there were any.
     kept_history = {name: n for name, n in (await own_history.forget(
@@ -225,6 +234,8 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
             await own_history.forget(storage.history, storage.space, keys)).items() if n})
     for owner in spaces:  # the key first: every copy of the blobs becomes unreadable
         await storage.space.destroy(owner)
+    for identity in identities:
+        await storage.grants.erase_person(identity)
     await storage.quarantine.remove([e.id for e in entries])
     await storage.erasure.rewrite_audit(scrubbed)
     hashes = set().union(*(attachment_hashes(k.statement) for k in delete))

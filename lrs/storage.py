@@ -18,6 +18,7 @@ from lrs.engines import SIZED_TABLES, BatchStore, Engine, open_engine
 from lrs.forwarding import ForwardingStore
 from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
+from lrs.sharing import GrantStore
 from lrs.space import SpaceStore
 from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
@@ -71,6 +72,11 @@ class Storage:
     def space(self) -> SpaceStore:
         """The learners' spaces: encrypted blobs, and the keyring kept apart (lrs.space)."""
         return self._engine.space
+
+    @property
+    def grants(self) -> GrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
+        return self._engine.grants
 
     @property
     def history(self) -> HistoryStore:

@@ -15,6 +15,7 @@ from lrs.api.openapi_admin import query_parameter as _query
 from lrs.api.openapi_forwarding import forwarding_paths
 from lrs.api.openapi_history import history_paths
 from lrs.api.openapi_objectives import objectives_paths
+from lrs.api.openapi_sharing import sharing_paths
 from lrs.api.openapi_space import space_paths
 from lrs.api.openapi_vc import vc_paths
 from lrs.http import json_bytes
@@ -311,6 +312,7 @@ DOCUMENT: dict[str, Any] = {
         **space_paths(_ERROR),
         **history_paths(_ANY_CREDENTIAL, _ERROR),
         **vc_paths(_ANY_CREDENTIAL, _ERROR),
+        **sharing_paths(_ERROR),
         "/api/v1/compliance/report": _compliance_report(),
         "/api/v1/compliance/export": {"get": {
             "summary": "Evidence export: kept statements matching a filter, with attachments",

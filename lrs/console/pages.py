@@ -77,6 +77,9 @@ PAGES = [
     Page("/console/history", "history.html", "My history", Role.LEARNER, "history.js"),
     Page("/console/my-credentials", "my-credentials.html", "My credentials", Role.LEARNER,
          "my-credentials.js"),
+    Page("/console/objectives", "objectives.html", "My objectives", Role.LEARNER,
+         "objectives.js"),
+    Page("/console/shared", "shared.html", "Shared with me", Role.MANAGER, "shared.js"),
 ]
 # The analyst's page is the dashboard (lrs/dashboard), which reads the session itself.
 DASHBOARD = Page("/dashboard", "", "Dashboard", Role.ANALYST)

@@ -17,6 +17,7 @@ from lrs.credentials import CredentialStore
 from lrs.forwarding import ForwardingStore
 from lrs.objectives import FrameworkStore
 from lrs.people.sessions import SessionStore
+from lrs.sharing import GrantStore
 from lrs.space import SpaceStore
 from lrs.space.history import HistoryStore, PendingCopy
 from plugins.catalogue_store import CatalogueStore
@@ -85,6 +86,11 @@ class Engine(Protocol):
     @property
     def space(self) -> SpaceStore:
         """The learners' spaces: the blobs and the keyring kept apart (lrs.space)."""
+        ...
+
+    @property
+    def grants(self) -> GrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
         ...
 
     async def ping(self) -> None:

@@ -20,6 +20,7 @@ from lrs.credentials.mongo_sessions import MongoSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.mongo import MongoForwardingStore
 from lrs.objectives.mongo import MongoFrameworkStore
+from lrs.sharing.mongo import MongoGrantStore
 from lrs.space.history import PendingCopy
 from lrs.space.history_mongo import MongoHistoryStore
 from lrs.space.mongo import MongoSpaceStore, keyring_database
@@ -117,6 +118,11 @@ class MongoEngine:
         """My own history's opt-ins, day keys and pending buffer (lrs.space.history)."""
         return self.batches.history
 
+    @functools.cached_property
+    def grants(self) -> MongoGrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
+        return MongoGrantStore(self.kernel.db)
+
     @property
     def resource(self) -> Any:
         """The client (for this engine's tests and tools)."""
@@ -163,6 +169,7 @@ async def open_engine(url: str, settings: Settings) -> MongoEngine:
     for store in (statements, engine.documents, engine.activities, tally, engine.catalogue,
                   engine.credentials, engine.erasure, engine.compliance, engine.sessions,
                   forwarding, engine.quarantine, engine.frameworks, engine.space,
-                  engine.history):
+                  engine.history,
+                  engine.grants):
         await store.open()
     return engine

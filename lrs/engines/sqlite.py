@@ -19,6 +19,7 @@ from lrs.credentials.sqlite_sessions import SqliteSessionStore
 from lrs.engines import SIZED_TABLES
 from lrs.forwarding.sqlite import SqliteForwardingStore, write_outbox_in
 from lrs.objectives.sqlite import SqliteFrameworkStore
+from lrs.sharing.sqlite import SqliteGrantStore
 from lrs.space.history import PendingCopy
 from lrs.space.history_sqlite import SqliteHistoryStore, write_pending_in
 from lrs.space.sqlite import SqliteSpaceStore, keyring_path
@@ -171,6 +172,11 @@ class SqliteEngine:
         """The learners' spaces; the keyring in a file of its own beside the database."""
         return SqliteSpaceStore(self.resource, keyring_path(self.resource.path))
 
+    @functools.cached_property
+    def grants(self) -> SqliteGrantStore:
+        """Learners' grants, share links and their read log (lrs.sharing)."""
+        return SqliteGrantStore(self.resource)
+
     async def ping(self) -> None:
         # Through the read path, so a stuck reader pool shows as not ready too.
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
@@ -225,6 +231,7 @@ async def open_engine(url: str, settings: Settings) -> SqliteEngine:
     for store in (engine.statements, engine.documents, engine.activities, tally,
                   engine.catalogue, engine.credentials, engine.erasure, engine.compliance,
                   engine.sessions, engine.forwarding, engine.quarantine, engine.marks,
-                  engine.frameworks, engine.space, engine.history):
+                  engine.frameworks, engine.space, engine.history,
+                  engine.grants):
         await store.open()
     return engine

@@ -80,6 +80,9 @@ DATA_CATEGORIES = (
     "learners' own spaces: entries, reflections and files they write, encrypted per learner "
     "(sealed: only they can open them); who has one, in a keyring kept apart "
     "(docs/personal-space.md)",
+    "learners' grants and share links (lrs.sharing): who granted whom (agent, name, e-mail), "
+    "the objective, the dates, each read (reader, time); the evidence only sealed, its key "
+    "destroyed at revocation or expiry",
     "the audit log: operator, action, time, counts; erasures by keyed reference only",
     "the tally: counts per the fields below, with no identity",
     "learners' own history, for those who opt in: who keeps one; sealed copies of their "

@@ -348,7 +348,7 @@ def test_learner_sees_only_their_own_record_and_downloads_the_portfolio(
     watched = Watched(page, lrs.url)
     sign_in_page(page, lrs.url, "bob", next_path="/console/me")
     assert nav(page) == ["/console", "/console/me", "/console/space", "/console/history",
-                         "/console/my-credentials"]
+                         "/console/my-credentials", "/console/objectives"]
     page.wait_for_selector("#statements tbody tr >> text=Data protection")
     statements = rows(page, "statements")
     assert len(statements) == 2  # fire safety attempted, data protection completed

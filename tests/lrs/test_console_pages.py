@@ -18,7 +18,8 @@ from lrs.storage import Storage
 from tests.conftest import Client, add_credential, app_client
 
 TEMPLATES = Path(STATIC).parent / "templates"
-LEARNER_PAGES = ["/console/me", "/console/space", "/console/history", "/console/my-credentials"]
+LEARNER_PAGES = ["/console/me", "/console/space", "/console/history", "/console/my-credentials",
+                 "/console/objectives"]
 ADMIN_PAGES = ["/console/credentials", "/console/catalogue", "/console/settings",
                "/console/audit", "/console/forwarding", "/console/quarantine",
                "/console/frameworks"]
@@ -83,13 +84,16 @@ async def test_admin_page_for_an_analyst_is_403_saying_which_role(
     assert api.status_code == 403 and "admin" in api.json()["error"]["message"]
 
 
+MANAGER_PAGES = ["/console/shared"]
+
+
 @pytest.mark.parametrize(("roles", "allowed", "refused"), [
-    (("admin",), ADMIN_PAGES, ["/console/compliance", *LEARNER_PAGES]),
+    (("admin",), ADMIN_PAGES, ["/console/compliance", *LEARNER_PAGES, *MANAGER_PAGES]),
     (("compliance",), ["/console/compliance"], [*ADMIN_PAGES, *LEARNER_PAGES]),
-    (("learner",), LEARNER_PAGES, [*ADMIN_PAGES, "/console/compliance"]),
+    (("learner",), LEARNER_PAGES, [*ADMIN_PAGES, "/console/compliance", *MANAGER_PAGES]),
     (("analyst",), [], [*ADMIN_PAGES, "/console/compliance", *LEARNER_PAGES]),
-    (("manager",), [], [*ADMIN_PAGES, "/console/compliance", *LEARNER_PAGES]),
     (("learner", "compliance"), [*LEARNER_PAGES, "/console/compliance"], ADMIN_PAGES),
+    (("manager",), MANAGER_PAGES, [*ADMIN_PAGES, "/console/compliance", *LEARNER_PAGES]),
 ])
 async def test_navigation_and_pages_follow_the_roles(
         browser: Client, roles: tuple[str, ...], allowed: list[str], refused: list[str]) -> None:
@@ -117,7 +121,7 @@ async def test_home_of_a_person_without_a_role_says_so(browser: Client) -> None:
 
 
 async def test_console_pages_send_a_strict_policy_and_the_csrf_token(browser: Client) -> None:
-    await sign_in(browser, "admin", "compliance", "analyst", "learner")
+    await sign_in(browser, "admin", "compliance", "analyst", "learner", "manager")
     for page in PAGES:
         response = await browser.get(page.path)
         assert response.status_code == 200, page.path

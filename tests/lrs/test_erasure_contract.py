@@ -122,7 +122,8 @@ async def test_forget_deletes_their_statements_rewrites_others_and_keeps_the_tal
                            "documents_deleted": 2, "attachments_deleted": 0,
                            "credentials_revoked": 0, "quarantine_deleted": 0,
                            "audit_entries_scrubbed": 0, "files_changed": 0,
-                           "sessions_ended": 0, "spaces_destroyed": 0}
+                           "sessions_ended": 0, "spaces_destroyed": 0,
+                           "grants_deleted": 0}
     assert report.earlier == []
     for gone in own:
         assert await get_one(client, gone["id"]) is None

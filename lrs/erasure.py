@@ -3,20 +3,20 @@ the scheduled purge; both leave a record in the audit log (docs/retention.md).""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lrs import erasure_traces as traces
+from lrs.background import every
 from lrs.config import Settings
 from lrs.erasure_files import scrub_file
 from lrs.people import Person
@@ -253,29 +253,12 @@ async def forget(storage: Storage, key: str | Sequence[str], *, now_ms: int, ope
     return report
 
 
-@asynccontextmanager
-async def scheduled_purge(settings: Settings, storage: Storage,
-                          catalogue: Callable[[], Catalogue],
-                          now_ms: Callable[[], int]) -> AsyncIterator[None]:
+def scheduled_purge(settings: Settings, storage: Storage, catalogue: Callable[[], Catalogue],
+                    now_ms: Callable[[], int]) -> AbstractAsyncContextManager[None]:
     """Run `purge` every `purge_interval_minutes` while the app runs (off when 0)."""
-    if not settings.purge_interval_minutes:
-        yield
-        return
+    async def step() -> None:
+        report = await purge(storage, retention_policy(settings, catalogue()),
+                             now_ms=now_ms(), operator="schedule")
+        log.info("scheduled purge removed %d statements", report.statements)
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(settings.purge_interval_minutes * 60)
-            try:
-                report = await purge(storage, retention_policy(settings, catalogue()),
-                                     now_ms=now_ms(), operator="schedule")
-                log.info("scheduled purge removed %d statements", report.statements)
-            except Exception:  # the next round tries again; the server keeps serving
-                log.exception("scheduled purge failed")
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    return every(settings.purge_interval_minutes, step, log=log, what="scheduled purge")

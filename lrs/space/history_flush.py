@@ -3,12 +3,12 @@ sealed space, then the day's buffer rows deleted and its tag key forgotten."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
+from lrs.background import every
 from lrs.config import Settings
 from lrs.space.history import (
     DAY_MS,
@@ -103,35 +103,17 @@ async def _flush_day(store: HistoryStore, spaces: SealedSpaces, day: int, now_ms
     report.days.append(day)
 
 
-@asynccontextmanager
-async def scheduled_flush(settings: Settings, store: HistoryStore, spaces: SealedSpaces,
-                          now_ms: Callable[[], int]) -> AsyncIterator[None]:
+def scheduled_flush(settings: Settings, store: HistoryStore, spaces: SealedSpaces,
+                    now_ms: Callable[[], int]) -> AbstractAsyncContextManager[None]:
     """Look every `history_flush_check_minutes` for a closed day to flush (off when 0).
     Every process may run it: a day is flushed by whichever takes the lease first, and
     one flushed already is passed over."""
-    if not settings.history_flush_check_minutes:
-        yield
-        return
+    async def step() -> None:
+        last = await store.flushed_through()
+        if last is None or last < last_closed_day(now_ms(), settings.history_flush_grace_minutes):
+            report = await flush_history(
+                store, spaces, now_ms=now_ms(), capacity=settings.history_batch_bytes,
+                grace_minutes=settings.history_flush_grace_minutes)
+            log.info("history flush: %d days, %d batches", len(report.days), report.batches)
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(settings.history_flush_check_minutes * 60)
-            try:
-                last = await store.flushed_through()
-                if last is None or last < last_closed_day(
-                        now_ms(), settings.history_flush_grace_minutes):
-                    report = await flush_history(
-                        store, spaces, now_ms=now_ms(), capacity=settings.history_batch_bytes,
-                        grace_minutes=settings.history_flush_grace_minutes)
-                    log.info("history flush: %d days, %d batches", len(report.days),
-                             report.batches)
-            except Exception:  # the next round tries again; the server keeps serving
-                log.exception("history flush failed")
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    return every(settings.history_flush_check_minutes, step, log=log, what="history flush")

@@ -4,6 +4,7 @@ unlinkable once a day is flushed."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from lrs.consistency import StoredClock
 from lrs.credentials import Credential, Retention, Scope, authority_for, hash_secret
 from lrs.ingest import build_ingest
 from lrs.space.history import DAY_MS, KIND, tag_of
-from lrs.space.history_flush import flush_history
+from lrs.space.history_flush import flush_history, scheduled_flush
 from lrs.space.history_service import SpaceHistory, read, start, status, stop
 from lrs.space.keys import owner_key
 from lrs.space.service import Spaces, open_spaces
@@ -281,3 +282,21 @@ async def test_history_a_refused_batch_writes_no_copy_and_no_hit(
         await send(storage, settings, [fresh, changed])
     assert len(await storage.history.pending()) == 1
     assert await storage.tally.where([fresh["id"]]) == {}
+
+
+async def test_history_scheduled_flush_puts_a_closed_day_in_the_space_while_the_app_runs(
+        storage: Storage, settings: Settings, spaces: Spaces) -> None:
+    await storage.credentials.add(CREDENTIAL)
+    owner = await sealed_learner(storage, spaces, "ada")
+    await send(storage, settings, [viewed("ada", n) for n in range(3)])
+    assert len(await storage.history.pending()) == 3
+    every_few_ms = settings.model_copy(update={"history_flush_check_minutes": 0.0005,
+                                               "history_flush_grace_minutes": 10})
+    async with scheduled_flush(every_few_ms, storage.history, SpaceHistory(spaces),
+                               lambda: AFTER):
+        for _ in range(1000):
+            if not await storage.history.pending():
+                break
+            await asyncio.sleep(0.01)
+    assert await storage.history.pending() == []
+    assert len(await read(spaces, await spaces.unlock(owner, PASSPHRASE))) == 3

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lrs.api.openapi_admin import json_response as ok
+
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _DESTINATION = {"type": "object", "required": ["id", "name", "kind", "url"], "properties": {
     "id": {"type": "string"}, "name": {"type": "string"},
@@ -40,9 +42,6 @@ def forwarding_paths(security: list[dict[str, list[str]]], error: dict[str, Any]
     admin = {"security": security, "description": "Needs the `admin` scope."}
     denied = {"401": error, "403": error}
 
-    def ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"description": description,
-                "content": {"application/json": {"schema": schema}}}
 
     def body(schema: dict[str, Any]) -> dict[str, Any]:
         return {"required": True, "content": {"application/json": {"schema": schema}}}

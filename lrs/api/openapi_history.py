@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lrs.api.openapi_admin import json_response as ok
+
 _STATUS = {"type": "object", "required": ["keeping", "since", "sealed", "unlocked", "batches"],
            "properties": {
                "keeping": {"type": "boolean", "description": "Copies are being kept"},
@@ -33,9 +35,6 @@ def history_paths(any_credential: list[dict[str, list[str]]], error: dict[str, A
                            "an xAPI agent (else 403); their own history only."}
     refused = {"400": error, "401": error, "403": error}
 
-    def ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"description": description,
-                "content": {"application/json": {"schema": schema}}}
 
     def op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
         return {**mine, "summary": summary, "responses": {**responses, **refused}, **more}

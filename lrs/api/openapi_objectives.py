@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lrs.api.openapi_admin import json_response as ok
+
 _TEXT = {"type": ["string", "null"]}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _OBJECTIVE = {
@@ -55,9 +57,6 @@ def objectives_paths(security: list[dict[str, list[str]]], error: dict[str, Any]
     admin = {"security": security, "description": "Needs the `admin` scope."}
     denied = {"401": error, "403": error}
 
-    def ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"description": description,
-                "content": {"application/json": {"schema": schema}}}
 
     upload = {"required": True, "description": "The file itself (not a form): a CASE 1.0 "
               "or 1.1 CFPackage, the LRS's JSON, or a CSV with the columns id, title, "

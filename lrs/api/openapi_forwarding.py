@@ -42,7 +42,6 @@ def forwarding_paths(security: list[dict[str, list[str]]], error: dict[str, Any]
     admin = {"security": security, "description": "Needs the `admin` scope."}
     denied = {"401": error, "403": error}
 
-
     def body(schema: dict[str, Any]) -> dict[str, Any]:
         return {"required": True, "content": {"application/json": {"schema": schema}}}
 

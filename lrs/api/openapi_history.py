@@ -35,7 +35,6 @@ def history_paths(any_credential: list[dict[str, list[str]]], error: dict[str, A
                            "an xAPI agent (else 403); their own history only."}
     refused = {"400": error, "401": error, "403": error}
 
-
     def op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
         return {**mine, "summary": summary, "responses": {**responses, **refused}, **more}
 

@@ -81,6 +81,7 @@ async def _flush_day(store: HistoryStore, spaces: SealedSpaces, day: int, now_ms
     for row in await store.pending(day) if key is not None else []:
         by_tag.setdefault(row.tag, []).append(row)
     next_key: bytes | None = None
+    flushed = 0  # rows of this day now in a batch (close_day deletes them with the rest)
     for entry in await store.opted_in():
         mine = by_tag.pop(tag_of(key, entry.owner), []) if key is not None else []
         if await spaces.sealed_space(entry.owner) != (entry.space, entry.public_key):
@@ -92,14 +93,16 @@ async def _flush_day(store: HistoryStore, spaces: SealedSpaces, day: int, now_ms
             entry.owner, day, batch_body(day, [r.sealed for r in mine[:fits]], capacity))
         report.batches += 1
         report.copies += fits
+        flushed += fits
         if carry := mine[fits:]:  # a full batch: the rest goes in the next day's
             next_key = next_key or await store.day_key(day + 1, create=True)
             if next_key is not None:
                 await store.move([r.id for r in carry], day + 1,
                                  [tag_of(next_key, entry.owner)] * len(carry))
                 report.carried += len(carry)
-    # What is left is no opted-in learner's (they stopped): deleted with the day's key.
-    report.discarded += await store.close_day(day)
+    # What is left is no opted-in learner's (they stopped): deleted with the day's key,
+    # unread, as are the rows just put in batches.
+    report.discarded += await store.close_day(day) - flushed
     report.days.append(day)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -19,6 +20,17 @@ from lrs.vc.dataintegrity import ProofError
 # Ed25519, the same key that signs the Data Integrity proof. "Ed25519" is RFC 9864's
 # fully specified name for what RFC 8037 called "EdDSA" (deprecated by RFC 9864).
 ALGORITHM = "Ed25519"
+# A CLR's payload holds every badge it bundles, each with its own Data Integrity proof:
+# about 3.8 KB a badge, so joserfc's default 128,000 bytes stop at ~33 objectives met. The
+# import reads at most 50 MiB of credentials (lrs.vc.imports); one token may hold 16 MiB.
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+
+@cache
+def _registry() -> jws.JWSRegistry:
+    registry = jws.JWSRegistry(algorithms=[ALGORITHM])
+    registry.max_payload_length = MAX_PAYLOAD_BYTES
+    return registry
 
 
 def _okp(key: Ed25519PrivateKey | Ed25519PublicKey) -> OKPKey:
@@ -55,13 +67,13 @@ def claims_for(credential: dict[str, Any]) -> dict[str, Any]:
 def encode(credential: dict[str, Any], private_key: Ed25519PrivateKey, kid: str) -> str:
     """The credential as a Compact JWS (OB 3.0 §8.2.5), header {alg, kid, typ: JWT}."""
     header = {"alg": ALGORITHM, "kid": kid, "typ": "JWT"}
-    return jwt.encode(header, claims_for(credential), _okp(private_key), algorithms=[ALGORITHM])
+    return jwt.encode(header, claims_for(credential), _okp(private_key), registry=_registry())
 
 
 def header_of(token: str) -> dict[str, Any]:
     """The JOSE header of a compact JWS, before any key is known (to find `kid`)."""
     try:
-        return dict(jws.extract_compact(token.encode("ascii")).protected)
+        return dict(jws.extract_compact(token.encode("ascii"), registry=_registry()).protected)
     except (JoseError, ValueError, UnicodeError):
         raise ProofError("$", "not a compact JWS (three base64url parts)") from None
 
@@ -72,7 +84,7 @@ def decode(token: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
     Raises ProofError when the signature fails or a claim disagrees with the credential.
     """
     try:
-        decoded = jwt.decode(token, _okp(public_key), algorithms=[ALGORITHM])
+        decoded = jwt.decode(token, _okp(public_key), registry=_registry())
     except (JoseError, ValueError) as error:
         raise ProofError("$", f"the VC-JWT signature does not verify ({error})") from None
     claims = dict(decoded.claims)

@@ -94,6 +94,7 @@ async def test_history_flush_appends_same_size_batches_whatever_each_learner_did
     report = await flush_history(storage.history, recorder, now_ms=AFTER,
                                  capacity=settings.history_batch_bytes, grace_minutes=10)
     assert report.days == [DAY] and report.batches == 3 and report.copies == 26
+    assert report.discarded == 0  # every row went into a batch
     # One batch per opted-in learner, all of one size, all for the same day, in one flush:
     # 25 statements, 1 and none look alike.
     assert sorted(recorder.appends) == sorted(

@@ -70,6 +70,14 @@ async def test_verify_accepts_badges_and_clr_in_both_proof_forms(tmp_path: Path)
     assert (await verify_credential(record.clr_jwt, RESOLVE)).credential == record.clr
 
 
+async def test_verify_a_clr_of_many_badges_past_joserfc_default_payload_size(
+        tmp_path: Path) -> None:
+    record = make_record(make_key(tmp_path), count=40)
+    assert record.clr_jwt is not None and len(record.clr_jwt) > 128_000
+    clr = await verify_credential(record.clr_jwt, RESOLVE)
+    assert clr.credential == record.clr and len(clr.nested) == 40
+
+
 def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
     def change(doc: dict[str, Any]) -> None:
         target: Any = doc

@@ -160,6 +160,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--forward-to", metavar="URL",
                         help="Add a forwarding rule sending every kept statement to this "
                              "webhook (docs/forwarding.md), to measure what forwarding costs.")
+    parser.add_argument("--history-opt-ins", type=int, default=0, metavar="N",
+                        help="Before serving, give N of the generator's learners a sealed "
+                        "space and opt them in to My own history (bench/history.py); after "
+                        "the ingest group, time the flush of the copies; suffix -historyN.")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
                         help="Load generator: wrk when installed (auto), or the Python one.")
     parser.add_argument("--load-parallelism", type=int, default=max(1, cores // 2),
@@ -327,6 +331,10 @@ def run_ingest(run: Run, work: Path, pool: list[dict[str, Any]], want_state: boo
                             "--secret", "bench-secret")
                 lrs_command(data, _url(store), "forwarding", "add-rule", "--destination",
                             "bench")
+        if args.history_opt_ins:
+            run.document["history"] = _history(work, store, "opt-in", "--count",
+                                               str(args.history_opt_ins), "--seed",
+                                               str(args.seed))
         with lrs_serve(work, _url(store), args.server_workers, args.retention) as lrs:
             if "ingest" in args.group_list:
                 plan = [(1, clients, "kept", lrs.authorization) for clients in args.single]
@@ -339,6 +347,19 @@ def run_ingest(run: Run, work: Path, pool: list[dict[str, Any]], want_state: boo
                                    authorization, number)
             if want_state:
                 run_state(run, lrs, store, work, generator)
+        if args.history_opt_ins:
+            run.document["history"]["flush"] = _history(work, store, "flush")
+
+
+def _history(work: Path, store: RunningStore | None, *args: str) -> dict[str, Any]:
+    """`python -m bench.history ARGS` on the group's store (server stopped); its figures."""
+    out = work / "history.json"
+    seconds = _timed(f"history: {args[0]}", partial(
+        bench_python, "bench.history", *args, "--data-dir", str(work / "data"),
+        *(("--store", store.url) if store else ()), "--out", str(out)))
+    figures: dict[str, Any] = orjson.loads(out.read_bytes())
+    print(f"  history {args[0]}: {orjson.dumps(figures).decode()}", file=sys.stderr)
+    return {**figures, "process_seconds": seconds}
 
 
 def _post_scenario(run: Run, lrs: RunningLrs, store: RunningStore | None, work: Path,
@@ -636,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
                        "groups": args.group_list, "seed": args.seed,
                        "server_workers": args.server_workers, "server_log_level": "warning",
                        "credential_retention": args.retention,
+                       "history_opt_ins": args.history_opt_ins,
                        "compliance_share_of_mix": COMPLIANCE_SHARE,
                        "documents": args.documents, "page_size": scenarios.PAGE,
                        "xapi_version": XapiVersion.V2.value},
@@ -655,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_save:
             suffix = "".join(part for on, part in (
                 (args.retention == "tally", "-tally"), (args.recent, "-recent"),
+                (args.history_opt_ins > 0, f"-history{args.history_opt_ins}"),
                 (args.dp, "-dp"), (args.quick, "-quick")) if on)
             path = args.results / f"{started:%Y-%m-%d}-{file_label}{suffix}.json"
             write_json(path, document)
